@@ -1,0 +1,1 @@
+"""The HTTP and websocket API: ingest, configuration, metrics and the live wall."""

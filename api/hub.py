@@ -1,0 +1,188 @@
+"""The live hub of one api process: follows `vigie.updates` and fans every change out to websockets.
+
+Each api process consumes the whole updates topic (no consumer group), so api nodes scale horizontally
+and each serves its own clients. Every client has a bounded queue; a client that cannot keep up is closed
+(its wall reconnects and gets a fresh snapshot) instead of growing the server's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from starlette.websockets import WebSocket
+
+from services.aggregate import with_share_of_voice
+from services.config_feed import ConfigFeed
+from services.kafka import CONFIG, UPDATES
+from services.settings import Settings
+from services.watchlists import Watchlist
+
+log = logging.getLogger(__name__)
+
+TICKER_KEPT = 50
+CLIENT_QUEUE_MAX = 512
+HEARTBEAT_S = 5.0
+#: On start, how many recent updates per partition are read to warm the snapshot.
+WARM_UP_RECORDS = 500
+#: Websocket close code for a client that fell too far behind ("try again later").
+CLOSE_TOO_SLOW = 1013
+#: A worker not heard from for this long is counted as gone.
+WORKER_SILENT_AFTER_S = 10.0
+
+
+class Client:
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.queue: asyncio.Queue[str] = asyncio.Queue(CLIENT_QUEUE_MAX)
+        self.too_slow = asyncio.Event()
+
+    def offer(self, text: str) -> None:
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.too_slow.set()
+
+    async def pump(self) -> None:
+        while True:
+            text = await self.queue.get()
+            await self.websocket.send_text(text)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Hub:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics: dict[str, dict[str, Any]] = {}
+        self.ticker: deque[dict[str, Any]] = deque(maxlen=TICKER_KEPT)
+        self.clients: set[Client] = set()
+        self.watchlists: dict[str, Watchlist] = {}
+        self.feed = ConfigFeed(settings.bootstrap, settings.topic(CONFIG), on_change=self._on_watchlists)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.updates_seen = 0
+        self.workers: dict[str, float] = {}
+
+    # -- state -------------------------------------------------------------------------------------------
+
+    def _on_watchlists(self, watchlists: dict[str, Watchlist]) -> None:
+        self.watchlists = watchlists
+        self.broadcast({"type": "watchlists", "v": 1, "items": self.watchlist_items()})
+
+    def watchlist_items(self) -> list[dict[str, Any]]:
+        return [
+            msgspec.to_builtins(w) for w in sorted(self.watchlists.values(), key=lambda w: (w.group, w.id))
+        ]
+
+    def apply_update(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """Fold one message from the updates topic into the hub's state; return what clients should get."""
+        kind = message.get("type")
+        if kind == "metrics":
+            groups = {w.id: w.group for w in self.watchlists.values()}
+            message = with_share_of_voice(message, self.metrics, groups)
+            self.metrics[message["watchlist"]] = message
+            return message
+        if kind == "mentions":
+            self.ticker.extend(message.get("items", []))
+            return message
+        if kind == "status" and message.get("role") == "worker":
+            self.workers[str(message.get("id"))] = float(message.get("at_ts") or 0.0)
+        return None
+
+    def workers_alive(self, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        return sum(1 for seen in self.workers.values() if now - seen <= WORKER_SILENT_AFTER_S)
+
+    def snapshot(self) -> dict[str, Any]:
+        known = self.watchlists
+        return {
+            "type": "snapshot",
+            "v": 1,
+            "server_time": _now_iso(),
+            "watchlists": self.watchlist_items(),
+            "metrics": {key: value for key, value in self.metrics.items() if key in known},
+            "mentions": list(self.ticker),
+        }
+
+    # -- clients -----------------------------------------------------------------------------------------
+
+    def connect(self, websocket: WebSocket) -> Client:
+        client = Client(websocket)
+        client.offer(orjson.dumps(self.snapshot()).decode())
+        self.clients.add(client)
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    def broadcast(self, message: dict[str, Any]) -> None:
+        if not self.clients:
+            return
+        text = orjson.dumps(message).decode()
+        for client in self.clients:
+            client.offer(text)
+
+    # -- background tasks --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self.feed.run(), name="hub-config"),
+            asyncio.create_task(self._follow_updates(), name="hub-updates"),
+            asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
+        ]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.feed.ready.wait(), timeout=20)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            self.broadcast({"type": "heartbeat", "v": 1, "server_time": _now_iso()})
+
+    async def _follow_updates(self) -> None:
+        topic = self.settings.topic(UPDATES)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.bootstrap,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
+        )
+        await consumer.start()
+        try:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            ends = await consumer.end_offsets(assigned)
+            begins = await consumer.beginning_offsets(assigned)
+            for tp in assigned:
+                consumer.seek(tp, max(begins[tp], ends[tp] - WARM_UP_RECORDS))
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000)
+                for records in batches.values():
+                    for record in records:
+                        try:
+                            message = orjson.loads(record.value or b"")
+                        except orjson.JSONDecodeError:
+                            log.error("unreadable update at %s:%s", record.partition, record.offset)
+                            continue
+                        self.updates_seen += 1
+                        outgoing = self.apply_update(message)
+                        if outgoing is not None:
+                            self.broadcast(outgoing)
+        finally:
+            await consumer.stop()

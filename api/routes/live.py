@@ -1,0 +1,44 @@
+"""`WS /ws`: the live feed of the wall (protocol in api/websocket.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from api.deps import get_runtime
+from api.hub import CLOSE_TOO_SLOW
+
+router = APIRouter()
+
+
+@router.websocket("/ws")
+async def live(websocket: WebSocket) -> None:
+    hub = get_runtime(websocket).hub
+    await websocket.accept()
+    client = hub.connect(websocket)
+
+    async def drain_incoming() -> None:
+        while True:
+            await websocket.receive_text()
+
+    tasks = [
+        asyncio.create_task(client.pump()),
+        asyncio.create_task(drain_incoming()),
+        asyncio.create_task(client.too_slow.wait()),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if client.too_slow.is_set():
+            with contextlib.suppress(Exception):
+                await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect for a fresh snapshot")
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.disconnect(client)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                await task

@@ -1,0 +1,115 @@
+"""Watchlists: what the room watches. Saved in the database, broadcast to workers on `vigie.config`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from api.deps import RuntimeDep
+from api.errors import convert_or_422, decode_json_body, field_error
+from services.aggregate import metrics_message
+from services.config_feed import publish_watchlists
+from services.kafka import CONFIG
+from services.text import fold
+from services.watchlists import Watchlist
+from services.windows import WindowState
+
+router = APIRouter(prefix="/api/v1/watchlists", tags=["watchlists"])
+
+WATCHLIST_SCHEMA = msgspec.json.schema(Watchlist)
+EXAMPLE = {
+    "id": "aerolis",
+    "name": "Aerolis",
+    "kind": "brand",
+    "group": "airlines",
+    "keywords": ["aerolis", "aerolis air"],
+    "hashtags": ["aerolis"],
+    "handles": ["aerolis"],
+    "exclude": [],
+}
+BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": WATCHLIST_SCHEMA, "example": EXAMPLE}},
+    }
+}
+
+
+def slug_of(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:64] or "watchlist"
+
+
+def _not_found(watchlist_id: str) -> HTTPException:
+    return HTTPException(404, detail=[{"field": "id", "error": f"no watchlist with id {watchlist_id!r}"}])
+
+
+async def _parse(request: Request, watchlist_id: str | None = None) -> Watchlist:
+    body = decode_json_body(await request.body())
+    if not isinstance(body, dict):
+        raise field_error("body", f"expected a JSON object, got {type(body).__name__}")
+    if watchlist_id is not None:
+        if body.setdefault("id", watchlist_id) != watchlist_id:
+            raise field_error("id", f"the body's id {body['id']!r} differs from the path's {watchlist_id!r}")
+    elif "id" not in body and isinstance(body.get("name"), str):
+        body["id"] = slug_of(body["name"])
+    return convert_or_422(body, Watchlist)
+
+
+def _out(watchlist: Watchlist) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(watchlist)
+    return result
+
+
+@router.get("", summary="List watchlists")
+async def list_watchlists(runtime: RuntimeDep) -> list[dict[str, Any]]:
+    return [_out(w) for w in runtime.store.list_watchlists()]
+
+
+@router.post("", status_code=201, summary="Create a watchlist", openapi_extra=BODY_DOC)
+async def create_watchlist(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    watchlist = await _parse(request)
+    if runtime.store.get_watchlist(watchlist.id) is not None:
+        raise field_error("id", f"a watchlist with id {watchlist.id!r} exists already; PUT to change it", 409)
+    saved = runtime.store.save_watchlist(watchlist)
+    await publish_watchlists(runtime.producer, runtime.settings.topic(CONFIG), [saved])
+    return _out(saved)
+
+
+@router.get("/{watchlist_id}", summary="One watchlist")
+async def get_watchlist(watchlist_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    watchlist = runtime.store.get_watchlist(watchlist_id)
+    if watchlist is None:
+        raise _not_found(watchlist_id)
+    return _out(watchlist)
+
+
+@router.put("/{watchlist_id}", summary="Create or replace a watchlist", openapi_extra=BODY_DOC)
+async def put_watchlist(watchlist_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    saved = runtime.store.save_watchlist(await _parse(request, watchlist_id))
+    await publish_watchlists(runtime.producer, runtime.settings.topic(CONFIG), [saved])
+    return _out(saved)
+
+
+@router.delete("/{watchlist_id}", status_code=204, summary="Delete a watchlist")
+async def delete_watchlist(watchlist_id: str, runtime: RuntimeDep) -> Response:
+    if not runtime.store.delete_watchlist(watchlist_id):
+        raise _not_found(watchlist_id)
+    await publish_watchlists(runtime.producer, runtime.settings.topic(CONFIG), [], deleted=[watchlist_id])
+    return Response(status_code=204)
+
+
+@router.get("/{watchlist_id}/metrics", summary="Current rolling windows of a watchlist")
+async def get_metrics(watchlist_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    """The latest `metrics` message (see api/websocket.md): 1, 5, 15 and 60 minute windows and the
+    60-minute series. A watchlist with no mention yet answers empty windows."""
+    if runtime.store.get_watchlist(watchlist_id) is None:
+        raise _not_found(watchlist_id)
+    latest = runtime.hub.metrics.get(watchlist_id)
+    if latest is not None:
+        return latest
+    import time
+
+    return metrics_message(watchlist_id, WindowState(), time.time())

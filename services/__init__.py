@@ -1,0 +1,1 @@
+"""Domain logic of Vigie: plain Python, no Faust or FastAPI imports."""

@@ -1,0 +1,199 @@
+"""The enrich stage: one raw Kafka record (a batch of mentions) in, everything downstream needs out.
+
+For each raw record: validate every mention (bad ones become dead letters with their reason, the others go
+on), drop ids already seen, match watchlists, score sentiment with the watched terms masked, then fold the
+batch into one partial aggregate per watchlist (never one record per mention), plus enriched mentions and
+a throttled sample for the live ticker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from services.dedupe import RecentIds
+from services.matching import CompiledWatchlists
+from services.records import Mention, MentionError, decode_raw_record, parse_mention
+from services.sentiment import Scorer
+from services.text import tokens
+from services.windows import LABEL_INDEX, SCORE_SUM, Bucket, bucket_of, empty_bucket
+
+MAX_DEAD_PAYLOAD_CHARS = 65_536
+
+
+class Partial(msgspec.Struct, kw_only=True):
+    """One raw record's contribution to one watchlist's windows; (partition, offset) make it idempotent."""
+
+    v: int = 1
+    watchlist: str
+    partition: int
+    offset: int
+    buckets: dict[int, Bucket]
+    max_ts: float
+
+
+class DeadLetter(msgspec.Struct, kw_only=True):
+    v: int = 1
+    reason: str
+    field: str
+    topic: str
+    partition: int
+    offset: int
+    index: int | None
+    payload: str
+    at: str
+
+
+class EnrichedMention(msgspec.Struct, kw_only=True):
+    """A mention as later stages see it: the record plus language, sentiment and matched watchlists."""
+
+    mention: Mention
+    watchlists: list[str]
+    score: float
+    label: str
+
+
+class EnrichResult(msgspec.Struct, kw_only=True):
+    partials: list[Partial]
+    enriched: list[EnrichedMention]
+    dead: list[DeadLetter]
+    ticker: list[dict[str, Any]]
+    accepted: int = 0
+    duplicates: int = 0
+    unmatched: int = 0
+
+
+def ticker_item(item: EnrichedMention) -> dict[str, Any]:
+    """The `<mention item>` of the websocket protocol (api/websocket.md)."""
+    mention = item.mention
+    return {
+        "id": mention.id,
+        "watchlists": item.watchlists,
+        "text": mention.text,
+        "source": mention.source,
+        "author": {
+            "handle": mention.author.handle,
+            "name": mention.author.name,
+            "followers": mention.author.followers,
+        },
+        "created_at": mention.created_at.isoformat() if mention.created_at else None,
+        "lang": mention.lang,
+        "url": mention.url,
+        "hashtags": mention.hashtags or [],
+        "sentiment": {"score": round(item.score, 3), "label": item.label},
+    }
+
+
+class TickerSampler:
+    """Lets through at most one mention per watchlist per `interval_s`: the wall's ticker stays readable."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}
+
+    def sample(self, items: list[EnrichedMention], wall: float) -> list[EnrichedMention]:
+        chosen: list[EnrichedMention] = []
+        for item in reversed(items):
+            due = [w for w in item.watchlists if wall - self._last.get(w, -1e18) >= self.interval_s]
+            if due:
+                for watchlist_id in item.watchlists:
+                    self._last[watchlist_id] = wall
+                chosen.append(item)
+        chosen.reverse()
+        return chosen
+
+
+class Enricher:
+    def __init__(
+        self,
+        matcher: CompiledWatchlists,
+        scorer: Scorer,
+        seen: RecentIds,
+        ticker: TickerSampler,
+        topic: str,
+    ) -> None:
+        self.matcher = matcher
+        self.scorer = scorer
+        self.seen = seen
+        self.ticker = ticker
+        self.topic = topic
+
+    def _dead(
+        self, error: MentionError, partition: int, offset: int, index: int | None, payload: Any
+    ) -> DeadLetter:
+        text = (
+            payload.decode("utf-8", "replace")
+            if isinstance(payload, bytes)
+            else msgspec.json.encode(payload).decode()
+        )
+        return DeadLetter(
+            reason=error.reason,
+            field=error.field,
+            topic=self.topic,
+            partition=partition,
+            offset=offset,
+            index=index,
+            payload=text[:MAX_DEAD_PAYLOAD_CHARS],
+            at=datetime.now(UTC).isoformat(),
+        )
+
+    def process(
+        self, value: bytes | None, partition: int, offset: int, wall: float | None = None
+    ) -> EnrichResult:
+        wall = time.time() if wall is None else wall
+        result = EnrichResult(partials=[], enriched=[], dead=[], ticker=[])
+        try:
+            objects = decode_raw_record(value)
+        except MentionError as error:
+            result.dead.append(self._dead(error, partition, offset, None, value or b""))
+            return result
+        received_at = datetime.fromtimestamp(wall, UTC)
+        matched: list[tuple[Mention, list[str]]] = []
+        for index, obj in enumerate(objects):
+            try:
+                mention = parse_mention(obj, received_at=received_at)
+            except MentionError as error:
+                result.dead.append(self._dead(error, partition, offset, index, obj))
+                continue
+            if not self.seen.add(mention.id):
+                result.duplicates += 1
+                continue
+            result.accepted += 1
+            watchlist_ids = self.matcher.match(mention, tokens(mention.text))
+            if watchlist_ids:
+                matched.append((mention, watchlist_ids))
+            else:
+                result.unmatched += 1
+        if not matched:
+            return result
+        texts = [self.matcher.mask(mention.text, ids) for mention, ids in matched]
+        scores = self.scorer.score_batch(texts, [mention.lang for mention, _ in matched])
+        per_watchlist: dict[str, dict[int, Bucket]] = defaultdict(dict)
+        newest: dict[str, float] = {}
+        for (mention, watchlist_ids), (score, label) in zip(matched, scores, strict=True):
+            result.enriched.append(
+                EnrichedMention(mention=mention, watchlists=watchlist_ids, score=score, label=label)
+            )
+            ts = mention.created_ts
+            start = bucket_of(ts)
+            label_index = LABEL_INDEX[label]
+            for watchlist_id in watchlist_ids:
+                buckets = per_watchlist[watchlist_id]
+                bucket = buckets.get(start)
+                if bucket is None:
+                    bucket = buckets[start] = empty_bucket()
+                bucket[0] += 1
+                bucket[label_index] += 1
+                bucket[SCORE_SUM] += score
+                if ts > newest.get(watchlist_id, 0.0):
+                    newest[watchlist_id] = ts
+        result.partials = [
+            Partial(watchlist=w, partition=partition, offset=offset, buckets=b, max_ts=newest[w])
+            for w, b in per_watchlist.items()
+        ]
+        result.ticker = [ticker_item(item) for item in self.ticker.sample(result.enriched, wall)]
+        return result

@@ -1,0 +1,171 @@
+"""The mention record, version 1, and how raw input becomes one.
+
+A mention arrives as JSON (HTTP ingest, Kafka producers, connectors, the demo). `parse_mention` turns one
+decoded JSON object into a validated `Mention` or raises `MentionError` naming the field. Missing ids are
+derived from the content so that a client retrying a request cannot count a mention twice; hashtags,
+@mentions and links are extracted from the text when the producer did not supply them.
+
+On `vigie.mentions.raw` a Kafka record holds either one mention object or a batch envelope
+`{"v": 1, "mentions": [...]}`; `encode_envelope` writes the latter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+import orjson
+
+from services.text import extract_hashtags, extract_links, extract_mentions
+
+RECORD_VERSION = 1
+MAX_TEXT_CHARS = 10_000
+#: A producer's clock may run a little ahead; further than this, the time is clamped to arrival time.
+MAX_FUTURE_SKEW_S = 60.0
+
+NonEmptyStr = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Author(msgspec.Struct, kw_only=True):
+    handle: NonEmptyStr
+    id: str = ""
+    name: str | None = None
+    followers: Count = 0
+    bio: str | None = None
+    domain: str | None = None
+
+
+class Engagement(msgspec.Struct, kw_only=True):
+    likes: Count = 0
+    reposts: Count = 0
+    replies: Count = 0
+
+    @property
+    def total(self) -> int:
+        return self.likes + self.reposts + self.replies
+
+
+class Mention(msgspec.Struct, kw_only=True):
+    """One post about something, as Vigie stores and passes it on (wire format version 1)."""
+
+    v: int = RECORD_VERSION
+    id: str = ""
+    source: str = "api"
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_CHARS)]
+    author: Author
+    created_at: datetime | None = None
+    lang: str | None = None
+    url: str | None = None
+    engagement: Engagement = msgspec.field(default_factory=Engagement)
+    hashtags: list[str] | None = None
+    mentions: list[str] | None = None
+    links: list[str] | None = None
+    reply_to: str | None = None
+
+    @property
+    def created_ts(self) -> float:
+        """Event time in seconds since the epoch (set for every parsed mention)."""
+        assert self.created_at is not None
+        return self.created_at.timestamp()
+
+
+class MentionError(ValueError):
+    """A mention that cannot be accepted; `field` names where the problem is (a JSON path)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def problem_of(error: msgspec.ValidationError) -> MentionError:
+    """Turn msgspec's message ("Expected `int`, got `str` - at `$.author.followers`") into field + reason."""
+    message, _, at = str(error).partition(" - at `")
+    path = at.rstrip("`") or "$"
+    if message.startswith("Object missing required field `"):
+        path = f"{path}.{message.split('`')[1]}"
+    field = path.removeprefix("$").removeprefix(".") or "mention"
+    return MentionError(field, message)
+
+
+def derive_id(source: str, author_handle: str, created_at: datetime | None, text: str) -> str:
+    """A stable id for a mention whose producer gave none: the same content always gets the same id."""
+    stamp = created_at.isoformat() if created_at else ""
+    digest = hashlib.blake2b(
+        "\x1f".join((source, author_handle, stamp, text)).encode(), digest_size=12
+    ).hexdigest()
+    return f"{source}:{digest}"
+
+
+def parse_mention(obj: Any, *, received_at: datetime | None = None) -> Mention:
+    """Validate one decoded JSON value and fill what can be derived; raise `MentionError` otherwise."""
+    if not isinstance(obj, dict):
+        raise MentionError("mention", f"expected a JSON object, got {type(obj).__name__}")
+    try:
+        mention = msgspec.convert(obj, Mention)
+    except msgspec.ValidationError as error:
+        raise problem_of(error) from None
+    if mention.v != RECORD_VERSION:
+        raise MentionError("v", f"unsupported record version {mention.v}, expected {RECORD_VERSION}")
+    if not mention.text.strip():
+        raise MentionError("text", "expected non-blank text")
+    now = received_at or datetime.now(UTC)
+    created = mention.created_at
+    if created is None:
+        created = now
+    elif created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    if created - now > timedelta(seconds=MAX_FUTURE_SKEW_S):
+        created = now
+    mention.created_at = created
+    if not mention.author.id:
+        mention.author.id = mention.author.handle
+    if not mention.id:
+        stamped = created if obj.get("created_at") else None
+        mention.id = derive_id(mention.source, mention.author.handle, stamped, mention.text)
+    if mention.hashtags is None:
+        mention.hashtags = extract_hashtags(mention.text)
+    else:
+        mention.hashtags = [tag.lstrip("#").lower() for tag in mention.hashtags if tag.strip("#")]
+    if mention.mentions is None:
+        mention.mentions = extract_mentions(mention.text)
+    if mention.links is None:
+        mention.links = extract_links(mention.text)
+    return mention
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def mention_to_builtins(mention: Mention) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(mention)
+    return result
+
+
+def encode_envelope(mentions: list[Mention]) -> bytes:
+    """One Kafka record value carrying a batch of mentions."""
+    return _encoder.encode({"v": RECORD_VERSION, "mentions": mentions})
+
+
+def decode_raw_record(value: bytes | None) -> list[Any]:
+    """The mention objects of one raw Kafka record (single object or batch envelope), not yet validated.
+
+    Raises `MentionError` when the record itself is unreadable; the caller dead-letters it whole.
+    """
+    if not value:
+        raise MentionError("record", "empty record value")
+    try:
+        decoded = orjson.loads(value)
+    except orjson.JSONDecodeError as error:
+        raise MentionError("record", f"not valid JSON: {error}") from None
+    if isinstance(decoded, dict) and "mentions" in decoded and "text" not in decoded:
+        batch = decoded["mentions"]
+        if not isinstance(batch, list):
+            raise MentionError("mentions", f"expected a list, got {type(batch).__name__}")
+        return batch
+    if isinstance(decoded, list):
+        return decoded
+    return [decoded]

@@ -1,0 +1,87 @@
+"""The configuration database (SQLite by default, PostgreSQL by URL) through SQLAlchemy Core.
+
+Records are stored as their JSON with a few indexed columns, so adding a field needs no migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+import sqlalchemy as sa
+
+from services.watchlists import Watchlist
+
+metadata = sa.MetaData()
+
+watchlists_table = sa.Table(
+    "watchlists",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+_watchlist_decoder = msgspec.json.Decoder(Watchlist)
+
+
+def create_db_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _wal(connection: object, _: object) -> None:
+            cursor = connection.cursor()  # type: ignore[attr-defined]
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.engine = create_db_engine(url)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def list_watchlists(self) -> list[Watchlist]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(watchlists_table.c.body).order_by(watchlists_table.c.id))
+            return [_watchlist_decoder.decode(row.body) for row in rows]
+
+    def get_watchlist(self, watchlist_id: str) -> Watchlist | None:
+        with self.engine.connect() as connection:
+            body = connection.execute(
+                sa.select(watchlists_table.c.body).where(watchlists_table.c.id == watchlist_id)
+            ).scalar_one_or_none()
+        return _watchlist_decoder.decode(body) if body is not None else None
+
+    def save_watchlist(self, watchlist: Watchlist) -> Watchlist:
+        """Insert or replace; keeps the original creation time of an existing watchlist."""
+        existing = self.get_watchlist(watchlist.id)
+        now = datetime.now(UTC)
+        watchlist = msgspec.structs.replace(
+            watchlist, created_at=existing.created_at if existing else now, updated_at=now
+        )
+        values = {"body": msgspec.json.encode(watchlist).decode(), "updated_at": now}
+        with self.engine.begin() as connection:
+            if existing:
+                connection.execute(
+                    watchlists_table.update().where(watchlists_table.c.id == watchlist.id).values(**values)
+                )
+            else:
+                connection.execute(watchlists_table.insert().values(id=watchlist.id, **values))
+        return watchlist
+
+    def delete_watchlist(self, watchlist_id: str) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                watchlists_table.delete().where(watchlists_table.c.id == watchlist_id)
+            )
+        return result.rowcount > 0

@@ -1,0 +1,190 @@
+"""`vigie run`: the embedded broker and every role on one machine, started in order, stopped in order.
+
+Each role is a child process (`python -m services.cli <role>`) in its own session, so Ctrl-C reaches the
+supervisor alone, which then stops the sources first and the broker last. A role that dies is restarted
+with a growing delay, and the terminal says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.broker import start_broker
+from services.kafka import declare_topics, wait_for_broker
+from services.settings import Settings
+from services.storage import Store
+
+STOP_TIMEOUT_S = 15.0
+RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+def say(message: str) -> None:
+    print(f"vigie: {message}", flush=True)
+
+
+@dataclass
+class Role:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start_at: float = 0.0
+    started_at: float = field(default_factory=time.monotonic)
+
+    def start(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(self.argv, env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+        self.started_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def role_argv(role: str) -> list[str]:
+    return [sys.executable, "-m", "services.cli", role]
+
+
+def seed_demo_watchlists(settings: Settings) -> int:
+    """Create the demo's watchlists that do not exist yet; return how many were created."""
+    from services.demo import demo_watchlists
+
+    store = Store(settings.db_url)
+    try:
+        created = 0
+        for watchlist in demo_watchlists():
+            if store.get_watchlist(watchlist.id) is None:
+                store.save_watchlist(watchlist)
+                created += 1
+        return created
+    finally:
+        store.close()
+
+
+def pipeline_ready(readyz_url: str) -> bool:
+    """True when the api is ready and at least one worker holds partitions."""
+    try:
+        with urllib.request.urlopen(readyz_url, timeout=2) as response:
+            workers: int = json.loads(response.read()).get("workers_alive", 0)
+            return response.status == 200 and workers > 0
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, demo: bool) -> None:
+        self.settings = settings
+        self.demo = demo
+        self.broker: subprocess.Popen[bytes] | None = None
+        self.roles = [Role("worker", role_argv("worker")), Role("api", role_argv("api"))]
+        if demo:
+            self.roles.append(Role("demo", role_argv("demo")))
+        self.stopping = False
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["VIGIE_HOST"] = self.settings.host
+        env["VIGIE_PORT"] = str(self.settings.port)
+        env["VIGIE_DATA_DIR"] = str(Path(self.settings.data_dir).resolve())
+        if self.settings.kafka_bootstrap:
+            env["VIGIE_KAFKA_BOOTSTRAP"] = self.settings.kafka_bootstrap
+        return env
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.stopping:
+            say("stopping already; press Ctrl-C again in a few seconds to force")
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+        self.stopping = True
+
+    def run(self) -> int:
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        settings = self.settings
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            if settings.uses_embedded_broker:
+                log_path = Path(settings.data_dir) / "broker.log"
+                say(f"starting the embedded broker on {settings.bootstrap} (log: {log_path})")
+                self.broker = start_broker(settings.embedded_broker_port, log_path)
+            else:
+                say(f"using the Kafka cluster at {settings.bootstrap}")
+            asyncio.run(wait_for_broker(settings.bootstrap, timeout_s=60))
+            created = asyncio.run(declare_topics(settings))
+            if created:
+                say(f"declared {len(created)} topics")
+            if self.demo:
+                seeded = seed_demo_watchlists(settings)
+                if seeded:
+                    say(f"seeded {seeded} demo watchlists")
+            env = self._env()
+            for role in self.roles:
+                role.start(env)
+            return self._watch(env)
+        except (RuntimeError, TimeoutError) as error:
+            say(f"cannot start: {error}")
+            return 1
+        finally:
+            self._stop_all()
+
+    def _watch(self, env: dict[str, str]) -> int:
+        base = f"http://{self.settings.host}:{self.settings.port}"
+        announced = False
+        started = time.monotonic()
+        while not self.stopping:
+            if not announced and pipeline_ready(f"{base}/readyz"):
+                announced = True
+                say(f"ready in {time.monotonic() - started:.1f} s")
+                say(f"the wall is live at {base}/   (API docs: {base}/docs; Ctrl-C stops everything)")
+            if self.broker is not None and self.broker.poll() is not None:
+                say(f"the embedded broker exited with code {self.broker.returncode}; stopping")
+                return 1
+            now = time.monotonic()
+            for role in self.roles:
+                if role.alive():
+                    continue
+                if role.next_start_at == 0.0:
+                    code = role.process.returncode if role.process else None
+                    delay = RESTART_DELAYS_S[min(role.restarts, len(RESTART_DELAYS_S) - 1)]
+                    if now - role.started_at > 60:
+                        role.restarts = 0
+                        delay = RESTART_DELAYS_S[0]
+                    say(f"{role.name} exited with code {code}; restarting in {delay:.0f} s")
+                    role.next_start_at = now + delay
+                elif now >= role.next_start_at:
+                    role.restarts += 1
+                    role.next_start_at = 0.0
+                    role.start(env)
+            time.sleep(0.2)
+        say("stopping")
+        return 0
+
+    def _stop_all(self) -> None:
+        for role in reversed(self.roles):
+            if role.alive() and role.process is not None:
+                role.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for role in reversed(self.roles):
+            if role.process is None:
+                continue
+            try:
+                role.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it")
+                role.process.kill()
+                role.process.wait()
+        if self.broker is not None and self.broker.poll() is None:
+            self.broker.terminate()
+            try:
+                self.broker.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.broker.kill()
+                self.broker.wait()
+        say("stopped")

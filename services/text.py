@@ -1,0 +1,40 @@
+"""Text helpers shared by extraction, matching and scoring: entities, normalisation, tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)", re.UNICODE)
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
+_LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def extract_hashtags(text: str) -> list[str]:
+    """Hashtags without '#', lower-cased, in order of first appearance."""
+    return _unique([tag.lower() for tag in _HASHTAG.findall(text)])
+
+
+def extract_mentions(text: str) -> list[str]:
+    """@handles without '@', lower-cased (Bluesky handles keep their dots)."""
+    return _unique([handle.lower() for handle in _MENTION.findall(text)])
+
+
+def extract_links(text: str) -> list[str]:
+    return _unique([link.rstrip(".,;:!?)") for link in _LINK.findall(text)])
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: 'Élan Café' -> 'elan cafe'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word tokens; links and the '#'/'@' sigils are dropped, so '#Acme' and '@acme' give 'acme'."""
+    return _TOKEN.findall(fold(_LINK.sub(" ", text)))

@@ -1,0 +1,33 @@
+"""Every worker says it is alive and holding partitions, so the api (and the room) can tell."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import faust
+import orjson
+
+from streams.topics import Topics
+
+STATUS_INTERVAL_S = 2.0
+
+
+def register(app: faust.App, topics: Topics) -> None:
+    worker_id = f"{socket.gethostname()}-{os.getpid()}"
+
+    @app.timer(STATUS_INTERVAL_S)
+    async def announce() -> None:
+        assigned = app.consumer.assignment()
+        if not assigned or app.rebalancing:
+            return
+        status = {
+            "type": "status",
+            "v": 1,
+            "role": "worker",
+            "id": worker_id,
+            "at_ts": time.time(),
+            "partitions": len(assigned),
+        }
+        await topics.updates.send(key=b"status", value=orjson.dumps(status))

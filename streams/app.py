@@ -1,0 +1,55 @@
+"""Builds the Faust app from settings: topics, tables, agents. `vigie worker` runs what this returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+
+from services.settings import Settings
+from streams import transport
+from streams.agents import aggregate, config, enrich, status
+from streams.topics import Topics
+
+#: A joining worker waits up to the rebalance timeout for the group to settle (seen on the embedded
+#: broker: Faust's default of 60 s made a fresh worker idle for 30 s before it got its partitions).
+REBALANCE_TIMEOUT_S = 5.0
+SESSION_TIMEOUT_S = 10.0
+HEARTBEAT_INTERVAL_S = 1.0
+
+
+class VigieApp(faust.App):
+    #: Read by streams.transport: how long a consumer fetch waits for data (Faust hard-codes 1500 ms).
+    fetch_max_wait_ms: int = transport.DEFAULT_FETCH_MAX_WAIT_MS
+
+
+def broker_urls(bootstrap: str) -> str:
+    return ";".join(f"{transport.SCHEME}://{host.strip()}" for host in bootstrap.split(",") if host.strip())
+
+
+def build_app(settings: Settings) -> VigieApp:
+    app_id = settings.topic_prefix.strip(".") + "-worker"
+    app = VigieApp(
+        app_id,
+        broker=broker_urls(settings.bootstrap),
+        store="memory://",
+        datadir=str(Path(settings.data_dir) / "faust"),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,
+        producer_acks=-1,
+        broker_commit_interval=1.0,
+        broker_rebalance_timeout=REBALANCE_TIMEOUT_S,
+        broker_session_timeout=SESSION_TIMEOUT_S,
+        broker_heartbeat_interval=HEARTBEAT_INTERVAL_S,
+    )
+    app.fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
+    topics = Topics(app, settings)
+    feed = config.register(app, settings)
+    enricher = enrich.register(app, settings, topics, feed)
+    aggregate.register(app, settings, topics)
+    status.register(app, topics)
+    feed.on_change = lambda watchlists: enricher.set_watchlists(watchlists.values())
+    return app

@@ -1,0 +1,21 @@
+"""`vigie worker`: run the Faust agents until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+
+from faust.worker import Worker
+
+from services.kafka import declare_topics, wait_for_broker
+from services.settings import Settings
+from streams.app import build_app
+
+
+def run_worker(settings: Settings) -> None:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(wait_for_broker(settings.bootstrap, timeout_s=60))
+    loop.run_until_complete(declare_topics(settings))
+    app = build_app(settings)
+    worker = Worker(app, loop=loop, loglevel=settings.log_level.lower(), redirect_stdouts=False)
+    worker.execute_from_commandline()

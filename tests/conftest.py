@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import websockets
+
+from tests.stack import Stack, start_stack
+
+_ids = itertools.count()
+
+
+def unique(prefix: str) -> str:
+    """A fresh id, so tests sharing one running stack never see each other's data."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}-{next(_ids)}"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(Path(tmp_path_factory.mktemp("vigie")))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http:
+        yield http
+
+
+async def wait_for(check: Any, timeout_s: float = 30.0, interval_s: float = 0.1) -> Any:
+    """Poll an async `check()` until it returns something truthy; fail with its last value otherwise."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s} s; last value: {last!r}")
+
+
+async def create_watchlist(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    """Create a watchlist; wait until the live side knows it (it travels on vigie.config, as to workers)."""
+    response = await client.post("/api/v1/watchlists", json=fields)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    ws_url = str(client.base_url).replace("http://", "ws://").rstrip("/") + "/ws"
+    async with websockets.connect(ws_url) as socket:
+        while True:
+            message = orjson.loads(await asyncio.wait_for(socket.recv(), timeout=30))
+            items = message.get("watchlists") if message["type"] == "snapshot" else message.get("items")
+            if message["type"] in ("snapshot", "watchlists") and any(w["id"] == created["id"] for w in items):
+                break
+    await asyncio.sleep(0.3)  # the worker follows the same topic with the same fetch wait
+    return created
+
+
+async def metrics(client: httpx.AsyncClient, watchlist_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/watchlists/{watchlist_id}/metrics")
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def wait_total(
+    client: httpx.AsyncClient, watchlist_id: str, expected: int, timeout_s: float = 45
+) -> None:
+    """Wait until the watchlist's total is `expected`, then check it stays there (no late double count)."""
+
+    async def reached() -> bool:
+        return (await metrics(client, watchlist_id)).get("total") == expected
+
+    await wait_for(reached, timeout_s)
+    await asyncio.sleep(1.5)
+    assert (await metrics(client, watchlist_id))["total"] == expected

@@ -1,0 +1,82 @@
+"""A real Vigie on this machine for tests: `vigie run` on free ports with its own data directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Stack:
+    base_url: str
+    bootstrap: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str]
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/ws"
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_stack(data_dir: Path, *, demo: bool = False, extra_env: dict[str, str] | None = None) -> Stack:
+    api_port, broker_port = free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "VIGIE_PORT": str(api_port),
+            "VIGIE_EMBEDDED_BROKER_PORT": str(broker_port),
+            "VIGIE_DATA_DIR": str(data_dir),
+            "VIGIE_LOG_LEVEL": "WARNING",
+        }
+    )
+    env.pop("VIGIE_KAFKA_BOOTSTRAP", None)
+    env.update(extra_env or {})
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "vigie-run.log"
+    argv = [sys.executable, "-m", "services.cli", "run", *([] if demo else ["--no-demo"])]
+    process = subprocess.Popen(argv, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    stack = Stack(
+        f"http://127.0.0.1:{api_port}", f"127.0.0.1:{broker_port}", data_dir, process, log_path, env
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"vigie run exited with {process.returncode}:\n{stack.log_tail()}")
+        try:
+            ready = httpx.get(f"{stack.base_url}/readyz", timeout=2)
+            if ready.status_code == 200 and ready.json()["workers_alive"] > 0:
+                return stack
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    stack.stop()
+    raise RuntimeError(f"vigie run was not ready within 90 s:\n{stack.log_tail()}")
