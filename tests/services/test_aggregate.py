@@ -1,0 +1,73 @@
+from services.aggregate import (
+    PublishThrottle,
+    apply_partial,
+    decode_state,
+    encode_state,
+    metrics_message,
+    with_share_of_voice,
+)
+from services.enrich import Partial
+from services.windows import EventClock, WindowState, bucket_of
+
+NOW = 1_800_000_000.0
+
+
+def partial(offset: int, n: int, partition: int = 0) -> Partial:
+    return Partial(
+        watchlist="w",
+        partition=partition,
+        offset=offset,
+        buckets={bucket_of(NOW - 5): [n, n, 0, 0, 0.5 * n]},
+        max_ts=NOW - 5,
+    )
+
+
+def test_replaying_a_raw_record_after_a_crash_does_not_count_twice() -> None:
+    state, clock = WindowState(), EventClock(wall=NOW)
+    assert apply_partial(state, partial(offset=10, n=3), clock, grace_s=300)
+    assert apply_partial(state, partial(offset=11, n=2), clock, grace_s=300)
+    assert not apply_partial(state, partial(offset=10, n=3), clock, grace_s=300)
+    assert apply_partial(state, partial(offset=10, n=4, partition=1), clock, grace_s=300)
+    assert state.total[0] == 9
+
+
+def test_state_survives_its_changelog_encoding() -> None:
+    state, clock = WindowState(), EventClock(wall=NOW)
+    apply_partial(state, partial(offset=1, n=3), clock, grace_s=300)
+    restored = decode_state(encode_state(state))
+    assert restored == state
+    assert decode_state(None) == WindowState()
+
+
+def test_metrics_message_follows_the_protocol() -> None:
+    state, clock = WindowState(), EventClock(wall=NOW)
+    apply_partial(state, partial(offset=1, n=4), clock, grace_s=300)
+    message = metrics_message("w", state, NOW)
+    assert message["type"] == "metrics"
+    assert message["v"] == 1
+    assert set(message["windows"]) == {"1m", "5m", "15m", "60m"}
+    assert message["windows"]["1m"]["count"] == 4
+    assert message["windows"]["1m"]["net"] == 1.0
+    assert len(message["series"]["count"]) == 60
+    assert message["total"] == 4
+
+
+def test_share_of_voice_is_among_the_group_only() -> None:
+    def msg(watchlist: str, count: int) -> dict[str, object]:
+        return {"watchlist": watchlist, "windows": {"5m": {"count": count}}}
+
+    latest = {"b": msg("b", 30), "other": msg("other", 1000)}
+    groups = {"a": "airlines", "b": "airlines", "other": "banks"}
+    message = with_share_of_voice(msg("a", 10), latest, groups)
+    assert message["windows"]["5m"]["share"] == 0.25  # type: ignore[index]
+
+
+def test_throttle_publishes_at_once_then_at_most_once_per_interval() -> None:
+    throttle = PublishThrottle(0.25)
+    assert throttle.changed("w", now=100.0)
+    assert not throttle.changed("w", now=100.1)
+    assert not throttle.changed("w", now=100.2)
+    assert throttle.due(now=100.2) == []
+    assert throttle.due(now=100.26) == ["w"]
+    assert throttle.due(now=100.6) == []
+    assert throttle.changed("w", now=101.0)

@@ -1,0 +1,91 @@
+from datetime import UTC, datetime
+
+import orjson
+
+from services.dedupe import RecentIds
+from services.enrich import Enricher, TickerSampler
+from services.matching import CompiledWatchlists
+from services.sentiment import load_scorer
+from services.watchlists import Watchlist
+
+WALL = datetime(2026, 11, 22, 10, 0, tzinfo=UTC).timestamp()
+
+
+def enricher() -> Enricher:
+    matcher = CompiledWatchlists(
+        [
+            Watchlist(id="aerolis", name="Aerolis", keywords=["aerolis"]),
+            Watchlist(id="skyvia", name="Skyvia", keywords=["skyvia"]),
+        ]
+    )
+    return Enricher(
+        matcher, load_scorer("vader"), RecentIds(1000), TickerSampler(0.5), topic="vigie.mentions.raw"
+    )
+
+
+def m(mention_id: str, text: str, at: str = "2026-11-22T09:59:30Z") -> dict[str, object]:
+    return {"id": mention_id, "text": text, "author": {"handle": "h"}, "created_at": at}
+
+
+def test_one_batch_gives_one_partial_per_watchlist_with_sentiment_counts() -> None:
+    batch = [
+        m("1", "I love Aerolis, wonderful crew"),
+        m("2", "Aerolis lost my bag, awful and useless"),
+        m("3", "Aerolis vs Skyvia, which one?"),
+        m("4", "nothing to see here"),
+    ]
+    result = enricher().process(orjson.dumps({"v": 1, "mentions": batch}), partition=2, offset=7, wall=WALL)
+    partials = {p.watchlist: p for p in result.partials}
+    assert set(partials) == {"aerolis", "skyvia"}
+    aerolis = [sum(b[i] for b in partials["aerolis"].buckets.values()) for i in range(4)]
+    assert aerolis[0] == 3
+    assert aerolis[1] >= 1
+    assert aerolis[3] >= 1
+    assert (partials["aerolis"].partition, partials["aerolis"].offset) == (2, 7)
+    assert result.accepted == 4
+    assert result.unmatched == 1
+    assert len(result.enriched) == 3
+
+
+def test_bad_mentions_become_dead_letters_and_the_rest_goes_on() -> None:
+    batch = [m("1", "Aerolis fine"), {"id": "2", "text": 42, "author": {"handle": "h"}}]
+    result = enricher().process(orjson.dumps(batch), partition=0, offset=1, wall=WALL)
+    assert result.accepted == 1
+    [dead] = result.dead
+    assert dead.field == "text"
+    assert dead.index == 1
+    assert '"text":42' in dead.payload
+
+
+def test_an_unreadable_record_is_one_dead_letter() -> None:
+    result = enricher().process(b"\xff\xfe garbage", partition=3, offset=9, wall=WALL)
+    [dead] = result.dead
+    assert (dead.field, dead.partition, dead.offset, dead.index) == ("record", 3, 9, None)
+    assert result.partials == []
+
+
+def test_duplicates_are_dropped_within_and_across_batches() -> None:
+    stage = enricher()
+    first = stage.process(orjson.dumps([m("1", "Aerolis a"), m("1", "Aerolis a")]), 0, 1, wall=WALL)
+    second = stage.process(orjson.dumps([m("1", "Aerolis a"), m("2", "Aerolis b")]), 0, 2, wall=WALL)
+    assert (first.accepted, first.duplicates) == (1, 1)
+    assert (second.accepted, second.duplicates) == (1, 1)
+
+
+def test_the_brand_name_does_not_move_sentiment() -> None:
+    # "Love" is an ordinary positive word in VADER; a brand named like that must not read as praise.
+    matcher = CompiledWatchlists([Watchlist(id="love", name="Love", keywords=["love"])])
+    stage = Enricher(matcher, load_scorer("vader"), RecentIds(100), TickerSampler(0.5), topic="raw")
+    result = stage.process(orjson.dumps([m("1", "Love opened a new shop on main street")]), 0, 1, wall=WALL)
+    assert result.enriched[0].label == "neu"
+
+
+def test_the_ticker_gets_a_sample_not_the_flood() -> None:
+    stage = enricher()
+    batch = [m(str(i), f"Aerolis number {i}") for i in range(50)]
+    result = stage.process(orjson.dumps(batch), 0, 1, wall=WALL)
+    assert len(result.ticker) == 1
+    assert result.ticker[0]["id"] == "49"
+    assert result.ticker[0]["sentiment"]["label"] in {"neg", "neu", "pos"}
+    later = stage.process(orjson.dumps([m("x", "Aerolis again")]), 0, 2, wall=WALL + 1)
+    assert [t["id"] for t in later.ticker] == ["x"]

@@ -1,0 +1,78 @@
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import pytest
+
+from services.records import Mention, MentionError, decode_raw_record, encode_envelope, parse_mention
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def test_entities_are_extracted_when_absent() -> None:
+    m = parse_mention(
+        {"text": "Grève chez #AirFrance, merci @Marie_D https://ex.ample/a. #été", "author": {"handle": "x"}},
+        received_at=NOW,
+    )
+    assert m.hashtags == ["airfrance", "été"]
+    assert m.mentions == ["marie_d"]
+    assert m.links == ["https://ex.ample/a"]
+
+
+def test_given_entities_are_kept_and_normalised() -> None:
+    m = parse_mention({"text": "t", "author": {"handle": "x"}, "hashtags": ["#Big"]}, received_at=NOW)
+    assert m.hashtags == ["big"]
+
+
+def test_missing_id_is_derived_from_content_so_a_retry_is_a_duplicate() -> None:
+    body = {"text": "same words", "author": {"handle": "x"}, "created_at": "2026-11-22T09:00:00Z"}
+    first = parse_mention(dict(body), received_at=NOW)
+    again = parse_mention(dict(body), received_at=NOW + timedelta(seconds=5))
+    assert first.id == again.id
+    assert first.id != parse_mention({**body, "text": "other words"}, received_at=NOW).id
+
+
+def test_missing_time_is_arrival_time_and_a_naive_time_is_utc() -> None:
+    assert parse_mention({"text": "t", "author": {"handle": "x"}}, received_at=NOW).created_at == NOW
+    naive = parse_mention(
+        {"text": "t", "author": {"handle": "x"}, "created_at": "2026-11-22T08:00:00"}, received_at=NOW
+    )
+    assert naive.created_at == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def test_a_time_far_in_the_future_is_clamped_to_arrival() -> None:
+    later = (NOW + timedelta(hours=3)).isoformat()
+    m = parse_mention({"text": "t", "author": {"handle": "x"}, "created_at": later}, received_at=NOW)
+    assert m.created_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"author": {"handle": "x"}}, "text"),
+        ({"text": "   ", "author": {"handle": "x"}}, "text"),
+        ({"text": "t"}, "author"),
+        ({"text": "t", "author": {}}, "author.handle"),
+        ({"text": "t", "author": {"handle": "x", "followers": -3}}, "author.followers"),
+        ({"text": "t", "author": {"handle": "x"}, "created_at": "yesterday"}, "created_at"),
+        ({"text": "t", "author": {"handle": "x"}, "engagement": {"likes": "many"}}, "engagement.likes"),
+        ({"text": "t", "author": {"handle": "x"}, "v": 9}, "v"),
+        (["not", "an", "object"], "mention"),
+    ],
+)
+def test_errors_name_the_field(body: object, field: str) -> None:
+    with pytest.raises(MentionError) as error:
+        parse_mention(body)
+    assert error.value.field == field
+
+
+def test_a_raw_record_may_be_one_mention_or_an_envelope() -> None:
+    m = parse_mention({"text": "t", "author": {"handle": "x"}}, received_at=NOW)
+    assert len(decode_raw_record(encode_envelope([m, m]))) == 2
+    assert decode_raw_record(msgspec.json.encode(m))[0]["text"] == "t"
+    assert isinstance(parse_mention(decode_raw_record(encode_envelope([m]))[0]), Mention)
+
+
+@pytest.mark.parametrize("value", [b"", b"{nope", b'{"v":1,"mentions":"x"}'])
+def test_an_unreadable_raw_record_is_an_error(value: bytes) -> None:
+    with pytest.raises(MentionError):
+        decode_raw_record(value)

@@ -1,0 +1,44 @@
+// The header: connection state, the room clock and the "stale since" banner.
+//
+// Hooks for browser tests:
+//   [data-testid="connection"][data-state="live|reconnecting|stale"]
+//   [data-testid="clock"]         hh:mm:ss, browser's time zone
+//   [data-testid="stale-banner"]  hidden (the `hidden` attribute) unless the data on screen is stale;
+//                                 data-since="hh:mm" while shown
+
+import { clockTime, shortTime } from "./format.js";
+
+const STATE_TEXT = { live: "Live", reconnecting: "Reconnecting\u2026", stale: "Stale" };
+
+export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl, bannerTextEl }) {
+  return {
+    tick(now = new Date()) {
+      const t = clockTime(now);
+      if (clockEl.textContent !== t) clockEl.textContent = t;
+    },
+
+    /**
+     * @param status from connection.js
+     * @param showBanner false until the page has shown data once (nothing on screen can be stale before)
+     */
+    setStatus(status, showBanner) {
+      const state = status.state;
+      connectionEl.setAttribute("data-state", state);
+      connectionTextEl.textContent = STATE_TEXT[state] || state;
+
+      const stale = status.stale && showBanner && status.staleSince !== null;
+      bannerEl.hidden = !stale;
+      if (stale) {
+        const since = shortTime(new Date(status.staleSince));
+        bannerEl.setAttribute("data-since", since);
+        bannerTextEl.textContent =
+          state === "reconnecting"
+            ? `Stale since ${since} \u2014 connection lost, reconnecting`
+            : `Stale since ${since} \u2014 no new figures, numbers are frozen`;
+      } else {
+        bannerEl.removeAttribute("data-since");
+      }
+      document.body.toggleAttribute("data-stale", stale);
+    },
+  };
+}
