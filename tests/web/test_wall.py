@@ -1,0 +1,156 @@
+"""The wall in real headless Chromium (Debian's, driven by Playwright) against `vigie run` with the demo.
+
+What a person in the room would notice: a tile per watched brand whose numbers move, a ticker of
+incoming mentions shown as plain text, and a wall that says so when its feed is cut and recovers by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from services.demo import demo_watchlists
+from tests.conftest import create_watchlist, unique
+from tests.stack import Stack, start_stack
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Flags for a closed network: without them Chromium keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Where the screenshot of the wall goes (the README's picture is taken here): a setting for the run.
+SCREENSHOT_DIR = Path(os.environ.get("VIGIE_SCREENSHOT_DIR", "var/screenshots"))
+
+
+@pytest.fixture(scope="module")
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(Path(tmp_path_factory.mktemp("wall")), demo=True)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    assert shutil.which(CHROMIUM), f"Chromium is needed for the wall's tests; expected it at {CHROMIUM}"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def wall(browser: Browser, demo_stack: Stack) -> AsyncIterator[Page]:
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    await page.goto(demo_stack.base_url + "/")
+    await expect(page.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
+    try:
+        yield page
+    finally:
+        await page.close()
+
+
+def role_pid(stack: Stack, role: str) -> int:
+    """The pid of one role (`api`, `worker`, `demo`) started by the stack's `vigie run`."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == stack.process.pid and argv[-2:] == [role.encode(), b""]:
+            return int(entry.name)
+    raise AssertionError(f"no running {role} role under vigie run (pid {stack.process.pid})")
+
+
+async def tile_text(page: Page, watchlist_id: str, field: str) -> str:
+    locator = page.locator(f'[data-testid="tile"][data-watchlist="{watchlist_id}"] [data-field="{field}"]')
+    return (await locator.inner_text()).strip()
+
+
+async def test_the_demo_brands_are_live_on_the_wall(wall: Page, demo_stack: Stack) -> None:
+    assert f"the wall is live at {demo_stack.base_url}/" in demo_stack.log_tail()
+    for watchlist in demo_watchlists():
+        tile = wall.locator(f'[data-testid="tile"][data-watchlist="{watchlist.id}"]')
+        await expect(tile).to_be_visible()
+        await expect(tile.locator('[data-field="name"]')).to_have_text(watchlist.name)
+    # The demo streams: every brand gets a rate, the ticker fills, the sparklines draw.
+    for watchlist in demo_watchlists():
+        rate = wall.locator(f'[data-testid="tile"][data-watchlist="{watchlist.id}"] [data-field="per-min"]')
+        await expect(rate).not_to_have_text("—", timeout=30_000)
+    await expect(wall.locator('[data-testid="ticker-item"]').nth(4)).to_be_visible(timeout=30_000)
+    first_id = await wall.locator('[data-testid="ticker-item"]').first.get_attribute("data-mention")
+    await expect(wall.locator('[data-testid="ticker-item"]').first).not_to_have_attribute(
+        "data-mention", first_id or "", timeout=30_000
+    )
+    await expect(wall.locator('[data-testid="stale-banner"]')).to_be_hidden()
+    await asyncio.to_thread(SCREENSHOT_DIR.mkdir, parents=True, exist_ok=True)
+    await wall.screenshot(path=str(SCREENSHOT_DIR / "wall.png"))
+
+
+async def test_posted_mentions_show_on_their_tile_and_in_the_ticker_as_text(
+    wall: Page, demo_stack: Stack
+) -> None:
+    async with httpx.AsyncClient(base_url=demo_stack.base_url, timeout=30) as client:
+        brand = unique("walltest")
+        watchlist = await create_watchlist(client, name=brand, keywords=[brand], group=brand)
+        tile = wall.locator(f'[data-testid="tile"][data-watchlist="{watchlist["id"]}"]')
+        await expect(tile).to_be_visible()
+        await expect(tile.locator('[data-field="per-min"]')).to_have_text("—")
+        now = datetime.now(UTC).isoformat()
+        batch = [
+            {"id": unique("w"), "text": f"{brand} lost my bag again, terrible", "author": {"handle": f"u{i}"}}
+            for i in range(5)
+        ]
+        response = await client.post("/api/v1/mentions", json=batch)
+        assert response.status_code == 202, response.text
+        await expect(tile.locator('[data-field="per-min"]')).to_have_text("5", timeout=30_000)
+        # The ticker shows a sample (at most one mention of a watchlist per half second): post this one alone.
+        hostile = f"<b id='injected'>{brand}</b> is awful, worst service ever"
+        alone = {"id": unique("w"), "text": hostile, "author": {"handle": "ana"}, "created_at": now}
+        response = await client.post("/api/v1/mentions", json=alone)
+        assert response.status_code == 202, response.text
+    await expect(tile.locator('[data-field="per-min"]')).to_have_text("6", timeout=30_000)
+    await expect(tile).to_have_attribute("data-tone", "neg")
+    assert (await tile_text(wall, watchlist["id"], "net")).startswith("−")
+    item = wall.locator('[data-testid="ticker-item"]', has_text=hostile)
+    await expect(item.first).to_be_visible(timeout=30_000)
+    await expect(item.first).to_have_attribute("data-label", "neg")
+    assert await wall.locator("#injected").count() == 0
+
+
+async def test_the_wall_says_when_its_feed_is_cut_and_recovers_by_itself(
+    wall: Page, demo_stack: Stack
+) -> None:
+    connection = wall.locator('[data-testid="connection"]')
+    banner = wall.locator('[data-testid="stale-banner"]')
+    os.kill(role_pid(demo_stack, "api"), signal.SIGKILL)
+    await expect(connection).not_to_have_attribute("data-state", "live", timeout=10_000)
+    await expect(banner).to_be_visible()
+    since = await banner.get_attribute("data-since")
+    assert since is not None and len(since) == 5, since  # hh:mm, in the room's time zone
+    assert await wall.locator("body[data-stale]").count() == 1
+    # `vigie run` restarts the api; the wall reconnects with its backoff and gets a fresh snapshot.
+    await expect(connection).to_have_attribute("data-state", "live", timeout=60_000)
+    await expect(banner).to_be_hidden()
+    assert await wall.locator("body[data-stale]").count() == 0
