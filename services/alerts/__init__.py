@@ -1,0 +1,1 @@
+"""Alerts: rules evaluated as metrics change, a lifecycle with fingerprints, silences and history."""

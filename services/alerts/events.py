@@ -1,0 +1,73 @@
+"""The alert event: what `vigie.alerts` carries, what the notifier delivers and webhooks receive (version 1).
+
+An alert is identified by its fingerprint (rule, watchlist, subject): the same condition on the same
+watchlist and subject is one alert however often it is observed. An episode runs from firing to resolved
+(`started_at` names it); each change of state within an episode is one event with a stable `event_id`
+(`<alert_id>:<started_at epoch s>:<status>`), which the rule engine and the api can both compute without
+talking to each other, and a receiver can use to deduplicate redeliveries. The notifier's repeats and
+escalations are further deliveries of the same event, never new events. Events are keyed by `alert_id`
+on the topic, so an alert's changes stay in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+Severity = Literal["info", "warning", "critical"]
+Status = Literal["firing", "acknowledged", "resolved"]
+RuleKind = Literal["volume_spike", "sentiment_drop", "negative_influencer", "swarm", "coordination"]
+
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+EVENT_VERSION = 1
+
+
+def fingerprint(rule: str, watchlist: str, subject: str = "") -> str:
+    """The stable id of an alert: same rule, watchlist and subject, same alert."""
+    digest = hashlib.blake2b(f"{rule}\x1f{watchlist}\x1f{subject}".encode(), digest_size=8).hexdigest()
+    return f"al_{digest}"
+
+
+class AlertEvent(msgspec.Struct, kw_only=True):
+    """One change of one alert's state.
+
+    `status` is the state after the change; `at` when it changed; `started_at` when the alert first fired
+    (unchanged across the changes of one episode). `summary` is one readable line
+    for a person (a phone notification); `details` the figures that made the rule fire (rule-specific).
+    `by` names who acknowledged or resolved by hand (None when the system did it).
+    """
+
+    v: int = EVENT_VERSION
+    type: Literal["alert"] = "alert"
+    event_id: str
+    alert_id: str
+    rule: RuleKind
+    watchlist: str
+    subject: str = ""
+    severity: Severity
+    status: Status
+    summary: str
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
+    started_at: datetime
+    at: datetime
+    by: str | None = None
+
+    @staticmethod
+    def make_id(alert_id: str, started_at: datetime, status: str) -> str:
+        return f"{alert_id}:{int(started_at.timestamp())}:{status}"
+
+
+_decoder = msgspec.json.Decoder(AlertEvent)
+_encoder = msgspec.json.Encoder()
+
+
+def encode_event(event: AlertEvent) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(value: bytes) -> AlertEvent:
+    """Raise `msgspec.ValidationError`/`DecodeError` naming the field when the record is not an event."""
+    return _decoder.decode(value)
