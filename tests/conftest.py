@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -11,8 +12,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import sqlalchemy
 import websockets
 
+from tests.database import Postgres, start_postgres
 from tests.stack import Stack, start_stack
 
 _ids = itertools.count()
@@ -84,3 +87,27 @@ async def wait_total(
     await wait_for(reached, timeout_s)
     await asyncio.sleep(1.5)
     assert (await metrics(client, watchlist_id))["total"] == expected
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One real PostgreSQL server for the session (its folder under /tmp: the postgres user must reach it)."""
+    server = start_postgres(Path(tempfile.mkdtemp(prefix="vigie-pg-")))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind Vigie supports: SQLite by default, PostgreSQL by URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vigie.db'}"
+    server: Postgres = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sqlalchemy.create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
