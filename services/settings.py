@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     # Kafka. Empty bootstrap: `vigie run` starts the embedded broker on embedded_broker_port.
     kafka_bootstrap: str = ""
     embedded_broker_port: int = Field(19092, ge=1, le=65535)
+    #: `vigie run` warns when the embedded broker (all history in memory) passes either figure.
+    broker_memory_warn_mib: float = Field(2048.0, gt=0)
+    broker_records_warn_per_partition: int = Field(20_000, ge=1)
+    broker_check_interval_s: float = Field(30.0, gt=0)
     topic_prefix: str = "vigie."
     topic_partitions: int = Field(4, ge=1, le=1024)
     topic_replication: int = Field(1, ge=1, le=16)
@@ -43,6 +47,59 @@ class Settings(BaseSettings):
 
     # Understanding.
     sentiment_backend: str = "vader"
+
+    # Swarms, influence and coordination (services/swarms.py, influence.py, coordination.py, media.py).
+    #: Sliding event-time window of the hashtag co-occurrence graph; an author's weight halves every
+    #: half-life.
+    swarm_window_s: int = Field(900, ge=60, le=86_400)
+    swarm_half_life_s: float = Field(300.0, gt=0, le=86_400)
+    #: An edge between two tags needs this many (decayed) distinct authors who used both in one post.
+    swarm_min_edge_authors: float = Field(3.0, gt=0)
+    #: A community is a swarm when this many distinct authors used its tags in the window.
+    swarm_min_authors: int = Field(5, ge=1)
+    #: Hashtags tracked at most (top-K by decayed count); tagged mentions kept at most (two windows).
+    swarm_max_tags: int = Field(5000, ge=10)
+    swarm_max_mentions: int = Field(60_000, ge=100)
+    #: Influence: posts and engagement decay with this half-life; authors kept per watchlist at most.
+    influence_half_life_s: float = Field(1800.0, gt=0, le=7 * 86_400)
+    influence_max_authors: int = Field(2000, ge=10)
+    #: Coordination: near-duplicates posted by at least `coordination_min_accounts` distinct accounts
+    #: within `coordination_window_s` form a cluster; it is coordinated when its accounts look throwaway.
+    coordination_window_s: int = Field(600, ge=10, le=86_400)
+    coordination_min_accounts: int = Field(8, ge=2)
+    #: Estimated Jaccard similarity of word-bigram sets above which two texts are near-duplicates.
+    coordination_similarity: float = Field(0.5, gt=0, le=1)
+    #: Accounts with at most this many followers count as tiny audiences (throwaway or automated).
+    coordination_small_audience_followers: int = Field(25, ge=0)
+    #: Whether coordinated mentions count in volume and sentiment (they are always also shown apart).
+    count_coordinated: bool = True
+    #: Journalist/media lists, comma-separated, added to the built-in ones (services/media.py).
+    journalist_handles: str = ""
+    journalist_domains: str = ""
+    journalist_bio_words: str = ""
+
+    # Alert delivery (services/delivery/).
+    #: Webhook, Slack and PagerDuty targets resolving to private, loopback, link-local, multicast or
+    #: reserved addresses are refused unless this is true (checked when saved and at every attempt).
+    delivery_allow_private_targets: bool = False
+    #: Delay before each attempt of one delivery, counted from the previous one (the first from enqueue);
+    #: the delivery fails (kept, redeliverable) after the last. JSON list in the environment.
+    delivery_retry_delays_s: tuple[Annotated[float, Field(ge=0)], ...] = Field(
+        (0, 5, 300, 1800, 7200, 18000, 36000, 36000), min_length=1, max_length=50
+    )
+    #: One attempt (connect, send, answer) gives up after this long and counts as failed.
+    delivery_attempt_timeout_s: float = Field(10.0, gt=0, le=300)
+    #: Attempts in flight at once, over all endpoints.
+    delivery_concurrency: int = Field(16, ge=1, le=1000)
+    #: The address people reach Vigie at, for links in notifications ("" = http://host:port).
+    public_url: str = ""
+    #: SMTP relay for e-mail endpoints; tls is "none", "starttls" or "tls" (implicit TLS, port 465).
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "vigie@localhost"
 
     # Demo source.
     demo_rate_per_s: float = Field(20.0, gt=0, le=100_000)

@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.broker import start_broker
-from services.kafka import declare_topics, wait_for_broker
+from services.broker_watch import BrokerLimits, assess, read_broker
+from services.kafka import TOPICS, declare_topics, wait_for_broker
 from services.settings import Settings
 from services.storage import Store
 
 STOP_TIMEOUT_S = 15.0
 RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+#: How often a standing warning about the embedded broker is repeated on the terminal.
+BROKER_WARNING_REPEAT_S = 600.0
 
 
 def say(message: str) -> None:
@@ -88,6 +91,27 @@ class Supervisor:
         if demo:
             self.roles.append(Role("demo", role_argv("demo")))
         self.stopping = False
+        self._broker_checked_at = time.monotonic()
+        self._broker_warned: dict[str, float] = {}
+
+    def _check_broker(self) -> None:
+        """Warn on the terminal (and so in the log) when the embedded broker nears its limits."""
+        interval_s = self.settings.broker_check_interval_s
+        if self.broker is None or time.monotonic() - self._broker_checked_at < interval_s:
+            return
+        self._broker_checked_at = now = time.monotonic()
+        settings = self.settings
+        topics = [settings.topic(spec.name) for spec in TOPICS]
+        try:
+            reading = asyncio.run(read_broker(settings.bootstrap, topics, self.broker.pid))
+        except (OSError, RuntimeError, TimeoutError) as error:
+            say(f"could not read the embedded broker's state: {error}")
+            return
+        limits = BrokerLimits(settings.broker_memory_warn_mib, settings.broker_records_warn_per_partition)
+        for kind, message in assess(reading, limits):
+            if now - self._broker_warned.get(kind, -1e18) >= BROKER_WARNING_REPEAT_S:
+                self._broker_warned[kind] = now
+                say(f"warning: {message}")
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -146,6 +170,7 @@ class Supervisor:
             if self.broker is not None and self.broker.poll() is not None:
                 say(f"the embedded broker exited with code {self.broker.returncode}; stopping")
                 return 1
+            self._check_broker()
             now = time.monotonic()
             for role in self.roles:
                 if role.alive():
