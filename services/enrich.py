@@ -1,9 +1,9 @@
 """The enrich stage: one raw Kafka record (a batch of mentions) in, everything downstream needs out.
 
 For each raw record: validate every mention (bad ones become dead letters with their reason, the others go
-on), drop ids already seen, match watchlists, score sentiment with the watched terms masked, then fold the
-batch into one partial aggregate per watchlist (never one record per mention), plus enriched mentions and
-a throttled sample for the live ticker.
+on), drop ids already seen, set each mention's language, match watchlists, score sentiment with the
+watched terms masked, then fold the batch into one partial aggregate per watchlist (never one record per
+mention), plus enriched mentions and a throttled sample for the live ticker.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from services.dedupe import RecentIds
+from services.language import UNDETERMINED, detect_batch
 from services.matching import CompiledWatchlists
 from services.records import Mention, MentionError, decode_raw_record, parse_mention
 from services.sentiment import Scorer
@@ -107,6 +108,15 @@ class TickerSampler:
         return chosen
 
 
+def set_languages(mentions: list[Mention]) -> None:
+    """Give every mention a language before matching (`lang:` queries) and scoring: the source's own tag
+    when it is a valid code ('en-US' -> 'en'), else detected from the text in one batch; None when unsure."""
+    if mentions:
+        langs = detect_batch([m.text for m in mentions], [m.lang for m in mentions])
+        for mention, lang in zip(mentions, langs, strict=True):
+            mention.lang = None if lang == UNDETERMINED else lang
+
+
 class Enricher:
     def __init__(
         self,
@@ -152,7 +162,7 @@ class Enricher:
             result.dead.append(self._dead(error, partition, offset, None, value or b""))
             return result
         received_at = datetime.fromtimestamp(wall, UTC)
-        matched: list[tuple[Mention, list[str]]] = []
+        accepted: list[Mention] = []
         for index, obj in enumerate(objects):
             try:
                 mention = parse_mention(obj, received_at=received_at)
@@ -162,7 +172,11 @@ class Enricher:
             if not self.seen.add(mention.id):
                 result.duplicates += 1
                 continue
-            result.accepted += 1
+            accepted.append(mention)
+        result.accepted = len(accepted)
+        set_languages(accepted)
+        matched: list[tuple[Mention, list[str]]] = []
+        for mention in accepted:
             watchlist_ids = self.matcher.match(mention, tokens(mention.text))
             if watchlist_ids:
                 matched.append((mention, watchlist_ids))

@@ -1,95 +1,430 @@
 """Which watchlists a mention is about, for every watchlist at once.
 
-All watchlists are compiled into one inverted index (token -> watchlists, first token -> phrases,
-hashtag -> watchlists, handle -> watchlists), so matching costs one pass over a mention's tokens however
-many watchlists there are. Matching is case- and accent-insensitive on word boundaries.
+Every watchlist's effective query (services/watchlists.py) is compiled once into a predicate, and indexed by
+its anchors (services/query.py `anchors`: terms at least one of which must be present for the query to be
+true): word -> watchlists, word prefix -> watchlists, hashtag, handle, site and language -> watchlists. A
+mention looks up its own words, prefixes of its words, hashtags, handles, link domains and language, and
+evaluates only the few watchlists found there, plus the queries that have no anchor (such as `NOT spam`).
+So 200 watchlists cost little more than one. Matching is case- and accent-insensitive on word boundaries.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache, cached_property, partial
+from itertools import chain
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+from services.language import normalise_hint
+from services.query import (
+    UNKNOWN_LANG,
+    And,
+    Author,
+    Handle,
+    Hashtag,
+    Lang,
+    Near,
+    NearSide,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    QuerySyntaxError,
+    Site,
+    Word,
+    anchors,
+    positive_terms,
+    render,
+)
 from services.records import Mention
 from services.text import fold, tokens
-from services.watchlists import Watchlist
+from services.watchlists import Watchlist, effective_query
+
+log = logging.getLogger(__name__)
+
+Span = tuple[int, int]  # first and last word index of a term's occurrence
 
 
-def _phrase(term: str) -> tuple[str, ...]:
-    return tuple(tokens(term))
+def _lower(text: str) -> str:
+    return text.lower() if text.isascii() else fold(text)
 
 
-def _mask_pattern(watchlist: Watchlist) -> re.Pattern[str] | None:
-    terms = {t for term in watchlist.keywords for t in (term, fold(term))}
-    terms |= {f"#{tag}" for tag in watchlist.hashtags} | {f"@{handle}" for handle in watchlist.handles}
-    terms = {term for term in terms if term.strip()}
-    if not terms:
-        return None
-    alternatives = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+def link_domains(mention: Mention) -> set[str]:
+    """The hosts of the mention's links and url with each parent domain: 'a.b.com' -> a.b.com, b.com."""
+    found: set[str] = set()
+    for link in chain(mention.links or (), (mention.url,) if mention.url else ()):
+        try:
+            host = urlsplit(link).hostname
+        except ValueError:
+            continue
+        if not host:
+            continue
+        parts = host.rstrip(".").split(".")
+        found.update(".".join(parts[i:]) for i in range(len(parts) - 1))
+    return found
+
+
+def hashtags_of(mention: Mention) -> set[str]:
+    return {_lower(tag.lstrip("#")) for tag in mention.hashtags or ()}
+
+
+def handles_of(mention: Mention) -> set[str]:
+    """The author's handle and the @mentioned ones, lower-case, without '@'."""
+    return {h.lstrip("@").lower() for h in (mention.author.handle, *(mention.mentions or ()))}
+
+
+def language_of(mention: Mention) -> str:
+    """The mention's ISO 639-1 language ('fr-FR' -> 'fr'), or UNKNOWN_LANG."""
+    lang = mention.lang
+    return lang.lower() if lang and len(lang) == 2 else normalise_hint(lang) or UNKNOWN_LANG
+
+
+class Facts:
+    """What a query can look at in one mention: its folded words with their positions, hashtags, handles,
+    author, language and link domains, each worked out on first use. `memo` keeps what one query worked
+    out (where a prefix or phrase occurs, a NEAR's answer) for the other watchlists that ask the same."""
+
+    def __init__(
+        self,
+        mention: Mention,
+        words: list[str],
+        hashtags: set[str],
+        handles: set[str],
+        domains: set[str] | None = None,
+    ) -> None:
+        self.mention = mention
+        self.words = words
+        self.hashtags = hashtags
+        self.handles = handles
+        self.memo: dict[str, Any] = {}
+        if domains is not None:
+            self.__dict__["domains"] = domains
+
+    @classmethod
+    def of(cls, mention: Mention, words: list[str] | None = None) -> Facts:
+        words = tokens(mention.text) if words is None else words
+        return cls(mention, words, hashtags_of(mention), handles_of(mention))
+
+    @cached_property
+    def present(self) -> set[str]:
+        """The distinct words."""
+        return set(self.words)
+
+    @cached_property
+    def positions(self) -> dict[str, list[int]]:
+        """Each distinct word and where it occurs (word indices)."""
+        positions: dict[str, list[int]] = {}
+        for index, word in enumerate(self.words):
+            seen = positions.get(word)
+            if seen is None:
+                positions[word] = [index]
+            else:
+                seen.append(index)
+        return positions
+
+    @cached_property
+    def author(self) -> str:
+        return self.mention.author.handle.lstrip("@").lower()
+
+    @cached_property
+    def lang(self) -> str:
+        return language_of(self.mention)
+
+    @cached_property
+    def domains(self) -> set[str]:
+        return link_domains(self.mention)
+
+
+T = TypeVar("T")
+Predicate = Callable[[Facts], bool]
+Spans = Callable[[Facts], list[Span]]
+
+
+def _memoised(key: str, compute: Callable[[Facts], T]) -> Callable[[Facts], T]:
+    """`compute`, worked out once per mention however many watchlists ask (same `key`, same answer)."""
+
+    def memoised(facts: Facts) -> T:
+        memo = facts.memo
+        if key in memo:
+            found: T = memo[key]
+            return found
+        value = memo[key] = compute(facts)
+        return value
+
+    return memoised
+
+
+def _spans(term: NearSide) -> Spans:
+    """Where a word, prefix or phrase (or any of an OR of them) occurs in the mention's words."""
+    if isinstance(term, Or):
+        each = [_spans(operand) for operand in term.operands if isinstance(operand, Word | Prefix | Phrase)]
+        return lambda facts: [span for spans in each for span in spans(facts)]
+    if isinstance(term, Word):
+        text = term.text
+        return lambda facts: [(i, i) for i in facts.positions.get(text, ())]
+    if isinstance(term, Prefix):
+        stem = term.stem
+        return _memoised(
+            render(term),
+            lambda facts: [
+                (i, i) for word, at in facts.positions.items() if word.startswith(stem) for i in at
+            ],
+        )
+    first, target, last = term.words[0], list(term.words), len(term.words) - 1
+
+    def phrase(facts: Facts) -> list[Span]:
+        words = facts.words
+        return [(i, i + last) for i in facts.positions.get(first, ()) if words[i : i + last + 1] == target]
+
+    return _memoised(render(term), phrase)
+
+
+def _near(node: Near) -> Predicate:
+    left, right, distance = _spans(node.left), _spans(node.right), node.distance
+
+    def near(facts: Facts) -> bool:
+        first = left(facts)
+        if not first:
+            return False
+        for start_b, end_b in right(facts):
+            for start_a, end_a in first:
+                if 0 <= start_b - end_a - 1 <= distance or 0 <= start_a - end_b - 1 <= distance:
+                    return True
+        return False
+
+    return _memoised(render(node), near)
+
+
+def compile_query(node: Node) -> Predicate:
+    """A function telling whether a mention's `Facts` satisfy the query."""
+    match node:
+        case Word(text):
+            return lambda facts: text in facts.present
+        case Prefix() | Phrase():
+            spans = _spans(node)
+            return lambda facts: bool(spans(facts))
+        case Hashtag(tag):
+            return lambda facts: tag in facts.hashtags
+        case Handle(handle):
+            return lambda facts: handle in facts.handles
+        case Author(handle):
+            return lambda facts: facts.author == handle
+        case Lang(code):
+            return lambda facts: facts.lang == code
+        case Site(domain):
+            return lambda facts: domain in facts.domains
+        case Near():
+            return _near(node)
+        case Not(operand):
+            inner = compile_query(operand)
+            return lambda facts: not inner(facts)
+        case And(operands):
+            return _all(tuple(map(compile_query, operands)))
+        case Or(operands):
+            return _any(operands)
+    raise TypeError(f"expected a query node, got {type(node).__name__}")
+
+
+def _all(tests: tuple[Predicate, ...]) -> Predicate:
+    if len(tests) == 2:
+        first, second = tests
+        return lambda facts: first(facts) and second(facts)
+    return lambda facts: all(test(facts) for test in tests)
+
+
+def _any(operands: tuple[Node, ...]) -> Predicate:
+    """Words, hashtags and handles of an OR are looked up as sets (one C-level intersection each)."""
+    words = frozenset(o.text for o in operands if isinstance(o, Word))
+    tags = frozenset(o.tag for o in operands if isinstance(o, Hashtag))
+    handles = frozenset(o.handle for o in operands if isinstance(o, Handle))
+    tests = [compile_query(o) for o in operands if not isinstance(o, Word | Hashtag | Handle)]
+    if words:
+        tests.insert(0, lambda facts: not words.isdisjoint(facts.present))
+    if tags:
+        tests.append(lambda facts: not tags.isdisjoint(facts.hashtags))
+    if handles:
+        tests.append(lambda facts: not handles.isdisjoint(facts.handles))
+    if len(tests) == 1:
+        return tests[0]
+    some = tuple(tests)
+    return lambda facts: any(test(facts) for test in some)
+
+
+# -- masking ------------------------------------------------------------------------------------------------
+
+_MARKS = "[\u0300-\u036f]*"  # combining accents, for text written in decomposed form
+_WORD_START = r"(?<![^\W_])"
+_WORD_END = r"(?![^\W_])"
+
+
+_LATIN_FOLDED = (range(0xA0, 0x250), range(0x1E00, 0x1F00))  # where letters with accents are
+#: A text without any of these characters is matched by plain case-insensitive words, a faster regex.
+_NEEDS_FOLDING = re.compile("[\u00a0-\u024f\u0300-\u036f\u1e00-\u1eff]")
+
+
+@cache
+def _variants() -> dict[str, str]:
+    """For each folded Latin letter, a regex class of every character that folds to it ('e' -> [eEéÉè...])."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    for code in chain(range(0x20, 0x7F), *_LATIN_FOLDED):
+        char = chr(code)
+        folded = fold(char)
+        if len(folded) == 1 and folded != char:
+            groups[folded].add(char)
+    return {key: "[" + re.escape(key + "".join(sorted(chars))) + "]" for key, chars in groups.items()}
+
+
+def _folded_pattern(word: str, accents: bool) -> str:
+    if not accents:
+        return re.escape(word)
+    variants = _variants()
+    return "".join(variants.get(char, re.escape(char)) + _MARKS for char in word)
+
+
+def _longest_first(alternatives: Iterable[str]) -> str:
+    return "|".join(sorted(alternatives, key=len, reverse=True))
+
+
+def mask_pattern(query: Node, accents: bool = True) -> re.Pattern[str] | None:
+    """One regex finding the query's positive terms in raw text, in any case, and with any accents unless
+    `accents` is False (for texts without accented letters). Words, phrases and prefixes share one
+    word-start check, hashtags one '#', handles one '@', so the regex engine scans the text quickly."""
+    pattern = partial(_folded_pattern, accents=accents)
+    words: list[str] = []
+    tags: list[str] = []
+    handles: list[str] = []
+    for term in positive_terms(query):
+        match term:
+            case Word(text):
+                words.append(pattern(text) + _WORD_END)
+            case Phrase(phrase):
+                words.append(r"[\W_]+".join(map(pattern, phrase)) + _WORD_END)
+            case Prefix(stem):
+                words.append(pattern(stem) + r"[^\W_]*")
+            case Hashtag(tag):
+                tags.append(pattern(tag))
+            case Handle(handle):
+                handles.append(re.escape(handle))
+            # author:, lang: and site: are not in the text
+    parts = [f"{_WORD_START}(?:{_longest_first(words)})"] if words else []
+    if tags:
+        parts.append(rf"(?<![\w&])#(?:{_longest_first(tags)})(?!\w)")
+    if handles:
+        parts.append(rf"(?<![\w@])@(?:{_longest_first(handles)})(?![\w]|[.-]\w)")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+# -- the matcher --------------------------------------------------------------------------------------------
 
 
 class CompiledWatchlists:
-    """An immutable matcher over a set of watchlists; rebuild it when the set changes."""
+    """An immutable matcher over a set of watchlists; rebuild it when the set changes. A watchlist whose
+    query does not parse (it can only arrive by the config topic, the API refuses it) matches nothing and
+    is listed in `invalid` with the reason."""
 
     def __init__(self, watchlists: Iterable[Watchlist]) -> None:
         self.watchlists = {w.id: w for w in watchlists}
-        self._by_token: dict[str, set[str]] = defaultdict(set)
-        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
-        self._by_hashtag: dict[str, set[str]] = defaultdict(set)
+        self.invalid: dict[str, str] = {}
+        self._queries: dict[str, Node] = {}
+        self._tests: dict[str, Predicate] = {}
+        self._always: set[str] = set()
+        self._by_word: dict[str, set[str]] = defaultdict(set)
+        self._by_prefix: dict[str, set[str]] = defaultdict(set)
+        self._by_tag: dict[str, set[str]] = defaultdict(set)
         self._by_handle: dict[str, set[str]] = defaultdict(set)
-        self._excludes: dict[str, set[str]] = {}
-        self._masks: dict[str, re.Pattern[str] | None] = {}
+        self._by_site: dict[str, set[str]] = defaultdict(set)
+        self._by_lang: dict[str, set[str]] = defaultdict(set)
+        self._masks: dict[tuple[str, bool], re.Pattern[str] | None] = {}
+        indexes = {
+            "word": self._by_word,
+            "prefix": self._by_prefix,
+            "tag": self._by_tag,
+            "handle": self._by_handle,
+            "site": self._by_site,
+            "lang": self._by_lang,
+        }
         for watchlist in self.watchlists.values():
-            for keyword in watchlist.keywords:
-                phrase = _phrase(keyword)
-                if len(phrase) == 1:
-                    self._by_token[phrase[0]].add(watchlist.id)
-                elif phrase:
-                    self._phrases[phrase[0]].append((phrase, watchlist.id))
-            for tag in watchlist.hashtags:
-                self._by_hashtag[fold(tag.lstrip("#"))].add(watchlist.id)
-            for handle in watchlist.handles:
-                self._by_handle[fold(handle.lstrip("@"))].add(watchlist.id)
-            if watchlist.exclude:
-                self._excludes[watchlist.id] = {t for term in watchlist.exclude for t in _phrase(term)}
-            self._masks[watchlist.id] = _mask_pattern(watchlist)
+            try:
+                query = effective_query(watchlist)
+            except QuerySyntaxError as error:
+                self.invalid[watchlist.id] = str(error)
+                log.error("watchlist %r matches nothing: its query is invalid: %s", watchlist.id, error)
+                continue
+            if query is None:
+                continue
+            self._queries[watchlist.id] = query
+            self._tests[watchlist.id] = compile_query(query)
+            found = anchors(query)
+            if found is None:
+                self._always.add(watchlist.id)
+            else:
+                for kind, value in found:
+                    indexes[kind][value].add(watchlist.id)
+        self._prefix_lengths = sorted({len(stem) for stem in self._by_prefix})
 
     def __len__(self) -> int:
         return len(self.watchlists)
 
     def match(self, mention: Mention, words: list[str] | None = None) -> list[str]:
-        """Ids of the watchlists the mention is about, sorted."""
+        """Ids of the watchlists the mention is about, sorted; `words` are `tokens(mention.text)`."""
         words = tokens(mention.text) if words is None else words
-        found: set[str] = set()
-        by_token, phrases = self._by_token, self._phrases
-        for index, word in enumerate(words):
-            hit = by_token.get(word)
+        candidates = set(self._always)
+        by_word = self._by_word
+        for word in words:
+            hit = by_word.get(word)
             if hit:
-                found |= hit
-            candidates = phrases.get(word)
-            if candidates:
-                for phrase, watchlist_id in candidates:
-                    if tuple(words[index : index + len(phrase)]) == phrase:
-                        found.add(watchlist_id)
-        for tag in mention.hashtags or ():
-            hit = self._by_hashtag.get(fold(tag))
+                candidates |= hit
+        if self._prefix_lengths:
+            by_prefix, lengths = self._by_prefix, self._prefix_lengths
+            for word in words:
+                for length in lengths:
+                    if length > len(word):
+                        break
+                    hit = by_prefix.get(word[:length])
+                    if hit:
+                        candidates |= hit
+        hashtags = hashtags_of(mention)
+        for tag in hashtags:
+            hit = self._by_tag.get(tag)
             if hit:
-                found |= hit
-        for handle in (mention.author.handle, *(mention.mentions or ())):
-            hit = self._by_handle.get(fold(handle.lstrip("@")))
+                candidates |= hit
+        handles = handles_of(mention)
+        for handle in handles:
+            hit = self._by_handle.get(handle)
             if hit:
-                found |= hit
-        if found and self._excludes:
-            present = set(words)
-            found = {w for w in found if not (self._excludes.get(w, set()) & present)}
-        return sorted(found)
+                candidates |= hit
+        domains = None
+        if self._by_site and (mention.links or mention.url):
+            domains = link_domains(mention)
+            for domain in domains:
+                hit = self._by_site.get(domain)
+                if hit:
+                    candidates |= hit
+        if self._by_lang:
+            hit = self._by_lang.get(language_of(mention))
+            if hit:
+                candidates |= hit
+        if not candidates:
+            return []
+        facts = Facts(mention, words, hashtags, handles, domains)
+        tests = self._tests
+        return sorted(watchlist_id for watchlist_id in candidates if tests[watchlist_id](facts))
 
     def mask(self, text: str, watchlist_ids: Iterable[str]) -> str:
-        """The text with the terms of these watchlists removed, so a brand name cannot move sentiment."""
+        """The text with the positive terms of these watchlists' queries removed (words, phrases, prefix*
+        words, #hashtags, @handles), so that a watched name cannot move sentiment."""
+        accents = _NEEDS_FOLDING.search(text) is not None
         for watchlist_id in watchlist_ids:
-            pattern = self._masks.get(watchlist_id)
+            key = (watchlist_id, accents)
+            if key not in self._masks:
+                query = self._queries.get(watchlist_id)
+                self._masks[key] = mask_pattern(query, accents) if query is not None else None
+            pattern = self._masks[key]
             if pattern is not None:
                 text = pattern.sub(" ", text)
         return text

@@ -8,7 +8,7 @@ import unicodedata
 _HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)", re.UNICODE)
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
 _LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -36,5 +36,6 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Folded word tokens; links and the '#'/'@' sigils are dropped, so '#Acme' and '@acme' give 'acme'."""
+    """Folded word tokens; links and the '#'/'@' sigils are dropped, so '#Acme' and '@acme' give 'acme'.
+    An apostrophe splits words, so the French elision "l'Aérolis" gives 'l', 'aerolis'."""
     return _TOKEN.findall(fold(_LINK.sub(" ", text)))

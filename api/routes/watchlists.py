@@ -10,9 +10,11 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.deps import RuntimeDep
 from api.errors import convert_or_422, decode_json_body, field_error
+from api.routes.queries import query_error
 from services.aggregate import metrics_message
 from services.config_feed import publish_watchlists
 from services.kafka import CONFIG
+from services.query import QuerySyntaxError, parse
 from services.text import fold
 from services.watchlists import Watchlist
 from services.windows import WindowState
@@ -55,7 +57,13 @@ async def _parse(request: Request, watchlist_id: str | None = None) -> Watchlist
             raise field_error("id", f"the body's id {body['id']!r} differs from the path's {watchlist_id!r}")
     elif "id" not in body and isinstance(body.get("name"), str):
         body["id"] = slug_of(body["name"])
-    return convert_or_422(body, Watchlist)
+    watchlist = convert_or_422(body, Watchlist)
+    if watchlist.query is not None:
+        try:
+            parse(watchlist.query)
+        except QuerySyntaxError as error:
+            raise query_error(error) from None
+    return watchlist
 
 
 def _out(watchlist: Watchlist) -> dict[str, Any]:

@@ -89,3 +89,40 @@ def test_the_ticker_gets_a_sample_not_the_flood() -> None:
     assert result.ticker[0]["sentiment"]["label"] in {"neg", "neu", "pos"}
     later = stage.process(orjson.dumps([m("x", "Aerolis again")]), 0, 2, wall=WALL + 1)
     assert [t["id"] for t in later.ticker] == ["x"]
+
+
+BRANDS = ["United", "Delta", "Orange", "Apple"]
+
+
+def test_only_the_words_around_a_watched_name_decide_its_sentiment() -> None:
+    # Unmasked, the linear model reads "United" and "Apple" as positive and "Orange" as negative.
+    matcher = CompiledWatchlists([Watchlist(id=b.lower(), name=b, query=b) for b in BRANDS])
+    stage = Enricher(matcher, load_scorer("linear"), RecentIds(100), TickerSampler(0.5), topic="raw")
+    batch = [
+        m(f"{brand}-{tail}", f"{brand} {tail}".strip())
+        for brand in BRANDS
+        for tail in ("is great", "is awful", "")
+    ]
+    result = stage.process(orjson.dumps(batch), 0, 1, wall=WALL)
+    scored = {item.mention.id: (item.label, item.score) for item in result.enriched}
+    for brand in BRANDS:
+        assert scored[f"{brand}-is great"][0] == "pos"
+        assert scored[f"{brand}-is awful"][0] == "neg"
+        assert scored[f"{brand}-"] == ("neu", 0.0)
+        assert scored[f"{brand}-is great"] == scored["United-is great"]
+
+
+def test_the_language_is_known_before_matching_and_a_source_tag_is_trusted() -> None:
+    matcher = CompiledWatchlists([Watchlist(id="fr", name="Aerolis FR", query="Aerolis lang:fr")])
+    stage = Enricher(matcher, load_scorer("vader"), RecentIds(100), TickerSampler(0.5), topic="raw")
+    french = "Aerolis a encore perdu mes bagages, c'est vraiment n'importe quoi ce matin"
+    batch = [
+        m("detected", french),
+        {**m("tagged-en", french), "lang": "en-US"},
+        {**m("tagged-fr", "Aerolis ok"), "lang": "fr-FR"},
+        m("english", "Aerolis lost my luggage again this morning, what a joke"),
+    ]
+    result = stage.process(orjson.dumps(batch), 0, 1, wall=WALL)
+    assert sorted(item.mention.id for item in result.enriched) == ["detected", "tagged-fr"]
+    langs = {item.mention.id: item.mention.lang for item in result.enriched}
+    assert langs == {"detected": "fr", "tagged-fr": "fr"}

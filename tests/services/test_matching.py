@@ -1,6 +1,11 @@
-from services.matching import CompiledWatchlists
+from datetime import UTC, datetime, timedelta
+
+from services.demo import DemoGenerator, demo_watchlists
+from services.matching import CompiledWatchlists, Facts, compile_query
+from services.query import parse, render
 from services.records import parse_mention
-from services.watchlists import Watchlist
+from services.text import tokens
+from services.watchlists import Watchlist, effective_query
 
 
 def mention(text: str, handle: str = "someone") -> object:
@@ -54,3 +59,42 @@ def test_masking_removes_the_watched_terms_for_scoring() -> None:
 
 def test_an_empty_matcher_matches_nothing() -> None:
     assert CompiledWatchlists([]).match(mention("anything at all")) == []  # type: ignore[arg-type]
+
+
+def test_masking_ignores_case_and_accents_and_keeps_what_the_query_excludes() -> None:
+    matcher = CompiledWatchlists(
+        [
+            Watchlist(id="ete", name="Été", query='été OR "citron gingembre" OR boycot* OR #Été OR @Ete_Fr'),
+            Watchlist(id="orange", name="Orange", query="Orange NOT jus"),
+        ]
+    )
+    masked = matcher.mask("ÉTÉ, ete et Été; Citron-Gingembre! Boycottez #été @ete_fr", ["ete"])
+    assert tokens(masked) == ["et"]
+    assert tokens(matcher.mask("Orange: le jus est bon", ["orange"])) == ["le", "jus", "est", "bon"]
+    assert matcher.mask("Orange", ["skyvia"]) == "Orange"  # only the named watchlists' terms
+
+
+def test_the_index_agrees_with_evaluating_every_query_on_demo_mentions() -> None:
+    start = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
+    generator = DemoGenerator(seed=5, start=start, rate_per_s=200)
+    mentions = [m for i in range(1, 16) for m in generator.batch(start + timedelta(seconds=i), 1.0)]
+    queries = [render(q) for w in demo_watchlists() if (q := effective_query(w)) is not None] + [
+        "Aerolis NOT lang:en",
+        "(Skyvane OR flyskyvane) NEAR/4 (crash* OR useless OR retard*)",
+        '"Brisaline Zest" OR brisaline NEAR/2 zéro',
+        "lang:fr NOT (aerolis OR skyvane)",
+        f"#skyvane author:{next(m.author.handle for m in mentions if 'skyvane' in (m.hashtags or ()))}",
+        "site:social.example @aerolis",
+        "deliciou* OR délicieu*",
+        "NOT the",
+    ]
+    matcher = CompiledWatchlists(Watchlist(id=f"q{i}", name="q", query=q) for i, q in enumerate(queries))
+    tests = [compile_query(parse(q)) for q in queries]
+    per_query = [0] * len(queries)
+    for seen in mentions:
+        facts = Facts.of(seen)
+        expected = sorted(f"q{i}" for i, test in enumerate(tests) if test(facts))
+        assert matcher.match(seen, tokens(seen.text)) == expected, seen.text
+        for watchlist_id in expected:
+            per_query[int(watchlist_id[1:])] += 1
+    assert all(per_query), dict(zip(queries, per_query, strict=True))  # every query matched something

@@ -1,0 +1,54 @@
+"""Watchlist queries: check one as it is typed, before a watchlist that uses it is saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, HTTPException, Request
+
+from api.errors import convert_or_422, decode_json_body
+from services.query import QuerySyntaxError, parse, render, terms
+
+router = APIRouter(prefix="/api/v1/queries", tags=["queries"])
+
+
+class QueryBody(msgspec.Struct):
+    query: str
+
+
+BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": msgspec.json.schema(QueryBody),
+                "example": {"query": '(Aerolis OR #FlyAerolis) AND (retard* OR "lost luggage") NOT lang:de'},
+            }
+        },
+    }
+}
+
+
+def query_error(error: QuerySyntaxError, field: str = "query") -> HTTPException:
+    """422 naming the field, with where the query went wrong and what was expected there."""
+    detail = {
+        "field": field,
+        "error": str(error),
+        "position": error.position,
+        "expected": error.expected,
+        "found": error.found,
+    }
+    return HTTPException(422, detail=[detail])
+
+
+@router.post("/validate", summary="Check a watchlist query", openapi_extra=BODY_DOC)
+async def validate_query(request: Request) -> dict[str, Any]:
+    """200 `{"valid": true, "terms": [...], "normalized": "..."}` (`normalized` shows the implicit ANDs and
+    the grouping as understood), or 422 with the `position` (0-based character), `expected` and `found`."""
+    body = convert_or_422(decode_json_body(await request.body()), QueryBody)
+    try:
+        node = parse(body.query)
+    except QuerySyntaxError as error:
+        raise query_error(error) from None
+    return {"valid": True, "terms": terms(node), "normalized": render(node)}
