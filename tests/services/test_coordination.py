@@ -1,0 +1,135 @@
+"""Coordination: near-duplicate bursts from throwaway accounts, automation signs, bounded state."""
+
+from __future__ import annotations
+
+import random
+
+import msgspec
+import pytest
+
+from services.coordination import CoordinationDetector, CoordinationSnapshot, normalise, signature, similarity
+from services.enrich import EnrichedMention
+from tests.services.planted import T0_TS, enriched
+
+TEMPLATE = "Everyone needs to know what Acme is doing to its customers, zero refunds and zero answers"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Boycott @Acme NOW!! 😡 https://x.example/a?b=1 #Acme 20%", "boycott now"),
+        ("Élan Café, l'appli RÉDACTRICE", "elan cafe l'appli redactrice"),
+        ("www.site.example 123 456", ""),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+def test_variants_of_a_text_are_near_duplicates_and_other_texts_are_not() -> None:
+    base = signature(normalise(TEMPLATE))
+    variant = signature(normalise(TEMPLATE.replace("zero answers", "no answers") + " 🤬 https://t.example/1"))
+    other = signature(normalise("Flying to Lisbon tomorrow with Acme, any tips for the terminal"))
+    assert similarity(base, variant) >= 0.5
+    assert similarity(base, other) < 0.2
+
+
+def campaign(accounts: int, followers: int, start_s: float = 0.0, prefix: str = "c") -> list[EnrichedMention]:
+    rng = random.Random(accounts)
+    return [
+        enriched(
+            TEMPLATE + rng.choice(["", " 😡", " Never again.", " https://x.example/9"]),
+            at_s=start_s + k * 2,
+            handle=f"{prefix}{k % accounts}",
+            followers=followers,
+            watchlists=("acme",),
+        )
+        for k in range(accounts * 2)
+    ]
+
+
+def test_a_burst_from_tiny_accounts_is_coordinated_and_its_earlier_mentions_are_flagged_too() -> None:
+    detector = CoordinationDetector()
+    items = campaign(12, followers=3)
+    flagged = detector.observe(items)
+    assert set(flagged) == {item.mention.id for item in items}
+    assert all(detector.is_coordinated(item.mention.id) for item in items)
+    assert detector.is_coordinated(author="c3", text=TEMPLATE + " !!")
+    assert not detector.is_coordinated(author="someone_else", text=TEMPLATE)
+    (cluster,) = detector.snapshot().clusters
+    assert cluster.account_count == 12
+    assert cluster.mentions == 24
+    assert cluster.reach == 12 * 3
+    assert cluster.watchlists == {"acme": 24}
+    assert cluster.template == normalise(TEMPLATE)
+    assert cluster.span_s == pytest.approx(46)
+    snapshot = detector.snapshot()
+    assert msgspec.json.decode(msgspec.json.encode(snapshot), type=CoordinationSnapshot) == snapshot
+
+
+@pytest.mark.parametrize(
+    ("accounts", "followers", "coordinated"),
+    [
+        (12, 3, True),  # throwaway accounts
+        (12, 800, False),  # an organic pile-on of ordinary people repeating a phrase
+        (5, 3, False),  # too few accounts
+    ],
+)
+def test_what_is_coordinated(accounts: int, followers: int, coordinated: bool) -> None:
+    detector = CoordinationDetector()
+    detector.observe(campaign(accounts, followers))
+    assert bool(detector.snapshot().clusters) is coordinated
+
+
+def test_the_same_text_against_two_brands_makes_two_clusters() -> None:
+    detector = CoordinationDetector()
+    items = campaign(10, 2)
+    for item in campaign(10, 2, prefix="d"):
+        item.watchlists = ["rival"]
+        items.append(item)
+    detector.observe(items)
+    assert sorted(list(c.watchlists) for c in detector.snapshot().clusters) == [["acme"], ["rival"]]
+
+
+def test_a_cluster_keeps_its_id_and_is_listed_after_it_ends() -> None:
+    detector = CoordinationDetector()
+    detector.observe(campaign(10, 2))
+    first = detector.snapshot().clusters[0].id
+    detector.observe(campaign(20, 2, start_s=60))
+    assert [c.id for c in detector.snapshot().clusters] == [first]
+    detector.observe([enriched("something else entirely", at_s=2000, handle="late")])
+    assert [c.id for c in detector.snapshot().clusters] == [first]  # finished, still listed
+    assert not detector.is_coordinated("an-unknown-id")
+
+
+def test_automated_accounts_are_tiny_and_fast() -> None:
+    detector = CoordinationDetector()
+    items = [
+        enriched(f"deal number {i} alpha beta", at_s=i * 10, handle="bot", followers=2) for i in range(6)
+    ]
+    items += [enriched(f"slow poster {i} gamma", at_s=i * 100, handle="slow", followers=2) for i in range(6)]
+    items += [enriched(f"big fast {i} delta", at_s=i * 10, handle="big", followers=5000) for i in range(6)]
+    detector.observe(items)
+    automated = detector.snapshot(T0_TS + 60).automated
+    assert [a.handle for a in automated] == ["bot"]
+    assert (
+        automated[0].posts_per_min == 6.0
+    )  # six posts within 50 s: the rate is taken over a minute at least
+
+
+def test_state_stays_bounded_whatever_the_stream() -> None:
+    detector = CoordinationDetector(max_clusters=2000, max_tracked_accounts=1000)
+    rng = random.Random(1)
+    words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=6)) for _ in range(5000)]
+    for start in range(0, 200_000, 2000):
+        detector.observe(
+            [
+                enriched(" ".join(rng.choices(words, k=8)), at_s=i * 0.001, handle=f"h{i}", followers=i % 30)
+                for i in range(start, start + 2000)
+            ]
+        )
+    sizes = detector.tracked
+    assert sizes["clusters"] <= 2000
+    assert sizes["bands"] <= 2000 * 16 * detector.max_wordings
+    assert sizes["exact_texts"] <= 2000 * detector.max_texts
+    assert sizes["accounts"] <= 1000
