@@ -13,6 +13,8 @@ from api.deps import Runtime
 from api.hub import Hub
 from api.responses import FastJSONResponse
 from api.routes import health, live, mentions, queries, watchlists
+from api.routes.connectors import router as connectors_router
+from api.routes.hooks import router as hooks_router
 from services.config_feed import publish_watchlists
 from services.kafka import CONFIG, RAW, MentionPublisher, declare_topics, make_producer, wait_for_broker
 from services.settings import Settings
@@ -52,6 +54,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(mentions.router)
     app.include_router(watchlists.router)
     app.include_router(queries.router)
+    app.include_router(hooks_router)
+    app.include_router(connectors_router)
     app.include_router(live.router)
     app.mount("/", StaticFiles(directory=settings.web_dir, html=True, check_dir=False), name="wall")
     return app

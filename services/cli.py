@@ -1,4 +1,4 @@
-"""The `vigie` command: run everything, or one role, or replay a file."""
+"""The `vigie` command: run everything, or one role, replay a file, or run a connector."""
 
 from __future__ import annotations
 
@@ -22,9 +22,15 @@ def _logging(settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from services.connectors.specs import SpecError
     from services.supervisor import Supervisor
 
-    return Supervisor(_settings(args), demo=not args.no_demo).run()
+    try:
+        supervisor = Supervisor(_settings(args), demo=not args.no_demo)
+    except SpecError as error:
+        print(f"vigie: cannot start: VIGIE_CONNECTORS: {error}", file=sys.stderr)
+        return 2
+    return supervisor.run()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -69,13 +75,92 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from services.sources import run_replay
+    from services.connectors.files import run_replay
 
     settings = _settings(args)
     _logging(settings)
-    published, refused = asyncio.run(run_replay(settings, Path(args.file), args.rate))
+    published, refused = asyncio.run(
+        run_replay(
+            settings,
+            Path(args.file),
+            args.rate,
+            fmt=args.format,
+            event_time=args.event_time,
+            speed=args.speed,
+        )
+    )
     print(f"published {published} mentions, refused {refused}")
     return 0 if not refused else 2
+
+
+def _connector_spec(args: argparse.Namespace) -> dict[str, object]:
+    """The spec the `vigie connect` arguments describe (the same objects as in VIGIE_CONNECTORS)."""
+    import orjson
+
+    if args.kind == "spec":
+        spec: dict[str, object] = orjson.loads(args.json)
+        return spec
+    if args.kind == "configured":
+        from services.connectors.specs import configured_spec
+
+        found: dict[str, object] = configured_spec(_settings(args).connectors, args.configured_name)
+        return found
+    spec = {"kind": args.kind, "track": [t for t in (args.track or "").split(",") if t.strip()]}
+    if args.name:
+        spec["name"] = args.name
+    if args.kind == "bluesky" and args.url:
+        spec["url"] = args.url
+    elif args.kind == "mastodon":
+        spec.update(instance=args.instance, timeline=args.timeline, token=args.token)
+    elif args.kind == "rss":
+        spec.update(urls=args.urls, interval_s=args.interval_s)
+    return spec
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    from services.connectors.process import run_connector_forever
+    from services.connectors.specs import SpecError, parse_spec
+
+    settings = _settings(args)
+    _logging(settings)
+    try:
+        spec = parse_spec(_connector_spec(args))
+    except (SpecError, ValueError) as error:
+        print(f"vigie connect: {error}", file=sys.stderr)
+        return 2
+    run_connector_forever(settings, spec)
+    return 0
+
+
+def _connect_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    connect = commands.add_parser("connect", help="run one connector (Bluesky, Mastodon, RSS/Atom)")
+    kinds = connect.add_subparsers(dest="kind", required=True)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--track", help="keep only mentions with these words or #tags (comma-separated)")
+        sub.add_argument("--name", help="connector name: its cursor file and status (default: the kind)")
+        sub.set_defaults(handler=cmd_connect)
+
+    bluesky = kinds.add_parser("bluesky", help="Bluesky posts through a Jetstream websocket")
+    bluesky.add_argument(
+        "--url", help="Jetstream address (default wss://jetstream2.us-east.bsky.network/subscribe)"
+    )
+    common(bluesky)
+    mastodon = kinds.add_parser("mastodon", help="a Mastodon streaming timeline (server-sent events)")
+    mastodon.add_argument("--instance", required=True, help="https://mastodon.example")
+    mastodon.add_argument("--timeline", default="public", help="public, local or hashtag:TAG")
+    mastodon.add_argument("--token", help="access token, for servers that require one")
+    common(mastodon)
+    rss = kinds.add_parser("rss", help="RSS 2.0 / Atom feeds, polled")
+    rss.add_argument("urls", nargs="+", metavar="URL")
+    rss.add_argument("--interval-s", type=float, default=300.0, help="seconds between polls of a feed")
+    common(rss)
+    spec = kinds.add_parser("spec", help="a connector described as JSON (as in VIGIE_CONNECTORS)")
+    spec.add_argument("json")
+    spec.set_defaults(handler=cmd_connect)
+    configured = kinds.add_parser("configured", help="the connector of VIGIE_CONNECTORS with this name")
+    configured.add_argument("configured_name", metavar="NAME")
+    configured.set_defaults(handler=cmd_connect)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -100,10 +185,19 @@ def parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("demo", help="the demo source alone").set_defaults(handler=cmd_demo)
 
-    replay = commands.add_parser("replay", help="publish a JSON-lines file of mentions")
+    replay = commands.add_parser(
+        "replay", help="publish a file of mentions (JSON lines, CSV, Twitter export)"
+    )
     replay.add_argument("file")
-    replay.add_argument("--rate", type=float, help="mentions per second (default: as fast as possible)")
+    pace = replay.add_mutually_exclusive_group()
+    pace.add_argument("--rate", type=float, help="mentions per second (default: as fast as possible)")
+    pace.add_argument("--event-time", action="store_true", help="at the pace of the mentions' timestamps")
+    replay.add_argument("--speed", type=float, default=1.0, help="with --event-time: this many times faster")
+    replay.add_argument(
+        "--format", choices=["jsonl", "csv", "twitter"], help="default: from the extension (.csv, .json)"
+    )
     replay.set_defaults(handler=cmd_replay)
+    _connect_parser(commands)
     return top
 
 

@@ -45,8 +45,12 @@ def _items(body: bytes) -> list[tuple[int, Any] | tuple[int, MentionError]]:
     return [(0, decoded)]
 
 
-def parse_body(body: bytes, received_at: datetime | None = None) -> ParsedBody:
-    """Raise `MentionError` only when the body as a whole is unreadable or empty."""
+def parse_body(
+    body: bytes, received_at: datetime | None = None, *, default_source: str | None = None
+) -> ParsedBody:
+    """Raise `MentionError` only when the body as a whole is unreadable or empty.
+
+    `default_source` is the `source` of items that give none (an inbound webhook's name)."""
     if not body.strip():
         raise MentionError("body", "expected a mention, an array of mentions or NDJSON; got an empty body")
     received_at = received_at or datetime.now(UTC)
@@ -55,6 +59,8 @@ def parse_body(body: bytes, received_at: datetime | None = None) -> ParsedBody:
         if isinstance(item, MentionError):
             parsed.refused.append(Refusal(index, item.field, item.reason))
             continue
+        if default_source and isinstance(item, dict) and "source" not in item:
+            item = {**item, "source": default_source}
         try:
             parsed.mentions.append(parse_mention(item, received_at=received_at))
         except MentionError as error:

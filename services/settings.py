@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,15 +46,15 @@ class Settings(BaseSettings):
     dedupe_capacity: int = Field(2_000_000, ge=1000)
 
     # Understanding.
-    sentiment_backend: str = "vader"
+    sentiment_backend: Literal["linear", "vader"] = "linear"  # services.sentiment.BACKENDS
 
     # Swarms, influence and coordination (services/swarms.py, influence.py, coordination.py, media.py).
     #: Sliding event-time window of the hashtag co-occurrence graph; an author's weight halves every
     #: half-life.
     swarm_window_s: int = Field(900, ge=60, le=86_400)
     swarm_half_life_s: float = Field(300.0, gt=0, le=86_400)
-    #: An edge between two tags needs this many (decayed) distinct authors who used both in one post.
-    swarm_min_edge_authors: float = Field(3.0, gt=0)
+    #: An edge between two tags needs this many distinct authors who used both in one post (in the window).
+    swarm_min_edge_authors: int = Field(5, ge=1)
     #: A community is a swarm when this many distinct authors used its tags in the window.
     swarm_min_authors: int = Field(5, ge=1)
     #: Hashtags tracked at most (top-K by decayed count); tagged mentions kept at most (two windows).
@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     journalist_handles: str = ""
     journalist_domains: str = ""
     journalist_bio_words: str = ""
+    #: The insights agent publishes swarms this often (a snapshot costs tens of ms), and influencer boards
+    #: and coordination at the same cadence when they changed (services/insights.py).
+    insights_publish_interval_s: float = Field(5.0, gt=0, le=3600)
 
     # Alert delivery (services/delivery/).
     #: Webhook, Slack and PagerDuty targets resolving to private, loopback, link-local, multicast or
@@ -101,9 +104,28 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "vigie@localhost"
 
+    # Alerts (services/alerts/).
+    #: An alert resolves by itself once its condition has not held for this long.
+    alert_resolve_after_s: float = Field(600.0, gt=0, le=7 * 86_400)
+    #: Resolved alerts are remembered this long by the rule engine (a hand-resolved one until it clears).
+    alert_keep_resolved_s: float = Field(3600.0, gt=0, le=30 * 86_400)
+    #: How often the rule engine checks for alerts to resolve.
+    alert_tick_interval_s: float = Field(5.0, gt=0, le=600)
+
     # Demo source.
     demo_rate_per_s: float = Field(20.0, gt=0, le=100_000)
     demo_seed: int = 0
+
+    # Connectors (services/connectors/).
+    #: Connectors `vigie run` starts as roles: a JSON list of specs, e.g.
+    #: '[{"kind": "rss", "urls": ["https://example.com/feed.xml"]}]' (services/connectors/specs.py).
+    connectors: list[dict[str, Any]] = []
+    #: A connector publishes what it has read after at most this long (or ingest_batch_max mentions).
+    connector_batch_wait_ms: int = Field(500, ge=1, le=60_000)
+    #: Reconnect delays grow exponentially (with jitter) up to this.
+    connector_backoff_max_s: float = Field(60.0, gt=0, le=3600)
+    #: How often a connector publishes its counters on the updates topic.
+    connector_status_interval_s: float = Field(2.0, gt=0, le=600)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     web_dir: Path = REPO_ROOT / "web"

@@ -82,6 +82,14 @@ def pipeline_ready(readyz_url: str) -> bool:
         return False
 
 
+def connector_roles(settings: Settings) -> list[Role]:
+    """One role per configured connector (VIGIE_CONNECTORS); raises SpecError naming a bad one."""
+    from services.connectors.specs import parse_specs, spec_name
+
+    names = [spec_name(spec) for spec in parse_specs(settings.connectors)]
+    return [Role(f"connector {name}", [*role_argv("connect"), "configured", name]) for name in names]
+
+
 class Supervisor:
     def __init__(self, settings: Settings, demo: bool) -> None:
         self.settings = settings
@@ -90,6 +98,7 @@ class Supervisor:
         self.roles = [Role("worker", role_argv("worker")), Role("api", role_argv("api"))]
         if demo:
             self.roles.append(Role("demo", role_argv("demo")))
+        self.roles.extend(connector_roles(settings))
         self.stopping = False
         self._broker_checked_at = time.monotonic()
         self._broker_warned: dict[str, float] = {}

@@ -1,0 +1,47 @@
+"""`POST /api/v1/hooks/{source}`: other tools push mentions here (Zapier, n8n, a scraper, a CRM).
+
+The body is what `POST /api/v1/mentions` takes (our mention format: an object, an array or NDJSON; same
+answers, same dedupe by id); the path names the tool, and becomes the `source` of mentions that give none.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, Path, Request
+
+from api.deps import RuntimeDep
+from api.errors import field_error
+from api.responses import FastJSONResponse
+from services.ingest import parse_body
+from services.records import MentionError
+
+router = APIRouter(prefix="/api/v1", tags=["mentions"])
+
+SourceName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["zapier"])]
+
+
+@router.post(
+    "/hooks/{source}",
+    status_code=202,
+    summary="Inbound webhook for mentions",
+    description=(
+        "Same body and answers as `POST /api/v1/mentions`; mentions without a `source` get the one in the "
+        "path (lower-case letters, digits, `_ . -`)."
+    ),
+)
+async def inbound_hook(source: SourceName, request: Request, runtime: RuntimeDep) -> Any:
+    try:
+        parsed = parse_body(await request.body(), default_source=source)
+    except MentionError as error:
+        raise field_error(error.field, error.reason) from None
+    try:
+        accepted = await runtime.publisher.publish(parsed.mentions)
+    except KafkaError as error:
+        raise field_error("broker", f"the broker did not acknowledge the mentions: {error}", 503) from None
+    return FastJSONResponse(
+        {"accepted": accepted, "refused": msgspec.to_builtins(parsed.refused)},
+        status_code=422 if parsed.refused else 202,
+    )

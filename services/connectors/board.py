@@ -1,0 +1,65 @@
+"""What the api knows about running connectors: the latest status each one published on vigie.updates."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.kafka import UPDATES
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: On start, how many recent updates per partition are read to find the connectors' last statuses.
+WARM_UP_RECORDS = 2000
+
+
+class ConnectorBoard:
+    def __init__(self, silent_after_s: float) -> None:
+        self.silent_after_s = silent_after_s
+        self.statuses: dict[str, dict[str, Any]] = {}
+
+    def apply(self, message: Any) -> None:
+        if isinstance(message, dict) and message.get("type") == "connector" and message.get("id"):
+            self.statuses[str(message["id"])] = message
+
+    def items(self, now_ts: float | None = None) -> list[dict[str, Any]]:
+        """Every connector heard from, with `alive` false once it has been silent too long."""
+        now_ts = time.time() if now_ts is None else now_ts
+        return [
+            {**status, "alive": now_ts - float(status.get("at_ts") or 0) <= self.silent_after_s}
+            for _, status in sorted(self.statuses.items())
+        ]
+
+
+async def follow_connector_statuses(settings: Settings, board: ConnectorBoard) -> None:
+    """Keep `board` current from the updates topic, until cancelled."""
+    topic = settings.topic(UPDATES)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=max(settings.consumer_fetch_max_wait_ms, 200),
+    )
+    await consumer.start()
+    try:
+        assigned = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(assigned)
+        ends = await consumer.end_offsets(assigned)
+        begins = await consumer.beginning_offsets(assigned)
+        for tp in assigned:
+            consumer.seek(tp, max(begins[tp], ends[tp] - WARM_UP_RECORDS))
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                for record in records:
+                    if record.key and record.key.startswith(b"connector:"):
+                        try:
+                            board.apply(orjson.loads(record.value or b""))
+                        except orjson.JSONDecodeError:
+                            log.error("unreadable connector status at %s:%s", record.partition, record.offset)
+    finally:
+        await consumer.stop()
