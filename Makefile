@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck web-test bench install clean
+.PHONY: run test lint typecheck web-test bench install clean train-sentiment eval-sentiment
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ test: $(STAMP) lint typecheck web-test
 # Speed and scale on the embedded broker: prints a table, writes bench/results/<date>-<commit>.json (~5 min).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Sentiment: retrain the model files (deterministic; needs ../shared/data/sentiment) and print the validation table.
+train-sentiment: $(STAMP)
+	$(BIN)/python -m services.language --train
+	$(BIN)/python -m services.sentiment.train
+
+eval-sentiment: $(STAMP)
+	$(BIN)/python -m services.sentiment.evaluate
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,8 @@
-"""`make bench`: measure Vigie on the embedded broker, print a table, write bench/results/<date>-<commit>.json."""
+"""`make bench`: measure Vigie on the embedded broker, print a table, write bench/results/<date>-<commit>.json
+(the date, commit and machine are in it).
+
+python -m bench.run [--mentions 100000] [--rates 1000,5000] [--clients 1000] [--quick]
+"""
 
 from __future__ import annotations
 
@@ -14,20 +18,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import latency, throughput
+from bench import fanout, latency, micro, throughput
 from bench.data import bench_watchlists, expected_totals, workload
-from bench.processes import rss_mib
+from bench.processes import children_of, command_line, rss_mib, stack_memory
+from bench.report import table
 from services.broker import start_broker
+from services.kafka import wait_for_broker
+from services.records import Mention
 from services.settings import Settings
 from tests.stack import free_port, start_stack
 
 RESULTS = Path(__file__).parent / "results"
 
 
+def say(message: str) -> None:
+    print(f"bench: {message}", flush=True)
+
+
 def machine() -> str:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -36,12 +50,17 @@ def machine() -> str:
 
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    except OSError:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
-def measure_throughput(work: Path, count: int, naive_count: int, backend: str) -> dict[str, Any]:
+def measure_throughput(work: Path, mentions: list[Mention], naive_count: int) -> dict[str, Any]:
+    """On a broker of its own: the pipeline, the ceiling and the naive agent on the same mentions."""
     port = free_port()
     data_dir = work / "throughput"
     data_dir.mkdir()
@@ -51,96 +70,132 @@ def measure_throughput(work: Path, count: int, naive_count: int, backend: str) -
         "VIGIE_TOPIC_PREFIX": "bench.",
         "VIGIE_DATA_DIR": str(data_dir),
         "VIGIE_LOG_LEVEL": "WARNING",
-        "VIGIE_SENTIMENT_BACKEND": backend,
     }
-    settings = Settings(embedded_broker_port=port, topic_prefix="bench.", data_dir=data_dir)
+    env_before = {key: os.environ.get(key) for key in env}
+    os.environ.update(
+        env
+    )  # Settings.model_validate({}) below, and the child processes, see the same configuration
     try:
-        from services.kafka import wait_for_broker
-
+        settings = Settings.model_validate({})
         asyncio.run(wait_for_broker(settings.bootstrap))
-        mentions = workload(count)
         watchlists = bench_watchlists()
         expected = expected_totals(mentions, watchlists)
         results = asyncio.run(
-            throughput.run(settings, env, mentions, naive_count, watchlists, expected, data_dir / "workers.log")
+            throughput.run(settings, env, mentions, naive_count, watchlists, expected, data_dir)
         )
         results["broker_rss_mib"] = rss_mib(broker.pid)
         return results
     finally:
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         broker.terminate()
         broker.wait()
 
 
-def measure_latency(work: Path, rates: list[float], duration_s: float, backend: str) -> dict[str, Any]:
-    stack = start_stack(work / "latency", extra_env={"VIGIE_SENTIMENT_BACKEND": backend})
+def role_pid(supervisor_pid: int, role: str) -> int:
+    for pid in children_of(supervisor_pid):
+        argv = command_line(pid).split()
+        if "services.cli" in argv and argv[argv.index("services.cli") + 1 :][:1] == [role]:
+            return pid
+    raise RuntimeError(f"no {role} process under vigie run (pid {supervisor_pid})")
+
+
+def measure_stack(
+    work: Path, load: list[Mention], rates: list[float], duration_s: float, clients: int, phase_s: float
+) -> dict[str, Any]:
+    """On a whole `vigie run --no-demo`: latency at each rate, then fan-out, then each process's memory."""
+    stack = start_stack(work / "stack")
+    results: dict[str, Any] = {}
     try:
-        load = workload(20_000, seed=11)
-        runs = [asyncio.run(latency.measure(stack.base_url, load, rate, duration_s)) for rate in rates]
-        memory = {}
-        for line in subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines():
-            pid, _, args = line.strip().partition(" ")
-            if str(stack.data_dir) in Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace") if Path(
-                f"/proc/{pid}"
-            ).exists() else False:
-                for role in ("worker", "api", "tansu"):
-                    if role in args:
-                        memory[role] = rss_mib(int(pid))
-        return {"runs": runs, "rss_mib": memory}
+
+        async def prepare() -> None:
+            import httpx
+
+            async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as client:
+                await latency.put_watchlists(client, bench_watchlists())
+
+        asyncio.run(prepare())
+        results["latency"] = []
+        for rate in rates:
+            say(f"latency at {rate:,.0f} mentions/s for {duration_s:.0f} s")
+            try:
+                run = asyncio.run(latency.measure(stack.base_url, load, rate, duration_s))
+            except (RuntimeError, TimeoutError) as error:
+                say(f"latency at {rate:,.0f}/s failed: {error}")
+                run = {"rate_per_s": rate, "error": str(error)}
+            results["latency"].append(run)
+        if clients:
+            say(f"fan-out to {clients:,} websocket clients")
+            port = int(stack.bootstrap.rsplit(":", 1)[1])
+            settings = Settings.model_validate({"embedded_broker_port": port})
+            api_pid = role_pid(stack.process.pid, "api")
+            processes = 2 if clients >= 100 else 1
+            try:
+                results["fanout"] = asyncio.run(
+                    fanout.measure(settings, stack.base_url, api_pid, clients, processes, phase_s)
+                )
+            except (RuntimeError, TimeoutError, OSError) as error:
+                say(f"fan-out failed: {error}")
+                results["fanout_error"] = str(error)
+        results["memory"] = stack_memory(stack.process.pid)
+        return results
     finally:
         stack.stop()
 
 
-def table(results: dict[str, Any]) -> str:
-    t = results["throughput"]
-    rows = [
-        ("Throughput, one worker", "mentions/s", ""),
-        ("  plain aiokafka read + decode (ceiling)", f"{t['ceiling_mentions_per_s']:,.0f}", ""),
-        ("  Vigie pipeline", f"{t['pipeline']['mentions_per_s']:,.0f}",
-         f"{t['pipeline']['mentions_per_s'] / t['naive']['mentions_per_s']:.1f}x naive"),
-        ("  naive Faust agent, one mention per event", f"{t['naive']['mentions_per_s']:,.0f}", ""),
-    ]
-    lines = [f"{'':44} {'value':>14}  note", "-" * 72]
-    lines += [f"{name:44} {value:>14}  {note}" for name, value, note in rows]
-    lines.append("Latency, POST to websocket update")
-    for run in results["latency"]["runs"]:
-        lines.append(
-            f"  at {run['rate_per_s']:,.0f} mentions/s{'':22} p50 {run['p50_ms']:.0f} ms, p95 {run['p95_ms']:.0f} ms, "
-            f"p99 {run['p99_ms']:.0f} ms ({run['probes']} probes, {run['lost_probes']} lost)"
-        )
-    lines.append("Memory after the run (RSS)")
-    lines.append(f"  worker after {t['mentions']:,} mentions{'':14} {t['pipeline']['worker_rss_mib']:.0f} MiB")
-    lines.append(f"  broker holding that history{'':16} {t['broker_rss_mib']:.0f} MiB")
-    for role, mib in sorted(results["latency"]["rss_mib"].items()):
-        lines.append(f"  {role} after the latency runs{'':14} {mib:.0f} MiB")
-    return "\n".join(lines)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mentions", type=int, default=200_000)
-    parser.add_argument("--naive-mentions", type=int, default=10_000)
-    parser.add_argument("--rates", default="1000,5000")
-    parser.add_argument("--duration-s", type=float, default=20.0)
-    parser.add_argument("--backend", default=Settings().sentiment_backend)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mentions", type=int, default=100_000, help="throughput workload")
+    parser.add_argument("--naive-mentions", type=int, default=3000)
+    parser.add_argument("--rates", default="1000,5000", help="latency runs, mentions/s")
+    parser.add_argument("--duration-s", type=float, default=20.0, help="length of each latency run")
+    parser.add_argument("--clients", type=int, default=1000, help="fan-out websocket clients (0: skip)")
+    parser.add_argument("--phase-s", type=float, default=15.0, help="length of each fan-out phase")
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (about a minute)")
     args = parser.parse_args()
+    if args.quick:
+        args.mentions, args.naive_mentions, args.duration_s, args.clients, args.phase_s = (
+            20_000,
+            2000,
+            5,
+            100,
+            4,
+        )
     started = time.time()
+    settings = Settings.model_validate({})
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": machine(),
+        "sentiment_backend": settings.sentiment_backend,
+        "args": vars(args),
+    }
+    say(f"making {args.mentions:,} demo mentions")
+    mentions = workload(args.mentions)
+    say("in-process microbenchmarks and the enrich profile")
+    results["micro"] = micro.run(mentions, settings.sentiment_backend, settings.ingest_batch_max)
     with tempfile.TemporaryDirectory(prefix="vigie-bench-") as tmp:
         work = Path(tmp)
-        results: dict[str, Any] = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "commit": commit(),
-            "machine": machine(),
-            "sentiment_backend": args.backend,
-        }
-        results["throughput"] = measure_throughput(work, args.mentions, args.naive_mentions, args.backend)
-        rates = [float(rate) for rate in args.rates.split(",")]
-        results["latency"] = measure_latency(work, rates, args.duration_s, args.backend)
+        say("throughput: ceiling, pipeline, naive")
+        results["throughput"] = measure_throughput(work, mentions, args.naive_mentions)
+        rates = [float(rate) for rate in args.rates.split(",") if rate]
+        results.update(
+            measure_stack(work, mentions[:20_000], rates, args.duration_s, args.clients, args.phase_s)
+        )
     results["elapsed_s"] = round(time.time() - started, 1)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{results['date'][:10]}-{results['commit']}.json"
     path.write_text(json.dumps(results, indent=2))
     print(f"\nVigie benchmark, {results['date']}, commit {results['commit']}\n{results['machine']}\n")
     print(table(results))
+    top = results["micro"]["enrich_profile"]["top_functions"][:5]
+    print(
+        "\nWhere enrich spends its time (cProfile, own time): "
+        + ", ".join(f"{item['where']} {item['share']:.0%}" for item in top)
+    )
     print(f"\n(written to {path}; took {results['elapsed_s']:.0f} s)")
 
 

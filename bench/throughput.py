@@ -9,61 +9,88 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.processes import rss_mib, spawn, stop
+from bench.processes import log_tail, rss_mib, spawn, stop
 from services.config_feed import publish_watchlists
-from services.kafka import CONFIG, RAW, UPDATES, MentionPublisher, declare_topics, make_producer
+from services.kafka import CONFIG, PARTIALS, RAW, UPDATES, MentionPublisher, declare_topics, make_producer
 from services.records import Mention
 from services.settings import Settings
 from services.watchlists import Watchlist
 
+PUBLISH_CHUNK = 20_000
+
 
 async def publish(settings: Settings, mentions: list[Mention], watchlists: list[Watchlist]) -> None:
+    """The watchlists to the config topic, the mentions to the raw topic as the ingest API sends them."""
     producer = make_producer(settings)
     await producer.start()
     try:
         await publish_watchlists(producer, settings.topic(CONFIG), watchlists)
         publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
-        for start in range(0, len(mentions), 20_000):
-            await publisher.publish(mentions[start : start + 20_000])
+        for start in range(0, len(mentions), PUBLISH_CHUNK):
+            await publisher.publish(mentions[start : start + PUBLISH_CHUNK])
     finally:
         await producer.stop()
 
 
+async def _reader(settings: Settings, topic: str, **options: Any) -> AIOKafkaConsumer:
+    """A consumer assigned every partition of `topic`, from the beginning (no consumer group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False, **options)
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    if not partitions:
+        await consumer.stop()
+        raise RuntimeError(f"expected topic {topic} to exist with partitions, found none")
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return consumer
+
+
 async def ceiling(settings: Settings, expected: int) -> float:
     """A plain aiokafka consumer that only reads and decodes the raw topic: mentions per second."""
-    topic = settings.topic(RAW)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
-    await consumer.start()
+    consumer = await _reader(settings, settings.topic(RAW))
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         seen = 0
         started = time.perf_counter()
         while seen < expected:
             for records in (await consumer.getmany(timeout_ms=1000, max_records=5000)).values():
                 for record in records:
                     seen += len(orjson.loads(record.value or b"{}")["mentions"])
-        return seen / (time.perf_counter() - started)
+        rate: float = seen / (time.perf_counter() - started)
+        return rate
     finally:
         await consumer.stop()
 
 
-async def follow_totals(settings: Settings, expected: Counter[str], timeout_s: float) -> tuple[float, float]:
-    """Wait until every watchlist's total reaches what is expected; return (first update, done) times."""
-    topic = settings.topic(UPDATES)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20)
-    await consumer.start()
+async def first_record_time(settings: Settings, topic: str, timeout_s: float) -> float:
+    """The producer timestamp (s) of the earliest record of `topic`, waiting for one to appear."""
+    consumer = await _reader(settings, topic)
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        totals: dict[str, int] = {}
-        first = 0.0
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            times: list[float] = [records[0].timestamp / 1000 for records in batches.values() if records]
+            if times:
+                return min(times)
+        raise TimeoutError(f"no record on {topic} within {timeout_s:.0f} s")
+    finally:
+        await consumer.stop()
+
+
+async def follow_totals(
+    settings: Settings, expected: Counter[str], timeout_s: float, alive: Any
+) -> tuple[float, dict[str, int]]:
+    """Follow the `metrics` totals on the updates topic until each watchlist's reaches what is expected.
+
+    Returns the producer timestamp of the update that completed the last total, and the totals.
+    """
+    consumer = await _reader(settings, settings.topic(UPDATES), fetch_max_wait_ms=20)
+    totals: dict[str, int] = {}
+    try:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=200)).values():
@@ -71,12 +98,14 @@ async def follow_totals(settings: Settings, expected: Counter[str], timeout_s: f
                     message = orjson.loads(record.value or b"{}")
                     if message.get("type") != "metrics":
                         continue
-                    if not first:
-                        first = record.timestamp / 1000
                     totals[message["watchlist"]] = message["total"]
-            if all(totals.get(w, 0) >= n for w, n in expected.items()):
-                return first, time.time()
-        raise TimeoutError(f"totals not reached in {timeout_s} s: {totals} != {dict(expected)}")
+                    if all(totals.get(w, 0) >= n for w, n in expected.items()):
+                        return record.timestamp / 1000, totals
+            if not alive():
+                raise RuntimeError("the worker exited before counting every mention")
+        raise TimeoutError(
+            f"totals not reached in {timeout_s:.0f} s: got {totals}, expected {dict(expected)}"
+        )
     finally:
         await consumer.stop()
 
@@ -84,78 +113,91 @@ async def follow_totals(settings: Settings, expected: Counter[str], timeout_s: f
 async def pipeline(
     settings: Settings, env: dict[str, str], expected: Counter[str], count: int, log: Path
 ) -> dict[str, Any]:
-    """One `vigie worker` on the pre-produced raw topic: mentions per second and its memory afterwards."""
+    """One `vigie worker` on the pre-filled raw topic: mentions per second and its memory afterwards.
+
+    Timed from the first partial aggregate the worker produced (startup excluded) to the update that
+    showed the last watchlist's total complete.
+    """
     worker = spawn(["services.cli", "worker"], env, log)
     try:
-        first_metrics, done = await follow_totals(settings, expected, timeout_s=600)
-        # Processing starts at the first partial aggregate the worker produced.
-        started = await first_record_time(settings, settings.topic("aggregates.partial"))
-        return {"mentions_per_s": count / (done - started), "worker_rss_mib": rss_mib(worker.pid)}
+        timeout_s = max(120.0, count / 1000)
+        done_ts, totals = await follow_totals(settings, expected, timeout_s, lambda: worker.poll() is None)
+        started_ts = await first_record_time(settings, settings.topic(PARTIALS), timeout_s=10)
+        exact = all(totals.get(w) == n for w, n in expected.items())
+        return {
+            "mentions_per_s": count / (done_ts - started_ts),
+            "elapsed_s": round(done_ts - started_ts, 2),
+            "totals_exact": exact,
+            "worker_rss_mib": rss_mib(worker.pid),
+        }
+    except (RuntimeError, TimeoutError) as error:
+        raise RuntimeError(f"{error}\nworker log:\n{log_tail(log)}") from error
     finally:
         stop(worker)
 
 
-async def first_record_time(settings: Settings, topic: str) -> float:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        times: list[float] = []
-        for _ in range(5):
-            for records in (await consumer.getmany(timeout_ms=300, max_records=100)).values():
-                times.extend(record.timestamp / 1000 for record in records[:1])
-        return min(times)
-    finally:
-        await consumer.stop()
-
-
-async def naive(settings: Settings, mentions: list[Mention], env: dict[str, str], log: Path) -> dict[str, Any]:
-    """The naive agent on single-mention records: mentions per second."""
+async def naive(
+    settings: Settings, mentions: list[Mention], env: dict[str, str], log: Path
+) -> dict[str, Any]:
+    """The naive agent (bench/naive_worker.py) on one record per mention: mentions per second."""
     topic, done_topic = settings.topic("naive.raw"), settings.topic("naive.done")
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
     await admin.start()
-    await admin.create_topics([NewTopic(topic, 4, 1), NewTopic(done_topic, 1, 1)])
-    await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, linger_ms=5)
+    try:
+        # The embedded broker does not auto-create topics: the source and the done topic are declared here.
+        await admin.create_topics([NewTopic(topic, settings.topic_partitions, 1), NewTopic(done_topic, 1, 1)])
+    finally:
+        await admin.close()
+    producer = make_producer(settings)
     await producer.start()
-    import msgspec
-
-    futures = [await producer.send(topic, msgspec.json.encode(m), key=m.id.encode()) for m in mentions]
-    await asyncio.gather(*futures)
-    await producer.stop()
+    try:
+        sends = [await producer.send(topic, msgspec.json.encode(m), key=m.id.encode()) for m in mentions]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
     worker_env = {
         **env,
-        "BENCH_BOOTSTRAP": settings.bootstrap,
         "BENCH_NAIVE_TOPIC": topic,
         "BENCH_NAIVE_DONE_TOPIC": done_topic,
         "BENCH_NAIVE_COUNT": str(len(mentions)),
+        "BENCH_NAIVE_PARTITIONS": str(settings.topic_partitions),
     }
     worker = spawn(["bench.naive_worker"], worker_env, log)
-    consumer = AIOKafkaConsumer(done_topic, bootstrap_servers=settings.bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
+    consumer = await _reader(settings, done_topic)
     try:
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + max(120.0, len(mentions) / 100)
         while time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
                     body = orjson.loads(record.value or b"{}")
-                    return {"mentions_per_s": body["count"] / (body["last"] - body["first"])}
-        raise TimeoutError("the naive agent did not finish in 600 s")
+                    return {
+                        "mentions_per_s": body["count"] / (body["last"] - body["first"]),
+                        "worker_rss_mib": rss_mib(worker.pid),
+                    }
+            if worker.poll() is not None:
+                raise RuntimeError(f"the naive worker exited with {worker.returncode}:\n{log_tail(log)}")
+        raise TimeoutError(f"the naive agent did not finish {len(mentions)} events:\n{log_tail(log)}")
     finally:
         await consumer.stop()
         stop(worker)
 
 
 async def run(
-    settings: Settings, env: dict[str, str], mentions: list[Mention], naive_count: int,
-    watchlists: list[Watchlist], expected: Counter[str], log: Path,
+    settings: Settings,
+    env: dict[str, str],
+    mentions: list[Mention],
+    naive_count: int,
+    watchlists: list[Watchlist],
+    expected: Counter[str],
+    log_dir: Path,
 ) -> dict[str, Any]:
     await declare_topics(settings)
     await publish(settings, mentions, watchlists)
     results: dict[str, Any] = {"mentions": len(mentions), "naive_mentions": naive_count}
     results["ceiling_mentions_per_s"] = await ceiling(settings, len(mentions))
-    results["pipeline"] = await pipeline(settings, env, expected, len(mentions), log)
-    results["naive"] = await naive(settings, mentions[:naive_count], env, log)
+    results["pipeline"] = await pipeline(settings, env, expected, len(mentions), log_dir / "worker.log")
+    try:
+        results["naive"] = await naive(settings, mentions[:naive_count], env, log_dir / "naive.log")
+    except (RuntimeError, TimeoutError) as error:
+        results["naive"] = {"error": str(error).splitlines()[0]}
     return results

@@ -80,3 +80,29 @@ def start_stack(data_dir: Path, *, demo: bool = False, extra_env: dict[str, str]
         time.sleep(0.3)
     stack.stop()
     raise RuntimeError(f"vigie run was not ready within 90 s:\n{stack.log_tail()}")
+
+
+def start_role(
+    stack: Stack, role: str, log_path: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """One more `vigie <role>` (worker, api) on the stack's broker, as a second machine would run it."""
+    env = {**stack.env, **(extra_env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", role],
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop_role(process: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped within `timeout_s`."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,146 @@
+"""Fan-out: many websocket clients on one api process, each getting a watchlist's `metrics` 4 times a second.
+
+Metrics messages in the real format (api/websocket.md), stamped with their send time, are written straight
+onto the updates topic, as a worker would; client processes (bench/fanout_clients.py) record each one's
+delay. Phases: `calm`, then `stalled` with one more client that connects and never reads (a tiny receive
+buffer, so the server's side fills fast): what it costs the others, and the api's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import socket
+import sys
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from bench.latency import summary_ms
+from bench.processes import rss_mib
+from services.aggregate import metrics_message
+from services.kafka import UPDATES, make_producer
+from services.settings import Settings
+from services.windows import WindowState
+
+WATCHLIST = "bench-fanout"
+UPDATES_PER_S = 4.0
+CONNECT_TIMEOUT_S = 120.0
+
+
+def stalled_client(ws_url: str) -> socket.socket:
+    """A websocket client that completes the handshake and then never reads again."""
+    parts = urlsplit(ws_url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(1)
+        if not chunk:
+            raise ConnectionError("the server closed the stalled client's handshake")
+        answer += chunk
+    if b" 101 " not in answer.split(b"\r\n", 1)[0]:
+        raise ConnectionError(f"expected 101 Switching Protocols, got {answer.splitlines()[0]!r}")
+    return sock
+
+
+async def clients_connected(base_url: str) -> int:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        count: int = (await client.get("/readyz")).json()["clients"]
+        return count
+
+
+async def measure(
+    settings: Settings, base_url: str, api_pid: int, clients: int, processes: int, phase_s: float
+) -> dict[str, Any]:
+    ws_url = base_url.replace("http://", "ws://") + "/ws"
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.fanout_clients",
+            ws_url,
+            str(clients // processes),
+            WATCHLIST,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(processes)
+    ]
+    producer = make_producer(settings)
+    await producer.start()
+    stalled: socket.socket | None = None
+    result: dict[str, Any] = {
+        "clients": clients,
+        "client_processes": processes,
+        "updates_per_s": UPDATES_PER_S,
+    }
+    try:
+        for child in children:
+            assert child.stdout is not None
+            try:
+                line = (await asyncio.wait_for(child.stdout.readline(), timeout=CONNECT_TIMEOUT_S)).decode()
+            except TimeoutError:
+                connected = await clients_connected(base_url)
+                raise TimeoutError(
+                    f"expected {clients} clients connected within {CONNECT_TIMEOUT_S:.0f} s, "
+                    f"the api counts {connected}"
+                ) from None
+            line = line.strip()
+            if line != "ready":
+                raise RuntimeError(f"fan-out clients not ready: {line!r}")
+        result["connected"] = await clients_connected(base_url)
+
+        async def send(phase: str, duration_s: float) -> None:
+            started = time.monotonic()
+            number = 0
+            while (due := started + number / UPDATES_PER_S) < started + duration_s:
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                message = metrics_message(WATCHLIST, WindowState(), time.time())
+                message.update(bench_phase=phase, bench_sent_ts=time.time())
+                await producer.send(settings.topic(UPDATES), orjson.dumps(message), key=WATCHLIST.encode())
+                number += 1
+
+        await send("warmup", 2.0)
+        await send("calm", phase_s)
+        result["api_rss_mib_calm"] = rss_mib(api_pid)
+        stalled = stalled_client(ws_url)
+        await send("stalled", phase_s)
+        result["api_rss_mib_stalled"] = rss_mib(api_pid)
+        # Bounded queues: a client that cannot keep up should be closed rather than buffered without end.
+        result["stalled_client_closed_by_server"] = await clients_connected(base_url) <= result["connected"]
+        await send("end", 1.0)
+        outputs = []
+        for child in children:
+            assert child.stdout is not None
+            outputs.append(orjson.loads(await asyncio.wait_for(child.stdout.readline(), timeout=60)))
+    finally:
+        await producer.stop()
+        if stalled is not None:
+            stalled.close()
+        for child in children:
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
+            await child.wait()
+    for phase in ("calm", "stalled"):
+        delays = [d for out in outputs for d in out["delays_ms"].get(phase, [])]
+        expected = clients * int(phase_s * UPDATES_PER_S)
+        result[phase] = {
+            "received": len(delays),
+            "expected": expected,
+            **(summary_ms(delays) if delays else {}),
+        }
+    result["closed_by_server"] = sum(out["closed"] for out in outputs)
+    result["client_errors"] = [e for out in outputs for e in out["errors"]]
+    return result

@@ -1,0 +1,144 @@
+"""The benchmark's table: rows of (what, value, target or ratio), from the results of one run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TARGET_PIPELINE_PER_S = 40_000
+TARGET_LATENCY_P99_MS = 300.0
+TARGET_LATENCY_RATE_PER_S = 5000.0
+TARGET_FANOUT_P99_MS = 250.0
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}/s"
+
+
+def _mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f} MiB"
+
+
+def _meets(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
+    t = results.get("throughput")
+    if t:
+        pipeline, naive, ceiling = (
+            t["pipeline"]["mentions_per_s"],
+            t["naive"].get("mentions_per_s"),
+            t["ceiling_mentions_per_s"],
+        )
+        out += [
+            ("THROUGHPUT, one worker process", "", ""),
+            (
+                f"  Vigie pipeline ({t['mentions']:,} mentions)",
+                _rate(pipeline),
+                f"target {TARGET_PIPELINE_PER_S:,}/s: {_meets(pipeline >= TARGET_PIPELINE_PER_S)}",
+            ),
+            (
+                "  ceiling: plain aiokafka read + decode",
+                _rate(ceiling),
+                f"pipeline = {pipeline / ceiling:.1%} of it",
+            ),
+            (
+                f"  naive Faust agent, 1 mention/event ({t['naive_mentions']:,})",
+                _rate(naive),
+                f"pipeline = {pipeline / naive:.1f}x naive" if naive else t["naive"].get("error", "")[:90],
+            ),
+            ("  totals exact after the run", "yes" if t["pipeline"]["totals_exact"] else "NO", ""),
+        ]
+    m = results.get("micro")
+    if m:
+        enrich = m["enrich_mentions_per_s"]
+        out += [
+            ("IN-PROCESS, one core", "", ""),
+            (
+                f"  sentiment score_batch ({results['sentiment_backend']})",
+                _rate(m["sentiment_texts_per_s"]),
+                "texts",
+            ),
+            ("  language detect_batch", _rate(m["language_texts_per_s"]), "texts"),
+            *(
+                (f"  watchlist matching, {n} watchlist{'s' if n != '1' else ''}", _rate(rate), "mentions")
+                for n, rate in m["matching_mentions_per_s"].items()
+            ),
+            (
+                "  enrich stage alone (Enricher.process)",
+                _rate(enrich),
+                f"worker reaches {t['pipeline']['mentions_per_s'] / enrich:.0%} of it" if t else "",
+            ),
+        ]
+        for item in m["enrich_profile"]["top_modules"][:5]:
+            out.append((f"    time in {item['where']}", f"{item['share']:.0%}", "of enrich (cProfile)"))
+    lat = results.get("latency")
+    if lat:
+        out.append(("LATENCY, POST -> websocket update", "p50 / p95 / p99", ""))
+        for run in lat:
+            if "error" in run:
+                out.append((f"  at {run['rate_per_s']:,.0f}/s", "failed", run["error"][:90]))
+                continue
+            target = ""
+            if run["rate_per_s"] >= TARGET_LATENCY_RATE_PER_S:
+                target = (
+                    f"p99 < {TARGET_LATENCY_P99_MS:.0f} ms: {_meets(run['p99_ms'] < TARGET_LATENCY_P99_MS)}"
+                )
+            out.append(
+                (
+                    f"  at {run['rate_per_s']:,.0f}/s (achieved {run['achieved_per_s']:,}/s)",
+                    f"{run['p50_ms']:.0f} / {run['p95_ms']:.0f} / {run['p99_ms']:.0f} ms",
+                    f"{run['probes']} probes, {run['lost_probes']} lost; {target}",
+                )
+            )
+    f = results.get("fanout")
+    if f:
+        out.append(
+            (
+                f"FAN-OUT, {f['clients']:,} websocket clients x {f['updates_per_s']:.0f} updates/s",
+                "p50 / p99",
+                "",
+            )
+        )
+        for phase, label in (("calm", "all clients reading"), ("stalled", "with one stalled client")):
+            stats = f[phase]
+            value = f"{stats['p50_ms']:.0f} / {stats['p99_ms']:.0f} ms" if "p99_ms" in stats else "-"
+            met = _meets(stats.get("p99_ms", float("inf")) < TARGET_FANOUT_P99_MS)
+            target = f"p99 < {TARGET_FANOUT_P99_MS:.0f} ms: {met}"
+            out.append(
+                (f"  {label}", value, f"{stats['received']:,}/{stats['expected']:,} received; {target}")
+            )
+        out.append(
+            (
+                "  api memory: calm -> with the stalled client",
+                f"{_mib(f['api_rss_mib_calm'])} -> {_mib(f['api_rss_mib_stalled'])}",
+                "stalled client closed by the server"
+                if f["stalled_client_closed_by_server"]
+                else "stalled client still connected",
+            )
+        )
+    if results.get("fanout_error"):
+        out.append(("FAN-OUT", "failed", results["fanout_error"][:90]))
+    mem = results.get("memory")
+    if mem:
+        out.append(("MEMORY (RSS) after the run", "", ""))
+        if t:
+            out.append(("  worker after the throughput run", _mib(t["pipeline"]["worker_rss_mib"]), ""))
+            out.append(("  naive worker", _mib(t["naive"].get("worker_rss_mib")), ""))
+            out.append(("  broker holding the throughput history", _mib(t["broker_rss_mib"]), ""))
+        for role, mib in mem.items():
+            out.append((f"  {role} of `vigie run` after latency + fan-out", _mib(mib), ""))
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = rows(results)
+    width = max(len(what) for what, _, _ in lines)
+    value_width = max(len(value) for _, value, _ in lines)
+    rendered = [
+        f"{'what':{width}}  {'value':>{value_width}}  target / ratio",
+        "-" * (width + value_width + 40),
+    ]
+    rendered += [f"{what:{width}}  {value:>{value_width}}  {note}".rstrip() for what, value, note in lines]
+    return "\n".join(rendered)
