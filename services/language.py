@@ -3,7 +3,7 @@
 The model (services/sentiment/model/langid.npz, ~70 kB) is trained by `python -m services.language --train`
 on the language folders of the XLM-T training splits (see services/sentiment/model/PROVENANCE.md). A batch is
 cleaned, hashed and scored with numpy array operations, so detection costs a few microseconds per text.
-A text is "und" when it has too few letters or when the model's margin between its two best languages is
+A text is "unknown" when it has too few letters or when the model's margin between its two best languages is
 too small; a valid ISO 639-1 `hint` is trusted as is.
 """
 
@@ -23,14 +23,14 @@ import numpy.typing as npt
 from services.sentiment.hashing import char_ngram_blocks, char_ngrams
 
 LANGS: tuple[str, ...] = ("en", "fr", "es", "de", "it", "pt")
-UNDETERMINED = "und"
+UNDETERMINED = "unknown"  # not a language code, so never mistaken for a hint
 MODEL_PATH = Path(__file__).resolve().parent / "sentiment" / "model" / "langid.npz"
 
 BITS = 16  # hash buckets: 2**16
 ORDERS = range(3, 4)  # character trigrams, with a space at each end of a word
 SMOOTHING = 0.5  # additive smoothing of the trigram counts
-MIN_LETTERS = 3  # fewer letters than this: "und" ("ok", "😀😀")
-MIN_MARGIN = 5.0  # nats between the best and second-best language, below which the text is "und"
+MIN_LETTERS = 3  # fewer letters than this: "unknown" ("ok", "😀😀")
+MIN_MARGIN = 5.0  # nats between the best and second-best language, below which the text is "unknown"
 
 # fmt: off
 ISO_639_1 = frozenset({
@@ -67,7 +67,7 @@ def normalise_hint(hint: str | None) -> str | None:
 
 
 def detect(text: str, hint: str | None = None) -> str:
-    """The language of `text`, one of LANGS or "und" when unsure; a valid `hint` wins."""
+    """The language of `text`, one of LANGS or "unknown" when unsure; a valid `hint` wins."""
     return detect_batch([text], [hint])[0]
 
 
@@ -179,10 +179,9 @@ def main() -> None:
         total += len(found)
         correct += sum(f == lang for f in found)
         unsure += sum(f == UNDETERMINED for f in found)
-        print(f"{lang}: accuracy {sum(f == lang for f in found) / len(found):.3f}  und {found.count('und')}")
-    print(
-        f"all: accuracy {correct / total:.3f}, und {unsure / total:.3f} (XLM-T val, language of the folder)"
-    )
+        accuracy = sum(f == lang for f in found) / len(found)
+        print(f"{lang}: accuracy {accuracy:.3f}  {UNDETERMINED} {found.count(UNDETERMINED)}")
+    print(f"all: accuracy {correct / total:.3f}, {UNDETERMINED} {unsure / total:.3f} (XLM-T val)")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,28 @@ WORDS: dict[str, str] = {
     -2.7: estafa desastre catastrofe
     -2.8: espantoso terrorismo imbeciles
     -3.0: malisimo malisima horroroso horrorosa atentado asesino asesinos asesinato gilipollas
+    3.0: encanto encantaron espectacular espectaculares magnifico magnifica maravillosos maravillosas
+    2.8: exitazo bellisimo bellisima fantasticos fantasticas increibles
+    2.5: amamos aman adoro adoramos hermosos hermosas preciosos preciosas divertidisimo chulisimo
+    2.2: alegra alegro alegran contentos contentas agradable agradables simpatico simpatica carino
+    2.0: queridos queridas querido querida disfrutamos disfrutado disfruten ganamos ganado exitoso exitosa
+    2.0: logro logrado bienvenido bienvenida bienvenidos besito besitos abracito chulo chula top
+    2.0: gusto gustado gustaron gustaba felicitar triunfar
+    1.8: buen
+    1.5: animo calma tranquilidad
+    1.0: gran ojala saludos
+    -1.5: cansancio lento lenta dificil estres estresado estresada nervioso nerviosa queja quejas
+    -1.5: falla fallo fallos error errores roto rota averia retraso retrasos
+    -1.8: pena preocupa preocupante duele dolio enfermedad agobio agobiado agobiada lamentablemente
+    -1.8: desgraciadamente tristemente cagar cutre feo fea feos feas peligro peligroso
+    -2.0: odioso odiosa insulto insultos ridiculo ridicula ridiculos llora lloran injusticia abuso abusos
+    -2.0: robaron mentir joder jodidos decepciona decepcionan enojo enoja cagada hartos hartas luto
+    -2.2: sufriendo muere murio fallecio cansados cansadas
+    -2.3: penoso penosa timo
+    -2.5: asquerosos inaceptable intolerable vergonzosa mato matan
+    -2.7: desastroso desastrosa nefasto nefasta estafadores
+    -2.8: odian odiamos odiaba
+    -3.0: pesimos pesimas asesinan
     """,
     "de": """
     3.0: wunderbar wunderschoen perfekt hervorragend ausgezeichnet genial fantastisch grossartig
@@ -187,6 +209,31 @@ WORDS: dict[str, str] = {
     -2.7: truffa disastroso
     -2.8: vergognatevi odia odiano coglione coglioni schifosi terrorismo uccidere ucciso
     -3.0: bruttissimo bruttissima orrendo orrenda orribili stronzo stronzi attentato
+    3.0: fantastiche meravigliose stupende splendidi bravissimi felicissimi
+    2.8: buonissimo buonissima meraviglia eccezionale straordinario straordinaria contentissimo spettacolari
+    2.5: entusiasta evvai auguroni
+    2.2: bellezza perfettamente
+    2.0: incredibile piacere piaciuto piaciuta amiamo amato amata ama bacioni risate divertito divertita
+    2.0: divertimento vittorie fiero felicemente fortunato fortunata simpatici gentili
+    1.8: buon piacciono abbracci
+    1.5: sereno serena utile interessante
+    1.0: buongiorno buonanotte tranquillo
+    -1.0: cavolo
+    -1.2: accidenti stanchi
+    -1.5: mannaggia noiosi problematico guasto rotto ritardo ritardi preoccupato preoccupata persa
+    -1.5: perdiamo sbagliata sbaglio errori disoccupazione
+    -1.8: fastidio fastidioso preoccupante pericolo pericoloso sfortunatamente sfortuna inutili assurda
+    -1.8: assurdi
+    -2.0: stufo stufa ridicola ridicoli stupidaggine piangendo pianto dolori ingiusto ingiusta ingiustizia
+    -2.0: ruba rubato pagliaccio pagliacci buffone buffoni scemo scema scemi sfigato cazzo sconfitte
+    -2.0: crollo poverta
+    -2.2: soffro soffre morta muore
+    -2.3: deludenti delude arrabbiati sofferenze tremendo fallito degrado imbroglio
+    -2.5: schifezze incazzati terribili squallido squallida vergognosi indegno indegna inaccettabile
+    -2.5: odioso odiosa cretini deficiente deficienti mafia mafiosi corrotto
+    -2.7: truffatori disastri
+    -2.8: pessimi pessime merdoso tristissimo malissimo odiato imbecille imbecilli uccisi uccide
+    -3.0: orrende omicidio strage
     """,
     "pt": """
     3.0: maravilhoso maravilhosa excelente fantastico fantastica sensacional adoro
@@ -228,6 +275,24 @@ WORDS: dict[str, str] = {
     -2.5: vergonhoso insuportavel sofrimento babacas tragedia terror violencia mortes bosta vsf
     -2.8: detesto odiar matar mataram
     -3.0: horriveis pessimos atentado assassino assassinato fdp
+    3.0: maravilhosas sensacionais
+    2.8: otimas espetacular
+    2.7: perfeitas
+    2.5: amamos apaixonado apaixonada lindeza engracadissimo
+    2.2: fofos fofas orgulhosos
+    2.0: ama legais gostosos curti obg vlw felizmente abencoado abencoada bencao campeoes
+    1.8: curtir curtindo merecido
+    1.5: gostamos ganhamos melhorou
+    1.0: tranquilo
+    -1.2: putz
+    -1.5: saco falha defeito quebrado atraso atrasado demora cancelado
+    -1.8: caralho doenca doi perigo perigoso feio feia feios feias palhaco
+    -2.0: burrice idiotice palhacada safado roubando injustica
+    -2.2: fodeu fodido decepcionou sofrendo morreu infeliz infelizes
+    -2.3: deprimente
+    -2.5: chatissimo vergonhosa canalha mata tragico
+    -2.8: odeia detestei nojentos
+    -3.0: odiei pessimas horrorosa horroroso assassinos
     """,
 }
 

@@ -65,7 +65,6 @@ _ELISION = re.compile(  # the apostrophe after an elided article or pronoun: "c'
     + ")(?=\\w)"
 )
 _TRIPLE = re.compile(r"([^\W\d_]|[^\w\s!?.,'])\1{2,}")  # letters ("sooo"), emoji; not digits ("1000")
-_DOUBLE = re.compile(r"(\w)\1")
 _UMLAUT = re.compile("[äöüÄÖÜ]")
 _TOKEN = re.compile(
     r"[^\W_]+(?:'[^\W_]+)*"  # words, with inner apostrophes ("don't")
@@ -73,7 +72,9 @@ _TOKEN = re.compile(
     r"|[!?]+|[^\w\s]|\n"  # "!"/"?" runs, any other symbol on its own (emoji), the end of a text
 )
 _MARKS = re.compile(r"[\u0300-\u036f]")
-_LAUGH = re.compile(r"a?([hj])([aeiou])(?:\1\2)+\1?|(?:rs){2,}r?")  # "hahaha", "jaja", "ahah", "rsrs"
+_LAUGH = re.compile(  # "hahaha", "jaja", "ahah", "rsrs", "kkk", "jsjs"
+    r"a?([hj])([aeiou])(?:\1\2)+\1?|(?:rs){2,}r?|k{2,}|(?:js){2,}j?"
+)
 LAUGH = "haha"
 _GERMAN_ROW = 4  # row of "de" in `Tables` (row 0 is "no language")
 
@@ -116,9 +117,10 @@ def _clean(texts: Sequence[str]) -> str:
     return joined
 
 
-def _elongations(joined: str) -> tuple[str, dict[int, frozenset[str]]]:
-    """`joined` with runs of 3+ equal letters (or emoji) cut to 2, and the elongated words (folded) of each
-    text (texts are separated by newlines)."""
+def _elongations(joined: str) -> tuple[str, dict[int, dict[str, str]]]:
+    """`joined` with runs of 3+ equal letters (or emoji) cut to 2, and for each text (texts are separated by
+    newlines) its elongated words, folded: as cut to two letters -> as cut to one ("goood" -> "good" -> "god",
+    "horribleee" -> "horriblee" -> "horrible")."""
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     letter = ((codes >= 65) & (codes <= 90)) | ((codes >= 97) & (codes <= 122)) | (codes >= 128)
     runs = np.flatnonzero((codes[2:] == codes[1:-1]) & (codes[1:-1] == codes[:-2]) & letter[2:])
@@ -131,7 +133,8 @@ def _elongations(joined: str) -> tuple[str, dict[int, frozenset[str]]]:
     for i, position in zip(texts.tolist(), runs.tolist(), strict=True):
         words.setdefault(i, set()).add(_word_at(joined, position, starts[i]))
     found = {
-        i: frozenset(fold(_TRIPLE.sub(r"\1\1", w)) for w in elongated if w) for i, elongated in words.items()
+        i: {fold(_TRIPLE.sub(r"\1\1", w)): fold(_TRIPLE.sub(r"\1", w)) for w in elongated if w}
+        for i, elongated in words.items()
     }
     keep = np.ones(len(codes), dtype=bool)
     keep[runs + 2] = False
@@ -197,14 +200,16 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
     text[ends[:-1] + 1] = 1
     text = np.cumsum(text)
     stretched = np.zeros(len(cols))
-    for i, words in elongated.items():  # rare: "sooo" reads as "so", with emphasis
+    for i, words in elongated.items():  # rare: "sooo" reads as "so", "baaad" as "bad", with emphasis
         first = ends[i - 1] + 1 if i else 0
         for k in range(first, ends[i]):
             if folded[k] in words:
                 stretched[k] = B_INCR
                 row, column = lang_rows[i], cols[k]
                 if tables.valence[row, column] == 0 and tables.increment[row, column] == 0:
-                    cols[k] = columns[_DOUBLE.sub(r"\1", folded[k])]
+                    single = columns[words[folded[k]]]
+                    if tables.valence[row, single] or tables.increment[row, single]:
+                        cols[k], folded[k] = single, words[folded[k]]
     rows = lang_rows[text]
     kind = tables.kind[rows, cols]
     in_scope = _negation_scope(kind)

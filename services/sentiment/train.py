@@ -7,7 +7,7 @@ and code give the same file. Needs scikit-learn and scipy (development dependenc
 The hyper-parameters below were chosen by 5-fold cross-validation on the training splits only
 (`python -m services.sentiment.search`); the validation splits are left for `evaluate`. Each text is read
 with the language detected from it (not the language of its folder), as at run time when no language is
-given: short texts detected as "und" then see the same multilingual lexicon in training as in use.
+given: short texts detected as "unknown" then see the same multilingual lexicon in training as in use.
 """
 
 from __future__ import annotations

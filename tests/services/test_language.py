@@ -50,7 +50,7 @@ def test_a_valid_hint_is_trusted_and_normalised() -> None:
     assert detect("😀😀", hint="de") == "de"
 
 
-@pytest.mark.parametrize("hint", [None, "", "und", "xx", "english", "zz-ZZ"])
+@pytest.mark.parametrize("hint", [None, "", "und", "unknown", "xx", "english", "zz-ZZ"])
 def test_an_invalid_hint_is_ignored(hint: str | None) -> None:
     german = "Ich kann nicht glauben, dass der Zug wieder zu spät ist"
     assert detect(german, hint=hint) == "de"
@@ -71,3 +71,34 @@ def test_batch_rejects_mismatched_hints() -> None:
 
 def test_empty_batch() -> None:
     assert detect_batch([]) == []
+
+
+def test_unsure_is_spelled_unknown() -> None:
+    assert UNDETERMINED == "unknown"
+    assert detect_batch(["ok", "😀😀", "Bonjour à tous, quelle belle journée"]) == [
+        "unknown",
+        "unknown",
+        "fr",
+    ]
+
+
+SOCIAL = [  # short posts as they arrive: handles, links, hashtags, emoji, elongation, no accents
+    ("en", "@acme ur app is sooo slow today, fix it pls 😡 https://t.co/x"),
+    ("fr", "jsuis trop contente de ma commande, merci @boutique !!! #bonheur"),
+    ("fr", "c'est pas normal d'attendre 3 semaines pour une livraison"),
+    ("es", "no me puedo creer que siga sin llegar mi pedido, que verguenza"),
+    ("de", "warum funktioniert die App schon wieder nicht?? #ärgerlich"),
+    ("it", "ragazzi ma perché l'app non funziona da stamattina? 😤"),
+    ("pt", "gente que atendimento maravilhoso, voltarei com certeza 😍"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), SOCIAL)
+def test_detects_social_posts(lang: str, text: str) -> None:
+    assert detect(text) == lang
+
+
+def test_a_source_tag_wins_even_on_text_that_looks_otherwise() -> None:
+    texts = [text for _, text in SOCIAL]
+    assert detect_batch(texts, ["it"] * len(texts)) == ["it"] * len(texts)
+    assert detect_batch(texts, ["und"] * len(texts)) == [lang for lang, _ in SOCIAL]

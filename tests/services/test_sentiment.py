@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from functools import cache
+from typing import get_args
 
 import pytest
+from pydantic import ValidationError
 
-from services.sentiment import BACKENDS, LABELS, Scorer, Sentiment, classify, load_scorer
+from services.sentiment import BACKENDS, LABELS, Scorer, Sentiment, classify, data, load_scorer, metrics
+from services.sentiment.vader import VaderScorer
+from services.settings import REPO_ROOT, Settings
 
 
 @cache
@@ -177,3 +183,211 @@ def test_backends_registry() -> None:
     assert load_scorer("vader").score_batch(["I love it"], [None])[0].label == "pos"
     with pytest.raises(ValueError, match="unknown sentiment backend"):
         load_scorer("nope")
+
+
+# Behaviour a reader of the wall would notice, in each of the six languages.
+
+NEGATED_NEGATIVE = [  # (negated, plain): "not bad" is no complaint
+    ("en", "not bad", "bad"),
+    ("fr", "ce n'est pas mauvais", "c'est mauvais"),
+    ("es", "no está mal", "está mal"),
+    ("de", "nicht schlecht", "schlecht"),
+    ("it", "non è male", "è male"),
+    ("pt", "não é ruim", "é ruim"),
+]
+
+NEGATED_POSITIVE = [  # (negated, plain): "not good" is no compliment
+    ("en", "this is not good", "this is good"),
+    ("fr", "ce n'est pas bon", "c'est bon"),
+    ("es", "no es bueno", "es bueno"),
+    ("de", "das ist nicht gut", "das ist gut"),
+    ("it", "non è buono", "è buono"),
+    ("pt", "não é bom", "é bom"),
+]
+
+
+@pytest.mark.parametrize(("lang", "negated", "plain"), NEGATED_NEGATIVE)
+def test_negating_a_negative_word_in_each_language(lang: str, negated: str, plain: str) -> None:
+    assert score(plain).label == "neg"
+    assert score(negated).label != "neg"
+    assert score(negated).score > score(plain).score
+    assert score(negated, lang).score > score(plain, lang).score
+
+
+@pytest.mark.parametrize(("lang", "negated", "plain"), NEGATED_POSITIVE)
+def test_negating_a_positive_word_in_each_language(lang: str, negated: str, plain: str) -> None:
+    assert score(plain).label == "pos"
+    assert score(negated).label != "pos"
+    assert score(negated).score < score(plain).score
+    assert score(negated, lang).score < score(plain, lang).score
+
+
+NEUTRAL_BASE = [  # a plain statement, to which an emoji is added
+    ("en", "Monday morning at the office"),
+    ("fr", "Lundi matin au bureau"),
+    ("es", "Lunes por la mañana en la oficina"),
+    ("de", "Montagmorgen im Büro"),
+    ("it", "Lunedì mattina in ufficio"),
+    ("pt", "Segunda de manhã no escritório"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), NEUTRAL_BASE)
+def test_emoji_and_emoticons_set_the_tone_in_each_language(lang: str, text: str) -> None:
+    assert score(f"{text} 😍😍").score > score(text).score > score(f"{text} 😡😡").score
+    assert score(f"{text} 😍😍").label == "pos"
+    assert score(f"{text} 😡😡").label == "neg"
+    assert score(f"{text} :)").score > score(f"{text} :(").score
+
+
+ELONGATED = [  # (elongated, plain, label)
+    ("en", "sooo good", "so good", "pos"),
+    ("fr", "trop bieeeen", "trop bien", "pos"),
+    ("es", "me encantaaaa", "me encanta", "pos"),
+    ("de", "suuuper", "super", "pos"),
+    ("it", "bellissimoooo", "bellissimo", "pos"),
+    ("pt", "lindooooo", "lindo", "pos"),
+    ("en", "sooooo baaaad", "so bad", "neg"),
+    ("es", "horribleeee", "horrible", "neg"),
+]
+
+
+@pytest.mark.parametrize(("lang", "elongated", "plain", "label"), ELONGATED)
+def test_elongated_words_read_like_the_word(lang: str, elongated: str, plain: str, label: str) -> None:
+    assert score(plain).label == label
+    assert score(elongated).label == label
+    assert score(elongated, lang).label == label
+
+
+CAPITALS = [  # (sentence, its sentiment word): the word in capitals weighs more, in the same direction
+    ("en", "The new menu is great", "great"),
+    ("fr", "Le nouveau menu est génial", "génial"),
+    ("es", "El nuevo menú es genial", "genial"),
+    ("de", "Das neue Menü ist toll", "toll"),
+    ("it", "Il nuovo menù è fantastico", "fantastico"),
+    ("pt", "O novo cardápio é ótimo", "ótimo"),
+    ("en", "The delivery was awful", "awful"),
+    ("fr", "La livraison était nulle", "nulle"),
+    ("es", "La entrega fue pésima", "pésima"),
+    ("de", "Die Lieferung war schrecklich", "schrecklich"),
+    ("it", "La consegna è stata pessima", "pessima"),
+    ("pt", "A entrega foi horrível", "horrível"),
+]
+
+
+NEGATIVE_WORDS = {"awful", "nulle", "pésima", "schrecklich", "pessima", "horrível"}
+
+
+@pytest.mark.parametrize(("lang", "text", "word"), CAPITALS)
+def test_a_word_in_capitals_is_emphasised(lang: str, text: str, word: str) -> None:
+    shouted = text.replace(word, word.upper())
+    plain, loud = score(text, lang), score(shouted, lang)
+    assert plain.label != "pos" if word in NEGATIVE_WORDS else plain.label == "pos"
+    assert abs(loud.score) > abs(plain.score)
+    assert (loud.score > 0) == (plain.score > 0)
+
+
+HASHTAGS = [  # (text, hashtag that carries the sentiment, label)
+    ("en", "Software update", "#EpicFail", "neg"),
+    ("fr", "Livraison arrivée ce matin", "#TropContent", "pos"),
+    ("es", "Otra vez sin luz en el barrio", "#QueVergüenza", "neg"),
+    ("de", "Neues Handy ausgepackt", "#EinfachToll", "pos"),
+    ("it", "Treno in ritardo di un'ora", "#CheSchifo", "neg"),
+    ("pt", "Show ontem à noite", "#MuitoLindo", "pos"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "hashtag", "label"), HASHTAGS)
+def test_hashtags_are_read_as_words_in_each_language(lang: str, text: str, hashtag: str, label: str) -> None:
+    tagged = score(f"{text} {hashtag}")
+    assert tagged.label == label
+    if label == "pos":
+        assert tagged.score > score(text).score
+    else:
+        assert tagged.score < score(text).score
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("j'adore ce magasin", "pos"),
+        ("j’adore ce magasin", "pos"),
+        ("c'est vraiment décevant", "neg"),
+        ("C’EST NUL", "neg"),
+        ("l'accueil était génial", "pos"),
+        ("l'attente est insupportable", "neg"),
+        ("d'une lenteur, c'est pénible et j'en ai marre", "neg"),
+        ("qu'est-ce que c'est beau", "pos"),
+    ],
+)
+def test_french_elision_and_accents(text: str, label: str) -> None:
+    assert score(text).label == label
+    assert score(text, "fr").label == label
+
+
+LAUGHTER = [
+    ("en", "hahaha that was the best"),
+    ("es", "jajajaja me muero, qué bueno"),
+    ("it", "ahahahah troppo bello"),
+    ("pt", "kkkkkkk muito bom"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), LAUGHTER)
+def test_laughter_reads_as_positive(lang: str, text: str) -> None:
+    assert score(text).label == "pos"
+
+
+def test_classify_on_a_fresh_import() -> None:
+    """`classify` is what outside evaluation calls: it must load the model by itself in a new process."""
+    program = (
+        "from services.sentiment import classify\n"
+        "print(classify('I love it'), classify('Je déteste ça'), classify('La tienda abre a las 9.'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False, cwd=REPO_ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["pos", "neg", "neu"]
+
+
+def test_the_settings_default_backend_is_the_trained_model_and_names_are_checked() -> None:
+    assert Settings.model_fields["sentiment_backend"].default == "linear"
+    assert set(get_args(Settings.model_fields["sentiment_backend"].annotation)) == set(BACKENDS)
+    with pytest.raises(ValidationError, match="'linear' or 'vader'"):
+        Settings.model_validate({"sentiment_backend": "nope"})
+
+
+# Quality on the validation splits (never used to train or to choose hyper-parameters).
+
+TARGET_MACRO_F1 = {"en": 0.62, "fr": 0.62, "es": 0.58, "de": 0.58, "it": 0.58, "pt": 0.58}
+#: Where a target is not reached yet, the floor guards what is (Italian: 0.538 on 2026-11-22, see the
+#: README); raise it when the model improves. Never lower a floor to make a regression pass.
+FLOOR_MACRO_F1 = {**TARGET_MACRO_F1, "it": 0.54}
+MARGIN = 0.02  # room for a retrain on other library versions, not for a regression
+#: The model must beat plain VADER clearly in every language, not by a hair.
+MIN_GAIN_OVER_VADER = 0.04
+
+
+def validation_split(lang: str) -> data.Split:
+    folder = data.data_dir()
+    if not (folder / "xlmt").is_dir():
+        pytest.fail(
+            f"expected the labelled tweets in {folder} (shared/data/sentiment beside the clone, or "
+            "VIGIE_SENTIMENT_DATA); found nothing there"
+        )
+    return data.xlmt(lang, "val")
+
+
+@pytest.mark.parametrize("lang", list(TARGET_MACRO_F1))
+def test_validation_macro_f1_per_language(lang: str) -> None:
+    split = validation_split(lang)
+    results = scorer().score_batch(split.texts, [None] * len(split.texts))
+    predicted = [LABELS.index(r.label) for r in results]
+    f1 = metrics.macro_f1(split.labels, predicted)
+    assert f1 >= FLOOR_MACRO_F1[lang] - MARGIN, (
+        f"{lang}: macro-F1 {f1:.3f}, floor {FLOOR_MACRO_F1[lang]}, target {TARGET_MACRO_F1[lang]}"
+    )
+    baseline = VaderScorer().score_batch(split.texts, [None] * len(split.texts))
+    vader_f1 = metrics.macro_f1(split.labels, [LABELS.index(r.label) for r in baseline])
+    assert f1 >= vader_f1 + MIN_GAIN_OVER_VADER, f"{lang}: model {f1:.3f}, VADER {vader_f1:.3f}"
