@@ -9,13 +9,27 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.alert_feed import start_alerts
 from api.deps import Runtime
 from api.hub import Hub
 from api.responses import FastJSONResponse
-from api.routes import health, live, mentions, queries, watchlists
-from api.routes.connectors import router as connectors_router
-from api.routes.hooks import router as hooks_router
+from api.routes import (
+    alerts,
+    connectors,
+    endpoints,
+    health,
+    hooks,
+    live,
+    mentions,
+    queries,
+    rules,
+    silences,
+    subscriptions,
+    watchlists,
+)
 from services.config_feed import publish_watchlists
+from services.delivery.retry import RetryPolicy
+from services.delivery.store import DeliveryStore
 from services.kafka import CONFIG, RAW, MentionPublisher, declare_topics, make_producer, wait_for_broker
 from services.settings import Settings
 from services.storage import Store
@@ -36,9 +50,14 @@ def create_app(settings: Settings) -> FastAPI:
         await hub.start()
         publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
         app.state.runtime = Runtime(settings, store, producer, publisher, hub)
+        app.state.alerts = await start_alerts(settings, store.engine, producer)
+        app.state.deliveries = DeliveryStore(
+            store.engine, RetryPolicy(tuple(settings.delivery_retry_delays_s))
+        )
         try:
             yield
         finally:
+            await app.state.alerts.stop()
             await hub.stop()
             await producer.stop()
             store.close()
@@ -50,12 +69,20 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         default_response_class=FastJSONResponse,
     )
-    app.include_router(health.router)
-    app.include_router(mentions.router)
-    app.include_router(watchlists.router)
-    app.include_router(queries.router)
-    app.include_router(hooks_router)
-    app.include_router(connectors_router)
-    app.include_router(live.router)
+    for module in (
+        health,
+        mentions,
+        hooks,
+        watchlists,
+        queries,
+        alerts,
+        silences,
+        subscriptions,
+        rules,
+        endpoints,
+        connectors,
+        live,
+    ):
+        app.include_router(module.router)
     app.mount("/", StaticFiles(directory=settings.web_dir, html=True, check_dir=False), name="wall")
     return app

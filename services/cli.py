@@ -64,6 +64,16 @@ def cmd_broker(args: argparse.Namespace) -> int:
     return run_broker_foreground(_settings(args).embedded_broker_port)
 
 
+def cmd_notifier(args: argparse.Namespace) -> int:
+    from services.notifier.process import run_notifier
+
+    settings = _settings(args)
+    _logging(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_notifier(settings))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from services.sources import run_demo
 
@@ -182,6 +192,9 @@ def parser() -> argparse.ArgumentParser:
     api.set_defaults(handler=cmd_api)
     commands.add_parser("broker", help="the embedded broker alone, in the foreground").set_defaults(
         handler=cmd_broker
+    )
+    commands.add_parser("notifier", help="alert delivery (webhooks, Slack, PagerDuty, e-mail)").set_defaults(
+        handler=cmd_notifier
     )
     commands.add_parser("demo", help="the demo source alone").set_defaults(handler=cmd_demo)
 

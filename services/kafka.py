@@ -26,6 +26,7 @@ DLQ = "mentions.dlq"
 PARTIALS = "aggregates.partial"
 UPDATES = "updates"
 CONFIG = "config"
+ALERTS = "alerts"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ TOPICS = (
     TopicSpec(PARTIALS, partitioned=True),
     TopicSpec(UPDATES, partitioned=True),
     TopicSpec(CONFIG, partitioned=False, compacted=True),
+    TopicSpec(ALERTS, partitioned=True),
 )
 
 

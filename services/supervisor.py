@@ -95,7 +95,11 @@ class Supervisor:
         self.settings = settings
         self.demo = demo
         self.broker: subprocess.Popen[bytes] | None = None
-        self.roles = [Role("worker", role_argv("worker")), Role("api", role_argv("api"))]
+        self.roles = [
+            Role("worker", role_argv("worker")),
+            Role("api", role_argv("api")),
+            Role("notifier", role_argv("notifier")),
+        ]
         if demo:
             self.roles.append(Role("demo", role_argv("demo")))
         self.roles.extend(connector_roles(settings))

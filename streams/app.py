@@ -8,7 +8,7 @@ import faust
 
 from services.settings import Settings
 from streams import transport
-from streams.agents import aggregate, config, enrich, status
+from streams.agents import aggregate, alerts, config, enrich, status
 from streams.topics import Topics
 
 #: A joining worker waits up to the rebalance timeout for the group to settle (seen on the embedded
@@ -51,5 +51,6 @@ def build_app(settings: Settings) -> VigieApp:
     enricher = enrich.register(app, settings, topics, feed)
     aggregate.register(app, settings, topics)
     status.register(app, topics)
+    alerts.register(app, settings, topics)
     feed.on_change = lambda watchlists: enricher.set_watchlists(watchlists.values())
     return app

@@ -24,3 +24,4 @@ class Topics:
         self.dlq = topic(kafka.DLQ)
         self.partials = topic(kafka.PARTIALS)
         self.updates = topic(kafka.UPDATES)
+        self.alerts = topic(kafka.ALERTS)

@@ -28,7 +28,12 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(Path(tmp_path_factory.mktemp("vigie")))
+    # Tests deliver alerts to receivers on loopback, and retry quickly.
+    loopback_delivery = {
+        "VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true",
+        "VIGIE_DELIVERY_RETRY_DELAYS_S": "[0, 1, 2, 5]",
+    }
+    running = start_stack(Path(tmp_path_factory.mktemp("vigie")), extra_env=loopback_delivery)
     try:
         yield running
     finally:

@@ -5,8 +5,11 @@ watchlist and subject is one alert however often it is observed. An episode runs
 (`started_at` names it); each change of state within an episode is one event with a stable `event_id`
 (`<alert_id>:<started_at epoch s>:<status>`), which the rule engine and the api can both compute without
 talking to each other, and a receiver can use to deduplicate redeliveries. The notifier's repeats and
-escalations are further deliveries of the same event, never new events. Events are keyed by `alert_id`
-on the topic, so an alert's changes stay in order.
+escalations are further deliveries of the same event, never new events. One exception to one event per
+status: when an episode's severity rises (warning -> critical) its status stays and the rule engine
+announces the rise once, with the severity appended (`<alert_id>:<started_at epoch s>:<status>:<severity>`)
+so receivers do not drop it as a redelivery; a severity never falls within an episode. Events are keyed
+by `alert_id` on the topic, so an alert's changes stay in order.
 """
 
 from __future__ import annotations
@@ -54,10 +57,14 @@ class AlertEvent(msgspec.Struct, kw_only=True):
     started_at: datetime
     at: datetime
     by: str | None = None
+    #: What the person who acknowledged or resolved by hand said (None otherwise).
+    comment: str | None = None
 
     @staticmethod
-    def make_id(alert_id: str, started_at: datetime, status: str) -> str:
-        return f"{alert_id}:{int(started_at.timestamp())}:{status}"
+    def make_id(alert_id: str, started_at: datetime, status: str, raised_to: str | None = None) -> str:
+        """`raised_to`: the new severity, for the event announcing a rise within an episode."""
+        base = f"{alert_id}:{int(started_at.timestamp())}:{status}"
+        return f"{base}:{raised_to}" if raised_to else base
 
 
 _decoder = msgspec.json.Decoder(AlertEvent)

@@ -1,0 +1,138 @@
+"""Delivery endpoints (webhooks, Slack, PagerDuty, e-mail), their delivery log, and redelivery.
+
+A webhook's signing secret is shown whole once, in the answer that created the endpoint; afterwards only
+its first characters, so a log or a screen share does not leak it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from starlette.requests import HTTPConnection
+
+from api.errors import convert_or_422, decode_json_body, field_error
+from services.delivery.attempts import DeliveryState
+from services.delivery.endpoints import Endpoint
+from services.delivery.guard import TargetRefused, check_url
+from services.delivery.store import DeliveryError, DeliveryStore
+
+router = APIRouter(prefix="/api/v1", tags=["delivery"])
+
+SECRET_SHOWN_CHARS = 10
+EXAMPLE = {"kind": "webhook", "name": "status page", "url": "https://hooks.example.com/vigie"}
+BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": msgspec.json.schema(Endpoint), "example": EXAMPLE}},
+    }
+}
+
+
+def get_deliveries(connection: HTTPConnection) -> DeliveryStore:
+    store: DeliveryStore = connection.app.state.deliveries
+    return store
+
+
+def _deliveries(request: Request) -> DeliveryStore:
+    return get_deliveries(request)
+
+
+DeliveriesDep = Annotated[DeliveryStore, Depends(_deliveries)]
+
+
+def _out(endpoint: Endpoint, *, reveal_secret: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = msgspec.to_builtins(endpoint)
+    if endpoint.secret and not reveal_secret:
+        body["secret"] = endpoint.secret[:SECRET_SHOWN_CHARS] + "…"
+    return body
+
+
+def _not_found(kind: str, key: object) -> HTTPException:
+    return HTTPException(404, detail=[{"field": "id", "error": f"no {kind} with id {key!r}"}])
+
+
+async def _parse(request: Request, allow_private: bool, endpoint_id: str | None = None) -> Endpoint:
+    body = decode_json_body(await request.body())
+    if not isinstance(body, dict):
+        raise field_error("body", f"expected a JSON object, got {type(body).__name__}")
+    if endpoint_id is not None and body.setdefault("id", endpoint_id) != endpoint_id:
+        raise field_error("id", f"the body's id {body['id']!r} differs from the path's {endpoint_id!r}")
+    endpoint = convert_or_422(body, Endpoint)
+    if endpoint.kind != "email" and endpoint.url:
+        try:
+            await check_url(endpoint.url, allow_private=allow_private)
+        except TargetRefused as error:
+            raise field_error("url", str(error)) from None
+    return endpoint
+
+
+@router.get("/endpoints", summary="List delivery endpoints")
+async def list_endpoints(deliveries: DeliveriesDep) -> list[dict[str, Any]]:
+    return [_out(endpoint) for endpoint in deliveries.list_endpoints()]
+
+
+@router.post("/endpoints", status_code=201, summary="Create a delivery endpoint", openapi_extra=BODY_DOC)
+async def create_endpoint(request: Request, deliveries: DeliveriesDep) -> dict[str, Any]:
+    """The answer carries a webhook's whole signing secret (`whsec_…`): keep it, it is not shown again."""
+    allow = request.app.state.runtime.settings.delivery_allow_private_targets
+    endpoint = await _parse(request, allow)
+    if deliveries.get_endpoint(endpoint.id) is not None:
+        raise field_error("id", f"an endpoint with id {endpoint.id!r} exists already", 409)
+    return _out(deliveries.save_endpoint(endpoint), reveal_secret=True)
+
+
+@router.get("/endpoints/{endpoint_id}", summary="One delivery endpoint")
+async def get_endpoint(endpoint_id: str, deliveries: DeliveriesDep) -> dict[str, Any]:
+    endpoint = deliveries.get_endpoint(endpoint_id)
+    if endpoint is None:
+        raise _not_found("endpoint", endpoint_id)
+    return _out(endpoint)
+
+
+@router.delete("/endpoints/{endpoint_id}", status_code=204, summary="Delete a delivery endpoint")
+async def delete_endpoint(endpoint_id: str, deliveries: DeliveriesDep) -> Response:
+    if not deliveries.delete_endpoint(endpoint_id):
+        raise _not_found("endpoint", endpoint_id)
+    return Response(status_code=204)
+
+
+@router.post("/endpoints/{endpoint_id}/enable", summary="Enable an endpoint again (after a 410, say)")
+async def enable_endpoint(endpoint_id: str, deliveries: DeliveriesDep) -> dict[str, Any]:
+    if deliveries.get_endpoint(endpoint_id) is None:
+        raise _not_found("endpoint", endpoint_id)
+    return _out(deliveries.enable_endpoint(endpoint_id))
+
+
+@router.get("/endpoints/{endpoint_id}/attempts", summary="The delivery log of an endpoint")
+async def endpoint_attempts(
+    endpoint_id: str, deliveries: DeliveriesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[Any]:
+    """Every attempt, newest first: status code, latency, error and outcome."""
+    if deliveries.get_endpoint(endpoint_id) is None:
+        raise _not_found("endpoint", endpoint_id)
+    return [msgspec.to_builtins(a) for a in deliveries.attempts_for_endpoint(endpoint_id, limit)]
+
+
+@router.get("/deliveries", summary="Deliveries, newest first")
+async def list_deliveries(
+    deliveries: DeliveriesDep,
+    state: DeliveryState | None = None,
+    endpoint: str | None = None,
+    event: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[Any]:
+    """`?state=failed` lists the deliveries whose retries are exhausted (kept, redeliverable)."""
+    found = deliveries.list_deliveries(
+        event_id=event, endpoint_id=endpoint, states=(state,) if state else (), limit=limit
+    )
+    return [msgspec.to_builtins(delivery) for delivery in found]
+
+
+@router.post("/deliveries/{delivery_id}/redeliver", summary="Deliver a failed message again")
+async def redeliver(delivery_id: int, deliveries: DeliveriesDep) -> Any:
+    try:
+        return msgspec.to_builtins(deliveries.redeliver(delivery_id))
+    except DeliveryError as error:
+        raise field_error("id", str(error), 404 if "no delivery" in str(error) else 409) from None

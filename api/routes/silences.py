@@ -1,0 +1,89 @@
+"""Silences: stop delivery of matching alerts for a while (they still fire and are listed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from api.alert_feed import AlertsDep
+from api.errors import decode_json_body, field_error
+from api.routes.alerts import convert_record
+from services.alerts.silences import Silence
+
+router = APIRouter(prefix="/api/v1/silences", tags=["silences"])
+
+BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": msgspec.json.schema(Silence),
+                "example": {
+                    "watchlists": ["aerolis"],
+                    "rules": ["volume_spike"],
+                    "severities": ["warning"],
+                    "ends_at": "2030-01-01T08:00:00Z",
+                    "created_by": "ana",
+                    "comment": "press day, we know",
+                },
+            }
+        },
+    }
+}
+
+
+def _not_found(silence_id: str) -> HTTPException:
+    return HTTPException(404, detail=[{"field": "id", "error": f"no silence with id {silence_id!r}"}])
+
+
+async def _parse(request: Request, silence_id: str | None = None) -> Silence:
+    body = decode_json_body(await request.body())
+    if not isinstance(body, dict):
+        raise field_error("body", f"expected a JSON object, got {type(body).__name__}")
+    if silence_id is not None and body.setdefault("id", silence_id) != silence_id:
+        raise field_error("id", f"the body's id {body['id']!r} differs from the path's {silence_id!r}")
+    return convert_record(body, Silence)
+
+
+def _out(silence: Silence, now: datetime) -> dict[str, Any]:
+    body: dict[str, Any] = msgspec.to_builtins(silence)
+    body["active"] = silence.active(now)
+    return body
+
+
+@router.get("", summary="List silences")
+async def list_silences(alerts: AlertsDep, active: bool = False) -> list[dict[str, Any]]:
+    """All silences, latest end first; `?active=true` only those in force now."""
+    now = datetime.now(UTC)
+    return [_out(s, now) for s in alerts.store.list_silences(active_at=now if active else None)]
+
+
+@router.post("", status_code=201, summary="Create a silence", openapi_extra=BODY_DOC)
+async def create_silence(request: Request, alerts: AlertsDep) -> dict[str, Any]:
+    silence = await _parse(request)
+    if alerts.store.get_silence(silence.id) is not None:
+        raise field_error("id", f"a silence with id {silence.id!r} exists already; PUT to change it", 409)
+    return _out(alerts.store.save_silence(silence), datetime.now(UTC))
+
+
+@router.get("/{silence_id}", summary="One silence")
+async def get_silence(silence_id: str, alerts: AlertsDep) -> dict[str, Any]:
+    silence = alerts.store.get_silence(silence_id)
+    if silence is None:
+        raise _not_found(silence_id)
+    return _out(silence, datetime.now(UTC))
+
+
+@router.put("/{silence_id}", summary="Create or replace a silence", openapi_extra=BODY_DOC)
+async def put_silence(silence_id: str, request: Request, alerts: AlertsDep) -> dict[str, Any]:
+    return _out(alerts.store.save_silence(await _parse(request, silence_id)), datetime.now(UTC))
+
+
+@router.delete("/{silence_id}", status_code=204, summary="Delete a silence")
+async def delete_silence(silence_id: str, alerts: AlertsDep) -> Response:
+    if not alerts.store.delete_silence(silence_id):
+        raise _not_found(silence_id)
+    return Response(status_code=204)

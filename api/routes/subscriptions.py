@@ -1,0 +1,98 @@
+"""On-call subscriptions: who is told of which alerts, when, and who next (services/alerts/subscriptions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from api.alert_feed import AlertsDep
+from api.errors import decode_json_body, field_error
+from api.routes.alerts import convert_record
+from services.alerts.subscriptions import Subscription
+
+router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
+
+BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": msgspec.json.schema(Subscription),
+                "example": {
+                    "name": "Ana (comms on-call)",
+                    "channel": {"kind": "email", "target": "ana@example.com"},
+                    "watchlists": ["aerolis"],
+                    "min_severity": "warning",
+                    "schedule": {
+                        "timezone": "Europe/Paris",
+                        "on_call": [
+                            {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "20:00"}
+                        ],
+                        "quiet_hours": [{"start": "22:00", "end": "07:00"}],
+                    },
+                    "escalation": [
+                        {"after_min": 15, "contacts": [{"name": "Head of comms", "channel": "ep_lead"}]}
+                    ],
+                    "repeat_every_min": 30,
+                },
+            }
+        },
+    }
+}
+
+
+def _not_found(subscription_id: str) -> HTTPException:
+    return HTTPException(
+        404, detail=[{"field": "id", "error": f"no subscription with id {subscription_id!r}"}]
+    )
+
+
+async def _parse(request: Request, subscription_id: str | None = None) -> Subscription:
+    body = decode_json_body(await request.body())
+    if not isinstance(body, dict):
+        raise field_error("body", f"expected a JSON object, got {type(body).__name__}")
+    if subscription_id is not None and body.setdefault("id", subscription_id) != subscription_id:
+        raise field_error("id", f"the body's id {body['id']!r} differs from the path's {subscription_id!r}")
+    return convert_record(body, Subscription)
+
+
+def _out(subscription: Subscription) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(subscription)
+    return result
+
+
+@router.get("", summary="List subscriptions")
+async def list_subscriptions(alerts: AlertsDep) -> list[dict[str, Any]]:
+    return [_out(s) for s in alerts.store.list_subscriptions()]
+
+
+@router.post("", status_code=201, summary="Create a subscription", openapi_extra=BODY_DOC)
+async def create_subscription(request: Request, alerts: AlertsDep) -> dict[str, Any]:
+    subscription = await _parse(request)
+    if alerts.store.get_subscription(subscription.id) is not None:
+        raise field_error(
+            "id", f"a subscription with id {subscription.id!r} exists already; PUT to change it", 409
+        )
+    return _out(alerts.store.save_subscription(subscription))
+
+
+@router.get("/{subscription_id}", summary="One subscription")
+async def get_subscription(subscription_id: str, alerts: AlertsDep) -> dict[str, Any]:
+    subscription = alerts.store.get_subscription(subscription_id)
+    if subscription is None:
+        raise _not_found(subscription_id)
+    return _out(subscription)
+
+
+@router.put("/{subscription_id}", summary="Create or replace a subscription", openapi_extra=BODY_DOC)
+async def put_subscription(subscription_id: str, request: Request, alerts: AlertsDep) -> dict[str, Any]:
+    return _out(alerts.store.save_subscription(await _parse(request, subscription_id)))
+
+
+@router.delete("/{subscription_id}", status_code=204, summary="Delete a subscription")
+async def delete_subscription(subscription_id: str, alerts: AlertsDep) -> Response:
+    if not alerts.store.delete_subscription(subscription_id):
+        raise _not_found(subscription_id)
+    return Response(status_code=204)

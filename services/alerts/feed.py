@@ -1,0 +1,64 @@
+"""Follow a whole topic from its beginning (no consumer group), record by record, and say when caught up.
+
+Workers follow `vigie.alerts` (to rebuild their alert book and learn of acknowledgements) and `vigie.config`
+(for rules); the api follows `vigie.alerts` to keep its alert tables. Every follower reads every partition,
+so it does not matter which worker or api node owns what.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_TIMEOUT_S = 15.0
+OnRecord = Callable[[bytes | None, bytes | None], None]
+
+
+class TopicFollower:
+    def __init__(self, bootstrap: str, topic: str, on_record: OnRecord, fetch_max_wait_ms: int = 100) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.on_record = on_record
+        self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.ready = asyncio.Event()
+        self.records_seen = 0
+
+    async def run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+        )
+        await consumer.start()
+        try:
+            partitions = consumer.partitions_for_topic(self.topic)
+            while not partitions:
+                await asyncio.sleep(0.5)
+                await consumer._client.force_metadata_update()
+                partitions = consumer.partitions_for_topic(self.topic)
+            assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            await consumer.seek_to_beginning(*assigned)
+            end_offsets = await consumer.end_offsets(assigned)
+            started = time.monotonic()
+            while True:
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    for record in records:
+                        self.records_seen += 1
+                        self.on_record(record.key, record.value)
+                if not self.ready.is_set():
+                    positions = {tp: await consumer.position(tp) for tp in assigned}
+                    caught_up = all(positions[tp] >= end_offsets[tp] for tp in assigned)
+                    if caught_up or time.monotonic() - started > CATCH_UP_TIMEOUT_S:
+                        log.info("%s: caught up after %d records", self.topic, self.records_seen)
+                        self.ready.set()
+        finally:
+            await consumer.stop()

@@ -1,0 +1,1 @@
+"""The notifier: alert events in, deliveries out, to the right people, once, with escalation and repeats."""

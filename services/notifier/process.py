@@ -1,0 +1,148 @@
+"""`vigie notifier`: follows `vigie.alerts` and delivers, at least once, to the right people.
+
+Notifiers share the alert partitions as one consumer group (`<prefix>notifier`); an event's offset is
+committed only once its deliveries are enqueued in the database, so a notifier that dies loses nothing and
+one that restarts enqueues nothing twice (a delivery is unique per event and endpoint). Three loops run
+side by side so a slow receiver never holds up the others: reading events, attempting due deliveries, and
+checking escalations and repeats of the alerts still open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+import msgspec
+from aiokafka import AIOKafkaConsumer
+
+from services.alerts.events import AlertEvent, decode_event
+from services.alerts.store import AlertStore
+from services.delivery.retry import RetryPolicy
+from services.delivery.sender import Deliverer
+from services.delivery.store import DeliveryStore
+from services.kafka import ALERTS, wait_for_broker
+from services.notifier.channels import ChannelError, endpoint_for
+from services.notifier.routing import Notice, Router
+from services.settings import Settings
+from services.storage import create_db_engine
+
+log = logging.getLogger(__name__)
+
+DELIVERY_TICK_S = 0.25
+ESCALATION_TICK_S = 2.0
+OPEN_ALERTS_MAX = 10_000
+
+
+class Notifier:
+    def __init__(self, settings: Settings, alerts: AlertStore, deliveries: DeliveryStore) -> None:
+        self.settings = settings
+        self.alerts = alerts
+        self.deliveries = deliveries
+        self.router = Router()
+        self.enqueued = 0
+
+    def _enqueue(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            try:
+                endpoint = endpoint_for(notice.contact.channel, self.deliveries)
+            except ChannelError as error:
+                log.error(
+                    "alert %s: cannot notify %s (subscription %s): %s",
+                    notice.event.alert_id,
+                    notice.contact.name,
+                    notice.subscription,
+                    error,
+                )
+                continue
+            self.deliveries.enqueue(notice.event, endpoint)
+            self.enqueued += 1
+
+    def handle(self, events: list[AlertEvent], now: datetime) -> None:
+        """Record the events (so the notifier's view needs no api) and enqueue what they call for."""
+        subscriptions = self.alerts.list_subscriptions()
+        silences = self.alerts.list_silences(active_at=now)
+        for event in events:
+            self.alerts.record(event)
+            self._enqueue(self.router.on_event(event, subscriptions, silences, now))
+
+    def check_open_alerts(self, now: datetime) -> None:
+        open_alerts = [
+            *self.alerts.list_alerts(status="firing", limit=OPEN_ALERTS_MAX),
+            *self.alerts.list_alerts(status="acknowledged", limit=OPEN_ALERTS_MAX),
+        ]
+        subscriptions = self.alerts.list_subscriptions()
+        silences = self.alerts.list_silences(active_at=now)
+        self._enqueue(self.router.due(open_alerts, subscriptions, silences, now))
+
+
+async def _read_events(notifier: Notifier, settings: Settings) -> None:
+    consumer = AIOKafkaConsumer(
+        settings.topic(ALERTS),
+        bootstrap_servers=settings.bootstrap,
+        group_id=f"{settings.topic_prefix}notifier",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+    )
+    await consumer.start()
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            events: list[AlertEvent] = []
+            for records in batches.values():
+                for record in records:
+                    try:
+                        events.append(decode_event(record.value or b""))
+                    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                        log.error(
+                            "skipping unreadable alert record %s:%s: %s",
+                            record.partition,
+                            record.offset,
+                            error,
+                        )
+            if events:
+                await asyncio.to_thread(notifier.handle, events, datetime.now(UTC))
+            if batches:
+                await consumer.commit()
+    finally:
+        await consumer.stop()
+
+
+async def _deliver(deliverer: Deliverer) -> None:
+    while True:
+        await deliverer.run_due()
+        await asyncio.sleep(DELIVERY_TICK_S)
+
+
+async def _escalate(notifier: Notifier) -> None:
+    while True:
+        await asyncio.sleep(ESCALATION_TICK_S)
+        await asyncio.to_thread(notifier.check_open_alerts, datetime.now(UTC))
+
+
+async def run_notifier(settings: Settings) -> None:
+    await wait_for_broker(settings.bootstrap, timeout_s=60)
+    engine = create_db_engine(settings.db_url)
+    alerts = AlertStore(engine)
+    deliveries = DeliveryStore(engine, RetryPolicy(tuple(settings.delivery_retry_delays_s)))
+    notifier = Notifier(settings, alerts, deliveries)
+    async with Deliverer.from_settings(settings, store=deliveries) as deliverer:
+        tasks = [
+            asyncio.create_task(_read_events(notifier, settings), name="notifier-events"),
+            asyncio.create_task(_deliver(deliverer), name="notifier-deliveries"),
+            asyncio.create_task(_escalate(notifier), name="notifier-escalations"),
+        ]
+        log.info("notifier started")
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # a loop that died raises here, and the supervisor restarts the role
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            engine.dispose()

@@ -1,0 +1,100 @@
+"""The alerts stage: metrics updates and enriched mentions -> rules -> alert events on `vigie.alerts`.
+
+Two agents over one engine (services/alerts/engine.py): `alerts` evaluates the metric rules on each
+`metrics` message (keyed by watchlist, so one worker owns a watchlist), `alert-mentions` the
+negative-influencer rule on enriched batches. A timer resolves alerts whose condition has cleared.
+
+State: the alert book lives in memory. Each worker follows the whole `vigie.alerts` topic from the beginning
+(no consumer group) and the agents wait until it has caught up, so after a restart or a rebalance the book
+holds every open alert again and an ongoing spike is not announced twice; the same feed brings the api's
+acknowledgements and resolutions. Every book knows every alert, but only the worker holding a watchlist's
+updates partition resolves that watchlist's alerts. Known limits with several workers: a negative-influencer
+alert seen by a worker that does not own the watchlist resolves `alert_resolve_after_s` after it fired; two
+workers can see the same author's negative posts in the same second (mentions are partitioned by id) and
+both fire that alert.
+"""
+
+from __future__ import annotations
+
+import time
+
+import faust
+import msgspec
+import orjson
+
+from services.alerts.engine import AlertEngine
+from services.alerts.events import AlertEvent, encode_event
+from services.alerts.feed import TopicFollower
+from services.alerts.lifecycle import AlertBook
+from services.enrich import EnrichedMention
+from services.kafka import ALERTS, CONFIG, partition_for
+from services.media import MediaClassifier
+from services.settings import Settings
+from streams.topics import Topics
+
+
+def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
+    media = MediaClassifier.from_settings(settings)
+    engine = AlertEngine(
+        AlertBook(settings.alert_resolve_after_s, settings.alert_keep_resolved_s),
+        is_press=lambda author: media.classify(author.handle, author.bio, author.domain).press,
+    )
+    wait_ms = settings.consumer_fetch_max_wait_ms
+    alerts_feed = TopicFollower(
+        settings.bootstrap,
+        settings.topic(ALERTS),
+        lambda _, value: engine.apply_alert(value, time.time()),
+        wait_ms,
+    )
+    rules_feed = TopicFollower(settings.bootstrap, settings.topic(CONFIG), engine.apply_config, wait_ms)
+    decode_batch = msgspec.json.Decoder(list[EnrichedMention]).decode
+
+    async def ready() -> None:
+        await alerts_feed.ready.wait()
+        await rules_feed.ready.wait()
+
+    async def send(events: list[AlertEvent]) -> None:
+        for event in events:
+            await topics.alerts.send(key=event.alert_id.encode(), value=encode_event(event))
+
+    @app.task
+    async def follow_alerts() -> None:
+        await alerts_feed.run()
+
+    @app.task
+    async def follow_rules() -> None:
+        await rules_feed.run()
+
+    @app.agent(topics.updates, name="alerts")
+    async def alerts(stream: faust.StreamT[bytes]) -> None:
+        await ready()
+        async for value in stream:
+            try:
+                message = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                continue  # the hub logs unreadable updates; nothing to evaluate
+            if isinstance(message, dict) and message.get("type") == "metrics":
+                await send(engine.on_metrics(message, time.time()))
+
+    @app.agent(topics.enriched, name="alert-mentions")
+    async def alert_mentions(stream: faust.StreamT[bytes]) -> None:
+        await ready()
+        async for value in stream:
+            try:
+                batch = decode_batch(value)
+            except msgspec.DecodeError:
+                continue  # written by our own enrich stage; a bad record is not a mention to judge
+            await send(engine.on_mentions(batch, time.time()))
+
+    def owns(watchlist: str) -> bool:
+        """Whether this worker holds the watchlist's updates partition (then it resolves its alerts)."""
+        partition = partition_for(watchlist, settings.topic_partitions)
+        name = topics.updates.get_topic_name()
+        return any(tp.topic == name and tp.partition == partition for tp in app.consumer.assignment())
+
+    @app.timer(settings.alert_tick_interval_s)
+    async def resolve_cleared() -> None:
+        if alerts_feed.ready.is_set() and not app.rebalancing:
+            await send(engine.tick(time.time(), owns))
+
+    return engine
