@@ -29,10 +29,21 @@ def extract_links(text: str) -> list[str]:
     return _unique([link.rstrip(".,;:!?)") for link in _LINK.findall(text)])
 
 
+def _combining_marks() -> re.Pattern[str]:
+    """Every combining mark of the Basic Multilingual Plane, as one character class."""
+    marks = [chr(code) for code in range(0x300, 0x10000) if unicodedata.combining(chr(code))]
+    return re.compile("[" + "".join(re.escape(mark) for mark in marks) + "]+")
+
+
+_COMBINING = _combining_marks()
+
+
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form: 'Élan Café' -> 'elan cafe'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Case- and accent-insensitive form: 'Élan Café' -> 'elan cafe'. Most social text is ASCII: that path
+    is a plain lower-casing; other text is decomposed and loses its combining marks."""
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 def tokens(text: str) -> list[str]:
