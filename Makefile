@@ -31,9 +31,9 @@ web-test:
 test: $(STAMP) lint typecheck web-test
 	$(BIN)/python -m pytest
 
-# Speed and scale on the embedded broker: prints a table, writes bench/results/<date>-<commit>.json (~5 min).
+# Speed and scale on the embedded broker: prints a table, writes tests/bench/results/<date>-<commit>.json (~5 min).
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m tests.bench.run
 
 # Sentiment: retrain the model files (deterministic; needs ../shared/data/sentiment) and print the validation table.
 train-sentiment: $(STAMP)

@@ -14,7 +14,6 @@ import time
 import faust
 import orjson
 
-from bench.data import bench_watchlists
 from services.aggregate import apply_partial, decode_state, encode_state
 from services.dedupe import RecentIds
 from services.enrich import Enricher, TickerSampler
@@ -23,6 +22,7 @@ from services.sentiment import load_scorer
 from services.settings import Settings
 from services.windows import EventClock
 from streams.app import HEARTBEAT_INTERVAL_S, REBALANCE_TIMEOUT_S, SESSION_TIMEOUT_S, VigieApp, broker_urls
+from tests.bench.data import bench_watchlists
 
 TOPIC = os.environ["BENCH_NAIVE_TOPIC"]
 DONE_TOPIC = os.environ["BENCH_NAIVE_DONE_TOPIC"]

@@ -21,12 +21,12 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from bench.latency import summary_ms
-from bench.processes import rss_mib
 from services.aggregate import metrics_message
 from services.kafka import UPDATES, make_producer
 from services.settings import Settings
 from services.windows import WindowState
+from tests.bench.latency import summary_ms
+from tests.bench.processes import rss_mib
 
 WATCHLIST = "bench-fanout"
 UPDATES_PER_S = 4.0
@@ -69,7 +69,7 @@ async def measure(
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bench.fanout_clients",
+            "tests.bench.fanout_clients",
             ws_url,
             str(clients // processes),
             WATCHLIST,

@@ -1,7 +1,7 @@
-"""`make bench`: measure Vigie on the embedded broker, print a table, write bench/results/<date>-<commit>.json
+"""`make bench`: measure Vigie on the embedded broker, print a table, write a JSON file of the results
 (the date, commit and machine are in it).
 
-python -m bench.run [--mentions 100000] [--rates 1000,5000] [--clients 1000] [--quick]
+python -m tests.bench.run [--mentions 100000] [--rates 1000,5000] [--clients 1000] [--quick]
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, latency, micro, throughput
-from bench.data import bench_watchlists, expected_totals, workload
-from bench.processes import children_of, command_line, rss_mib, stack_memory
-from bench.report import table
 from services.broker import start_broker
 from services.kafka import wait_for_broker
 from services.records import Mention
 from services.settings import Settings
+from tests.bench import fanout, latency, micro, throughput
+from tests.bench.data import bench_watchlists, expected_totals, workload
+from tests.bench.processes import children_of, command_line, rss_mib, stack_memory
+from tests.bench.report import table
 from tests.stack import free_port, start_stack
 
 RESULTS = Path(__file__).parent / "results"

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.data import filler_watchlists
 from services.dedupe import RecentIds
 from services.enrich import Enricher, TickerSampler
 from services.language import detect_batch
@@ -19,8 +18,9 @@ from services.matching import CompiledWatchlists
 from services.records import Mention, encode_envelope
 from services.sentiment import load_scorer
 from services.watchlists import Watchlist
+from tests.bench.data import filler_watchlists
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def best_rate(run: Callable[[], object], items: int, repeats: int = 3) -> float:

@@ -14,12 +14,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.processes import log_tail, rss_mib, spawn, stop
 from services.config_feed import publish_watchlists
 from services.kafka import CONFIG, PARTIALS, RAW, UPDATES, MentionPublisher, declare_topics, make_producer
 from services.records import Mention
 from services.settings import Settings
 from services.watchlists import Watchlist
+from tests.bench.processes import log_tail, rss_mib, spawn, stop
 
 PUBLISH_CHUNK = 20_000
 
@@ -162,7 +162,7 @@ async def naive(
         "BENCH_NAIVE_COUNT": str(len(mentions)),
         "BENCH_NAIVE_PARTITIONS": str(settings.topic_partitions),
     }
-    worker = spawn(["bench.naive_worker"], worker_env, log)
+    worker = spawn(["tests.bench.naive_worker"], worker_env, log)
     consumer = await _reader(settings, done_topic)
     try:
         deadline = time.monotonic() + max(120.0, len(mentions) / 100)
