@@ -89,12 +89,19 @@ def status_to_mention(status: dict[str, Any], host: str) -> Mention | None:
 
 
 def status_from_ws_message(message: str | bytes) -> dict[str, Any] | None:
-    """The Status of a websocket `update` message (`payload` is JSON in a string); None for other events."""
-    frame = orjson.loads(message)
+    """The Status of a websocket `update` message (`payload` is JSON in a string); None for other events.
+    Raises `MentionError` when the frame or its payload is not readable JSON or not a Status."""
+    try:
+        frame = orjson.loads(message)
+    except orjson.JSONDecodeError as error:
+        raise MentionError("message", f"expected a JSON streaming frame: {error}") from None
     if not isinstance(frame, dict) or frame.get("event") != "update":
         return None
     payload = frame.get("payload")
-    status = orjson.loads(payload) if isinstance(payload, str) else payload
+    try:
+        status = orjson.loads(payload) if isinstance(payload, str) else payload
+    except orjson.JSONDecodeError as error:
+        raise MentionError("payload", f"expected a Status as JSON in a string: {error}") from None
     if not isinstance(status, dict):
         raise MentionError("payload", f"expected a Status object, got {type(status).__name__}")
     return status
