@@ -65,6 +65,12 @@ class Hub:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics: dict[str, dict[str, Any]] = {}
+        #: The latest `swarms` and `coordination` messages, and `influencers` message per watchlist.
+        self.swarms: dict[str, Any] | None = None
+        self.coordination: dict[str, Any] | None = None
+        self.influencers: dict[str, dict[str, Any]] = {}
+        #: Open alerts (firing or acknowledged) by id, as api/alert_feed.py hands them over.
+        self.alerts: dict[str, dict[str, Any]] = {}
         self.ticker: deque[dict[str, Any]] = deque(maxlen=TICKER_KEPT)
         self.clients: set[Client] = set()
         self.watchlists: dict[str, Watchlist] = {}
@@ -95,6 +101,15 @@ class Hub:
         if kind == "mentions":
             self.ticker.extend(message.get("items", []))
             return message
+        if kind == "swarms":
+            self.swarms = message
+            return message
+        if kind == "coordination":
+            self.coordination = message
+            return message
+        if kind == "influencers":
+            self.influencers[str(message.get("watchlist"))] = message
+            return message
         if kind == "status" and message.get("role") == "worker":
             self.workers[str(message.get("id"))] = float(message.get("at_ts") or 0.0)
         return None
@@ -112,6 +127,10 @@ class Hub:
             "watchlists": self.watchlist_items(),
             "metrics": {key: value for key, value in self.metrics.items() if key in known},
             "mentions": list(self.ticker),
+            "swarms": self.swarms,
+            "coordination": self.coordination,
+            "influencers": {key: value for key, value in self.influencers.items() if key in known},
+            "alerts": list(self.alerts.values()),
         }
 
     # -- clients -----------------------------------------------------------------------------------------

@@ -31,17 +31,21 @@ def apply_partial(state: WindowState, partial: Partial, clock: EventClock, grace
     return True
 
 
-def metrics_message(watchlist_id: str, state: WindowState, now_ts: float) -> dict[str, Any]:
-    """The `metrics` message of the websocket protocol, without share of voice (the api adds it)."""
+def metrics_message(
+    watchlist_id: str, state: WindowState, now_ts: float, count_coordinated: bool = True
+) -> dict[str, Any]:
+    """The `metrics` message of the websocket protocol, without share of voice (the api adds it);
+    `count_coordinated` is the setting that decides whether `count` includes coordinated mentions."""
     return {
         "type": "metrics",
         "v": 1,
         "watchlist": watchlist_id,
         "now_ts": round(now_ts, 3),
-        "windows": msgspec.to_builtins(window_stats(state, now_ts)),
+        "windows": msgspec.to_builtins(window_stats(state, now_ts, count_coordinated)),
         "series": msgspec.to_builtins(minute_series(state, now_ts)),
         "late": state.late,
         "total": int(state.total[0]),
+        "coordinated_counted": count_coordinated,
     }
 
 

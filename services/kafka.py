@@ -38,7 +38,8 @@ class TopicSpec:
 
 TOPICS = (
     TopicSpec(RAW, partitioned=True),
-    TopicSpec(ENRICHED, partitioned=True),
+    #: One partition: swarms need the whole stream in one place (streams/agents/insights.py).
+    TopicSpec(ENRICHED, partitioned=False),
     TopicSpec(DLQ, partitioned=False),
     TopicSpec(PARTIALS, partitioned=True),
     TopicSpec(UPDATES, partitioned=True),

@@ -6,7 +6,10 @@ relative to the stream clock (`EventClock`), whose time follows event time while
 time in between, so numbers decay when a live stream goes quiet and a replay of old data still fills its
 windows. Events older than the kept history are counted as `late`, never silently dropped.
 
-Each bucket holds `[count, pos, neu, neg, score_sum]`.
+Each bucket holds `[count, pos, neu, neg, score_sum, coordinated]`: `coordinated` counts the mentions the
+insights stage found to be part of a coordinated campaign (services/insights.py sends them as corrections);
+whether they are also in `count` and the sentiment figures depends on the setting `count_coordinated`.
+Buckets written before `coordinated` existed (five values) are read as having none.
 """
 
 from __future__ import annotations
@@ -23,14 +26,15 @@ HISTORY_S = max(WINDOWS_S.values())
 SERIES_STEP_S = 60
 SERIES_POINTS = HISTORY_S // SERIES_STEP_S
 
-COUNT, POS, NEU, NEG, SCORE_SUM = range(5)
+COUNT, POS, NEU, NEG, SCORE_SUM, COORD = range(6)
+BUCKET_LEN = 6
 LABEL_INDEX = {"pos": POS, "neu": NEU, "neg": NEG}
 
 Bucket = list[float]
 
 
 def empty_bucket() -> Bucket:
-    return [0, 0, 0, 0, 0.0]
+    return [0, 0, 0, 0, 0.0, 0]
 
 
 def bucket_of(ts: float) -> int:
@@ -38,8 +42,11 @@ def bucket_of(ts: float) -> int:
 
 
 def add_into(target: Bucket, source: Bucket) -> None:
-    for i in range(5):
-        target[i] += source[i]
+    """Add `source` to `target` in place (either may be a shorter bucket from an older version)."""
+    if len(target) < BUCKET_LEN:
+        target.extend([0] * (BUCKET_LEN - len(target)))
+    for i, value in enumerate(source[:BUCKET_LEN]):
+        target[i] += value
 
 
 class WindowState(msgspec.Struct, kw_only=True):
@@ -62,13 +69,12 @@ class WindowState(msgspec.Struct, kw_only=True):
         for start, counts in buckets.items():
             add_into(self.total, counts)
             if start + BUCKET_S <= horizon:
-                late += int(counts[COUNT])
+                late += max(0, int(counts[COUNT]))  # a correction (negative) of an old bucket is no mention
                 continue
             bucket = self.buckets.get(start)
             if bucket is None:
-                self.buckets[start] = list(counts)
-            else:
-                add_into(bucket, counts)
+                bucket = self.buckets[start] = empty_bucket()
+            add_into(bucket, counts)
         self.late += late
         self.prune(now_ts=now_ts, grace_s=grace_s)
         return late
@@ -88,10 +94,17 @@ class WindowStats(msgspec.Struct):
     net: float | None
     per_min: float
     share: float | None = None
+    #: Mentions found coordinated, and the others; `organic + coordinated` is every mention of the
+    #: window, whether or not `count` includes the coordinated ones.
+    coordinated: int = 0
+    organic: int = 0
 
 
-def stats_of(bucket: Bucket, window_s: int) -> WindowStats:
+def stats_of(bucket: Bucket, window_s: int, count_coordinated: bool = True) -> WindowStats:
+    """Figures of a full-length bucket; `count_coordinated` says whether its count includes the
+    coordinated mentions (then organic = count - coordinated) or not (organic = count)."""
     count = int(bucket[COUNT])
+    coordinated = int(bucket[COORD])
     return WindowStats(
         count=count,
         pos=int(bucket[POS]),
@@ -100,10 +113,12 @@ def stats_of(bucket: Bucket, window_s: int) -> WindowStats:
         mean=round(bucket[SCORE_SUM] / count, 4) if count else None,
         net=round((bucket[POS] - bucket[NEG]) / count, 4) if count else None,
         per_min=round(count * 60 / window_s, 3),
+        coordinated=coordinated,
+        organic=max(0, count - coordinated) if count_coordinated else count,
     )
 
 
-def window_stats(state: WindowState, now_ts: float) -> dict[str, WindowStats]:
+def window_stats(state: WindowState, now_ts: float, count_coordinated: bool = True) -> dict[str, WindowStats]:
     """The rolling windows ending at `now_ts` (a bucket counts when it starts inside the window)."""
     sums = {name: empty_bucket() for name in WINDOWS_S}
     for start, counts in state.buckets.items():
@@ -113,7 +128,7 @@ def window_stats(state: WindowState, now_ts: float) -> dict[str, WindowStats]:
         for name, size in WINDOWS_S.items():
             if age < size:
                 add_into(sums[name], counts)
-    return {name: stats_of(sums[name], size) for name, size in WINDOWS_S.items()}
+    return {name: stats_of(sums[name], size, count_coordinated) for name, size in WINDOWS_S.items()}
 
 
 class Series(msgspec.Struct):

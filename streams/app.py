@@ -8,7 +8,7 @@ import faust
 
 from services.settings import Settings
 from streams import transport
-from streams.agents import aggregate, alerts, config, enrich, status
+from streams.agents import aggregate, alerts, config, enrich, insights, status
 from streams.topics import Topics
 
 #: A joining worker waits up to the rebalance timeout for the group to settle (seen on the embedded
@@ -52,5 +52,6 @@ def build_app(settings: Settings) -> VigieApp:
     aggregate.register(app, settings, topics)
     status.register(app, topics)
     alerts.register(app, settings, topics)
+    insights.register(app, settings, topics)
     feed.on_change = lambda watchlists: enricher.set_watchlists(watchlists.values())
     return app

@@ -24,9 +24,11 @@ from services.alerts.rules import (
     Condition,
     IsPress,
     RuleSet,
+    coordination_conditions,
     evaluate_metrics,
     evaluate_negative_influencer,
     parse_metrics,
+    swarm_conditions,
 )
 from services.config_feed import WATCHLIST_PREFIX
 from services.enrich import EnrichedMention
@@ -117,6 +119,37 @@ class AlertEngine:
             conditions.extend(
                 evaluate_negative_influencer(item, self.rules_of, self.is_press, self.own_handles)
             )
+        return self.book.observe(conditions, now_ts) if conditions else []
+
+    def on_insights(self, message: Mapping[str, Any], now_ts: float) -> list[AlertEvent]:
+        """A `swarms` or `coordination` message of the insights stage: swarms and campaigns touching a
+        watchlist. Each is one alert per swarm or cluster id; it resolves once no message has shown it for
+        the resolve delay."""
+        conditions: list[Condition] = []
+        try:
+            if message.get("type") == "swarms":
+                for swarm in message.get("items") or []:
+                    conditions += swarm_conditions(
+                        str(swarm["id"]),
+                        list(swarm["tags"]),
+                        str(swarm["state"]),
+                        swarm["watchlists"],
+                        self.rules_of,
+                        authors=int(swarm.get("authors", 0)),
+                    )
+            elif message.get("type") == "coordination":
+                for cluster in message.get("clusters") or []:
+                    conditions += coordination_conditions(
+                        str(cluster["id"]),
+                        int(cluster["account_count"]),
+                        cluster["watchlists"],
+                        self.rules_of,
+                        example=str(cluster.get("example", "")),
+                    )
+        except (KeyError, TypeError, ValueError) as error:
+            self.skipped += 1
+            log.error("ignoring a %s message the rules cannot read: %r", message.get("type"), error)
+            return []
         return self.book.observe(conditions, now_ts) if conditions else []
 
     def observe(self, conditions: Iterable[Condition], now_ts: float) -> list[AlertEvent]:

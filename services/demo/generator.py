@@ -341,6 +341,8 @@ class DemoGenerator:
             if rand() < 0.45:
                 text += " " + rng.choice(EMOJI["neg"])
             tags = [live.record.display_tag] if rand() < 0.75 else []
+            if tags and rand() < 0.2:  # a companion tag, so the episode forms a hashtag swarm
+                tags.append(f"#{live.brand.stem}Gate")
             if rand() < 0.15:
                 tags.append("#" + rng.choice(live.brand.tags))
                 rng.shuffle(tags)

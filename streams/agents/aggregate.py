@@ -34,7 +34,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
 
     async def publish(key: bytes) -> None:
         state = decode_state(table.get(key))
-        message = metrics_message(key.decode(), state, clock.now())
+        message = metrics_message(key.decode(), state, clock.now(), settings.count_coordinated)
         await topics.updates.send(key=key, value=orjson.dumps(message))
 
     @app.agent(topics.partials, name="aggregate")

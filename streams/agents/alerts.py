@@ -1,7 +1,8 @@
 """The alerts stage: metrics updates and enriched mentions -> rules -> alert events on `vigie.alerts`.
 
 Two agents over one engine (services/alerts/engine.py): `alerts` evaluates the metric rules on each
-`metrics` message (keyed by watchlist, so one worker owns a watchlist), `alert-mentions` the
+`metrics` message (keyed by watchlist, so one worker owns a watchlist) and the swarm and coordination rules
+on the insights stage's `swarms` and `coordination` messages, `alert-mentions` the
 negative-influencer rule on enriched batches. A timer resolves alerts whose condition has cleared.
 
 State: the alert book lives in memory. Each worker follows the whole `vigie.alerts` topic from the beginning
@@ -73,8 +74,12 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
                 message = orjson.loads(value)
             except orjson.JSONDecodeError:
                 continue  # the hub logs unreadable updates; nothing to evaluate
-            if isinstance(message, dict) and message.get("type") == "metrics":
+            if not isinstance(message, dict):
+                continue
+            if message.get("type") == "metrics":
                 await send(engine.on_metrics(message, time.time()))
+            elif message.get("type") in ("swarms", "coordination"):
+                await send(engine.on_insights(message, time.time()))
 
     @app.agent(topics.enriched, name="alert-mentions")
     async def alert_mentions(stream: faust.StreamT[bytes]) -> None:

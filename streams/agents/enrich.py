@@ -45,7 +45,8 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
             for partial in result.partials:
                 await topics.partials.send(key=partial.watchlist.encode(), value=encode(partial))
             if result.enriched:
-                await topics.enriched.send(value=encode(result.enriched), partition=message.partition)
+                # One partition: the insights agent needs the whole stream (streams/agents/insights.py).
+                await topics.enriched.send(value=encode(result.enriched))
             for dead in result.dead:
                 await topics.dlq.send(value=encode(dead))
             if result.ticker:

@@ -48,6 +48,9 @@ def test_metrics_message_follows_the_protocol() -> None:
     assert set(message["windows"]) == {"1m", "5m", "15m", "60m"}
     assert message["windows"]["1m"]["count"] == 4
     assert message["windows"]["1m"]["net"] == 1.0
+    assert message["windows"]["1m"]["coordinated"] == 0
+    assert message["windows"]["1m"]["organic"] == 4
+    assert message["coordinated_counted"] is True
     assert len(message["series"]["count"]) == 60
     assert message["total"] == 4
 

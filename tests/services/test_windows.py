@@ -113,3 +113,27 @@ def test_clock_does_not_go_back_for_an_older_event() -> None:
     clock.observe(NOW - 10, wall=NOW)
     clock.observe(NOW - 500, wall=NOW + 1)
     assert clock.now(wall=NOW + 1) == NOW - 9
+
+
+def test_coordinated_mentions_are_shown_beside_the_organic_ones() -> None:
+    state = WindowState()
+    state.apply({bucket_of(NOW - 5): [10, 2, 5, 3, -0.5, 4]}, now_ts=NOW, grace_s=0)
+    counted = window_stats(state, NOW)["1m"]
+    assert (counted.count, counted.coordinated, counted.organic) == (10, 4, 6)
+    # With coordinated mentions left out of the count (the corrections removed them), all counted are organic.
+    apart = window_stats(state, NOW, count_coordinated=False)["1m"]
+    assert (apart.count, apart.coordinated, apart.organic) == (10, 4, 10)
+
+
+def test_buckets_from_before_coordinated_existed_still_add_up() -> None:
+    state = WindowState(buckets={bucket_of(NOW - 5): [3, 3, 0, 0, 1.5]}, total=[3, 3, 0, 0, 1.5])
+    state.apply({bucket_of(NOW - 5): [*counts(1, neg=1, score=-0.5), 1]}, now_ts=NOW, grace_s=0)
+    stats = window_stats(state, NOW)["1m"]
+    assert (stats.count, stats.pos, stats.neg, stats.coordinated) == (4, 3, 1, 1)
+    assert state.total == [4, 3, 0, 1, 1.0, 1]
+
+
+def test_a_correction_of_a_bucket_older_than_the_history_is_not_a_late_mention() -> None:
+    state = WindowState()
+    late = state.apply({bucket_of(NOW - HISTORY_S - 400): [-1, 0, -1, 0, 0.0, 1]}, now_ts=NOW, grace_s=300)
+    assert late == 0 and state.late == 0

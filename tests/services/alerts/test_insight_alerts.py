@@ -1,0 +1,66 @@
+"""Swarms and coordinated campaigns touching a watchlist become alerts: one per swarm or cluster, not one
+per message, resolved once they stop being seen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.alerts.engine import AlertEngine
+from services.alerts.lifecycle import AlertBook
+
+NOW = 1_800_000_000.0
+RESOLVE_AFTER_S = 600.0
+
+
+def engine() -> AlertEngine:
+    return AlertEngine(AlertBook(RESOLVE_AFTER_S), is_press=lambda _: False)
+
+
+def swarms(state: str = "emerging", mentions: int = 12) -> dict[str, Any]:
+    swarm = {"id": "sw_1", "tags": ["aerolisgate", "boycottaerolis"], "state": state, "authors": 40}
+    return {"type": "swarms", "v": 1, "items": [{**swarm, "watchlists": {"aerolis": mentions, "skyvane": 1}}]}
+
+
+def coordination(accounts: int = 10) -> dict[str, Any]:
+    cluster = {
+        "id": "co_1",
+        "account_count": accounts,
+        "watchlists": {"aerolis": 10},
+        "example": "Boycott now",
+    }
+    return {"type": "coordination", "v": 1, "clusters": [cluster], "accounts": []}
+
+
+def test_an_emerging_swarm_alerts_the_watchlists_it_touches_enough_once() -> None:
+    alerts = engine()
+    [event] = alerts.on_insights(swarms(), NOW)
+    assert (event.rule, event.watchlist, event.subject, event.status) == (
+        "swarm",
+        "aerolis",
+        "sw_1",
+        "firing",
+    )
+    assert "#aerolisgate" in event.summary
+    for step in range(1, 20):  # a message every 5 s for the next minutes: still one alert
+        assert alerts.on_insights(swarms(state="growing"), NOW + 5 * step) == []
+
+
+def test_a_fading_or_thin_swarm_does_not_alert() -> None:
+    assert engine().on_insights(swarms(state="fading"), NOW) == []
+    assert engine().on_insights(swarms(mentions=2), NOW) == []
+
+
+def test_a_coordinated_campaign_alerts_once_and_resolves_after_it_stops_being_seen() -> None:
+    alerts = engine()
+    [fired] = alerts.on_insights(coordination(), NOW)
+    assert (fired.rule, fired.subject, fired.severity) == ("coordination", "co_1", "warning")
+    assert alerts.on_insights(coordination(accounts=14), NOW + 60) == []
+    [resolved] = alerts.tick(NOW + 60 + RESOLVE_AFTER_S + 1)
+    assert (resolved.alert_id, resolved.status) == (fired.alert_id, "resolved")
+
+
+def test_an_unreadable_message_is_skipped_not_fatal() -> None:
+    alerts = engine()
+    assert alerts.on_insights({"type": "swarms", "items": [{"id": "x"}]}, NOW) == []
+    assert alerts.on_insights({"type": "coordination", "clusters": "nope"}, NOW) == []
+    assert alerts.skipped == 2
