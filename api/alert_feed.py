@@ -6,6 +6,8 @@ Decision: the rule engine (a worker) only publishes events; each api process fol
 redeliveries and restarts all agree. Acknowledge and resolve publish an event (the worker stops treating the
 alert as open, the notifier stops escalating, PagerDuty follows) and record it at once, so the answer to the
 POST and the next GET already show it. Rule sets are published on `vigie.config` at start and on change.
+Every change that moves an alert is also handed to the websocket hub (an `alert` message, api/websocket.md),
+and the hub keeps the open alerts (firing or acknowledged) for the snapshot of walls that connect later.
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, Request
 
+from api.hub import Hub
 from services.alerts.engine import publish_rules
 from services.alerts.events import AlertEvent, decode_event, encode_event
 from services.alerts.feed import TopicFollower
 from services.alerts.rules import RuleSet
+from services.alerts.silences import silenced
 from services.alerts.store import AlertStore
 from services.kafka import ALERTS, CONFIG
 from services.settings import Settings
@@ -37,8 +42,28 @@ class Alerts:
     settings: Settings
     store: AlertStore
     producer: AIOKafkaProducer
+    hub: Hub | None = None
     follower: TopicFollower | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def alert_out(self, event: AlertEvent, now: datetime) -> dict[str, Any]:
+        """An alert as the api shows it: the event plus `silenced_by`, the id of the silence stopping it."""
+        body: dict[str, Any] = msgspec.to_builtins(event)
+        silence = silenced(event, self.store.list_silences(active_at=now), now)
+        body["silenced_by"] = silence.id if silence else None
+        return body
+
+    def tell_hub(self, alert_id: str) -> None:
+        """Hand the alert's current state to the hub: kept for snapshots while open, sent to every wall."""
+        current = self.store.get_alert(alert_id) if self.hub is not None else None
+        if self.hub is None or current is None:
+            return
+        body = self.alert_out(current, datetime.now(UTC))
+        if current.status == "resolved":
+            self.hub.alerts.pop(alert_id, None)
+        else:
+            self.hub.alerts[alert_id] = body
+        self.hub.broadcast({"type": "alert", "v": 1, "alert": body})
 
     def on_record(self, _: bytes | None, value: bytes | None) -> None:
         try:
@@ -46,14 +71,16 @@ class Alerts:
         except msgspec.DecodeError as error:
             log.error("ignoring an unreadable record on %s: %s", self.settings.topic(ALERTS), error)
             return
-        self.store.record(event)
+        if self.store.record(event):
+            self.tell_hub(event.alert_id)
 
     async def publish(self, event: AlertEvent) -> AlertEvent:
         """Publish a person's change (waiting for the broker), then record it."""
         await self.producer.send_and_wait(
             self.settings.topic(ALERTS), encode_event(event), key=event.alert_id.encode()
         )
-        self.store.record(event)
+        if self.store.record(event):
+            self.tell_hub(event.alert_id)
         return event
 
     async def publish_rules(self, watchlist: str, rules: RuleSet | None) -> None:
@@ -67,9 +94,23 @@ class Alerts:
                 await task
 
 
-async def start_alerts(settings: Settings, engine: sa.Engine, producer: AIOKafkaProducer) -> Alerts:
-    """Create the alert tables, publish the stored rule sets, follow `vigie.alerts` in the background."""
-    alerts = Alerts(settings, AlertStore(engine), producer)
+#: At most this many open alerts are kept for the wall's snapshot.
+OPEN_ALERTS_KEPT = 500
+
+
+async def start_alerts(
+    settings: Settings, engine: sa.Engine, producer: AIOKafkaProducer, hub: Hub | None = None
+) -> Alerts:
+    """Create the alert tables, publish the stored rule sets, follow `vigie.alerts` in the background.
+
+    With a hub, the open alerts already in the database seed its snapshot (events replayed from the topic
+    are seen before, so they would not)."""
+    alerts = Alerts(settings, AlertStore(engine), producer, hub)
+    if hub is not None:
+        now = datetime.now(UTC)
+        for status in ("firing", "acknowledged"):
+            for event in alerts.store.list_alerts(status=status, limit=OPEN_ALERTS_KEPT):
+                hub.alerts[event.alert_id] = alerts.alert_out(event, now)
     await publish_rules(producer, settings.topic(CONFIG), alerts.store.all_rules())
     alerts.follower = TopicFollower(
         settings.bootstrap, settings.topic(ALERTS), alerts.on_record, settings.consumer_fetch_max_wait_ms

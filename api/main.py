@@ -19,6 +19,7 @@ from api.routes import (
     endpoints,
     health,
     hooks,
+    insights,
     live,
     mentions,
     queries,
@@ -50,7 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         await hub.start()
         publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
         app.state.runtime = Runtime(settings, store, producer, publisher, hub)
-        app.state.alerts = await start_alerts(settings, store.engine, producer)
+        app.state.alerts = await start_alerts(settings, store.engine, producer, hub)
         app.state.deliveries = DeliveryStore(
             store.engine, RetryPolicy(tuple(settings.delivery_retry_delays_s))
         )
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
         hooks,
         watchlists,
         queries,
+        insights,
         alerts,
         silences,
         subscriptions,

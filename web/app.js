@@ -1,17 +1,35 @@
-// Vigie wall: wires the socket, the model and the views together.
+// Vigie wall: wires the socket, the model, the scenes and the views together.
 // Messages only update the model and mark things dirty; the DOM is touched at most once per animation
-// frame, in render().
+// frame, in render(). The rotation is checked on the clock's second tick.
 
 import { createConnection, wsUrl } from "./js/connection.js";
 import { createStore } from "./js/state.js";
 import { createTileGrid } from "./js/tiles.js";
 import { createTicker } from "./js/ticker.js";
 import { createHeader } from "./js/header.js";
+import { setTimeZone } from "./js/format.js";
+import { createRotation, expandScenes, parseWallParams, sceneKey } from "./js/scenes.js";
+import { createFocusScene } from "./js/scene-focus.js";
+import { createAlertsScene } from "./js/scene-alerts.js";
+import { createCriticalBanner } from "./js/critical-banner.js";
+import { interrupting } from "./js/alerts.js";
 
 const $ = (sel) => document.querySelector(sel);
 
+const params = parseWallParams(window.location.search);
+const timeZone = params.tz && setTimeZone(params.tz) ? params.tz : null;
+if (params.tz && !timeZone) params.problems.push(`tz: expected an IANA time zone such as Europe/Paris, got "${params.tz}"`);
+
 // For browser tests: how many messages arrived and when the last one did (ms since the epoch).
-const vigie = (window.__vigie = { messages: 0, lastMessageAt: null, renders: 0, status: null });
+const vigie = (window.__vigie = {
+  messages: 0,
+  lastMessageAt: null,
+  renders: 0,
+  status: null,
+  scene: null,
+  paused: false,
+  params,
+});
 
 const store = createStore();
 const { model } = store;
@@ -24,10 +42,22 @@ const header = createHeader({
   bannerEl: $("#stale-banner"),
   bannerTextEl: $("#stale-banner-text"),
 });
+const focus = createFocusScene($("#scene-focus"), { timeZone });
+const alertsScene = createAlertsScene($("#scene-alerts"));
+const banner = createCriticalBanner($("#critical-banner"));
+const rotation = createRotation(params.rotateMs);
+const sceneEls = {
+  overview: $("#scene-overview"),
+  focus: $("#scene-focus"),
+  alerts: $("#scene-alerts"),
+};
+if (params.problems.length) $("#scene-indicator").title = params.problems.join("\n");
 
 let status = null;
 let statusDirty = true;
 let frameRequested = false;
+let current = null; // the scene on screen: {kind, watchlist?}
+let rotationDue = true;
 
 function requestRender() {
   if (frameRequested) return;
@@ -35,16 +65,74 @@ function requestRender() {
   requestAnimationFrame(render);
 }
 
+/** The ticker shows everything, or only the focused watchlist's mentions. */
+function tickerFilter() {
+  return current && current.kind === "focus" ? current.watchlist : null;
+}
+
+function forTicker(mentions) {
+  const id = tickerFilter();
+  return id === null ? mentions : mentions.filter((m) => Array.isArray(m.watchlists) && m.watchlists.includes(id));
+}
+
+function showScene(scene, paused, total, index) {
+  const changed = !current || sceneKey(current) !== sceneKey(scene);
+  current = scene;
+  vigie.scene = sceneKey(scene);
+  vigie.paused = paused;
+  document.body.setAttribute("data-scene", scene.kind);
+  document.body.toggleAttribute("data-paused", paused);
+  const indicator = $("#scene-indicator");
+  indicator.setAttribute("data-scene", sceneKey(scene));
+  indicator.toggleAttribute("data-paused", paused);
+  const name =
+    scene.kind === "focus"
+      ? String((model.byId.get(scene.watchlist) || {}).name ?? scene.watchlist)
+      : scene.kind === "alerts"
+        ? "Alerts"
+        : "Overview";
+  $("#scene-name").textContent = paused ? `${name} \u00b7 rotation paused` : name;
+  $("#scene-dots").textContent = total > 1 && !paused ? "\u25cf".repeat(index + 1) + "\u25cb".repeat(total - index - 1) : "";
+  if (!changed) return false;
+  for (const [kind, elt] of Object.entries(sceneEls)) elt.hidden = kind !== scene.kind;
+  $("#ticker-title").textContent =
+    scene.kind === "focus" ? `Mentions of ${name}` : "Incoming mentions";
+  ticker.reset(forTicker(model.mentions));
+  if (scene.kind === "overview") tiles.setWatchlists(model.watchlists); // re-measure the grid now it shows
+  if (scene.kind === "focus") focus.show(scene.watchlist, model);
+  if (scene.kind === "alerts") alertsScene.render(model);
+  return true;
+}
+
 function render() {
   frameRequested = false;
   vigie.renders += 1;
   const dirty = store.takeDirty();
+  const now = Date.now();
 
   if (dirty.layout) tiles.setWatchlists(model.watchlists);
   for (const id of dirty.tiles) tiles.update(id, model.metrics.get(id));
 
-  if (dirty.tickerReset) ticker.reset(model.mentions);
-  else if (dirty.tickerNew.length) ticker.add(dirty.tickerNew);
+  const critical = interrupting(model.alerts);
+  if (dirty.alerts || rotationDue || dirty.layout) {
+    rotationDue = false;
+    const scenes = expandScenes(params.scenes, model.watchlists);
+    const step = rotation.step(scenes, now, critical.length > 0);
+    const index = scenes.findIndex((s) => sceneKey(s) === sceneKey(step.scene));
+    const switched = showScene(step.scene, step.paused, scenes.length, Math.max(0, index));
+    if (switched) {
+      // showScene() has just rebuilt the ticker for the new scene.
+      dirty.tickerReset = false;
+      dirty.tickerNew = [];
+    }
+  }
+
+  if (dirty.tickerReset) ticker.reset(forTicker(model.mentions));
+  else if (dirty.tickerNew.length) ticker.add(forTicker(dirty.tickerNew));
+
+  if (current && current.kind === "focus") focus.render(model, dirty);
+  if (current && current.kind === "alerts") alertsScene.render(model, now);
+  banner.render(critical, model, now);
 
   if (statusDirty && status) {
     statusDirty = false;
@@ -71,13 +159,19 @@ const connection = createConnection({
   },
 });
 
-// The room clock ticks on the second boundary.
+// The room clock ticks on the second boundary; the rotation, durations and banner follow it.
 function scheduleClock() {
   setTimeout(() => {
+    rotationDue = true;
     requestRender();
     scheduleClock();
   }, 1000 - (Date.now() % 1000) + 5);
 }
+
+window.addEventListener("resize", () => {
+  focus.resize();
+  requestRender();
+});
 
 header.tick();
 scheduleClock();

@@ -154,3 +154,21 @@ async def test_the_wall_says_when_its_feed_is_cut_and_recovers_by_itself(
     await expect(connection).to_have_attribute("data-state", "live", timeout=60_000)
     await expect(banner).to_be_hidden()
     assert await wall.locator("body[data-stale]").count() == 0
+
+
+async def test_the_focus_scene_shows_a_demo_brand_in_depth(browser: Browser, demo_stack: Stack) -> None:
+    brand = demo_watchlists()[0]
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    try:
+        await page.goto(f"{demo_stack.base_url}/?scenes=focus:{brand.id}")
+        focus = page.locator('[data-testid="scene"][data-scene="focus"]')
+        await expect(focus).to_have_attribute("data-watchlist", brand.id, timeout=30_000)
+        await expect(focus.locator('[data-field="name"]')).to_have_text(brand.name)
+        await expect(focus.locator('[data-field="per-min"]')).not_to_have_text("—", timeout=30_000)
+        await expect(focus.locator('[data-field="timeline"] canvas')).to_have_count(1)
+        await expect(focus.locator('[data-testid="influencer"]').first).to_be_visible(timeout=60_000)
+        await expect(focus.locator('[data-testid="hashtag"]').first).to_be_visible(timeout=30_000)
+        await asyncio.to_thread(SCREENSHOT_DIR.mkdir, parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOT_DIR / "wall-focus.png"))
+    finally:
+        await page.close()

@@ -15,16 +15,57 @@ function pad2(n) {
   return n < 10 ? "0" + n : String(n);
 }
 
-/** hh:mm:ss, 24 h, in the browser's (the room's) time zone. */
-export function clockTime(date) {
-  if (!(date instanceof Date) || Number.isNaN(date.getTime())) return DASH;
-  return `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`;
+// The room's time zone: the browser's unless setTimeZone() chose one (the `tz` URL parameter).
+let zoneParts = null; // Intl formatter for the chosen zone, or null for the browser's
+
+/** Show times in this IANA zone ("Europe/Paris"); false (and no change) when the zone is unknown. */
+export function setTimeZone(tz) {
+  if (typeof tz !== "string" || tz === "") return false;
+  try {
+    zoneParts = new Intl.DateTimeFormat("en-GB", {
+      timeZone: tz,
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
+    return true;
+  } catch (_) {
+    return false;
+  }
 }
 
-/** hh:mm, 24 h, in the browser's time zone. */
+function hms(date) {
+  if (!zoneParts) return [date.getHours(), date.getMinutes(), date.getSeconds()];
+  const parts = {};
+  for (const p of zoneParts.formatToParts(date)) parts[p.type] = Number(p.value);
+  return [parts.hour % 24, parts.minute, parts.second];
+}
+
+/** hh:mm:ss, 24 h, in the room's time zone. */
+export function clockTime(date) {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) return DASH;
+  const [h, m, s] = hms(date);
+  return `${pad2(h)}:${pad2(m)}:${pad2(s)}`;
+}
+
+/** hh:mm, 24 h, in the room's time zone. */
 export function shortTime(date) {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) return DASH;
-  return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+  const [h, m] = hms(date);
+  return `${pad2(h)}:${pad2(m)}`;
+}
+
+/** How long since `since` (ms): "for 40 s", "for 12 min", "for 2 h 05", "for 3 d"; DASH when unknown. */
+export function forDuration(sinceMs, nowMs) {
+  if (!isNum(sinceMs) || !isNum(nowMs)) return DASH;
+  const s = Math.max(0, Math.floor((nowMs - sinceMs) / 1000));
+  if (s < 60) return `for ${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `for ${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `for ${h} h ${pad2(min % 60)}`;
+  return `for ${Math.floor(h / 24)} d`;
 }
 
 /** ISO 8601 string (or epoch ms number) → Date, or null. */

@@ -7,6 +7,8 @@
 export const PROTOCOL_VERSION = 1;
 export const MAX_MENTIONS = 50;
 
+import { applyAlert } from "./alerts.js";
+
 const KIND_ORDER = { brand: 0, competitor: 1, topic: 2 };
 
 function isObj(x) {
@@ -45,6 +47,8 @@ function freshDirty() {
     tiles: new Set(), // watchlist ids whose metrics changed
     tickerReset: false, // replace the whole ticker with model.mentions
     tickerNew: [], // mention items to add on top, oldest first
+    alerts: false, // the open alerts changed
+    insights: false, // swarms, influencers or coordination changed (the focus scene)
   };
 }
 
@@ -56,6 +60,10 @@ export function createStore({ maxMentions = MAX_MENTIONS } = {}) {
     byId: new Map(), // id → watchlist
     metrics: new Map(), // id → latest metrics message
     mentions: [], // newest last, at most maxMentions
+    alerts: new Map(), // alert_id → latest event, open alerts only (js/alerts.js)
+    swarms: null, // the latest swarms message
+    coordination: null, // the latest coordination message
+    influencers: new Map(), // watchlist id → latest influencers message
   };
   let dirty = freshDirty();
   const mentionIds = new Set();
@@ -112,6 +120,31 @@ export function createStore({ maxMentions = MAX_MENTIONS } = {}) {
           }
         }
         addMentions(msg.mentions, true);
+        model.alerts = new Map();
+        for (const a of Array.isArray(msg.alerts) ? msg.alerts : []) applyAlert(model.alerts, a);
+        dirty.alerts = true;
+        model.swarms = isObj(msg.swarms) ? msg.swarms : null;
+        model.coordination = isObj(msg.coordination) ? msg.coordination : null;
+        model.influencers = new Map(
+          Object.entries(isObj(msg.influencers) ? msg.influencers : {}).filter(([, m]) => isObj(m)),
+        );
+        dirty.insights = true;
+        return true;
+      case "alert":
+        if (applyAlert(model.alerts, msg.alert)) dirty.alerts = true;
+        return true;
+      case "swarms":
+        model.swarms = msg;
+        dirty.insights = true;
+        return true;
+      case "coordination":
+        model.coordination = msg;
+        dirty.insights = true;
+        return true;
+      case "influencers":
+        if (typeof msg.watchlist !== "string") return false;
+        model.influencers.set(msg.watchlist, msg);
+        dirty.insights = true;
         return true;
       case "metrics":
         setMetrics(msg);

@@ -165,6 +165,8 @@ export function createTileGrid(gridEl, emptyEl) {
     gridEl.style.setProperty("--rows", String(rows));
   }
   window.addEventListener("resize", relayout);
+  // The grid's box changes when its scene is shown or the stage settles, not only on window resizes.
+  if (typeof ResizeObserver === "function") new ResizeObserver(relayout).observe(gridEl);
 
   return {
     /** Show these watchlists (already sorted), creating, updating, reordering and removing tiles. */

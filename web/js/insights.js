@@ -1,0 +1,70 @@
+// What the focus scene shows about one watchlist, picked out of the stream-wide messages. Pure: no DOM.
+
+function isObj(x) {
+  return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+function countFor(item, watchlistId) {
+  const per = isObj(item.watchlists) ? item.watchlists[watchlistId] : undefined;
+  return typeof per === "number" && per > 0 ? per : 0;
+}
+
+/** The swarms with mentions of this watchlist, largest (by authors) first. */
+export function swarmsFor(swarmsMsg, watchlistId) {
+  const items = isObj(swarmsMsg) && Array.isArray(swarmsMsg.items) ? swarmsMsg.items : [];
+  return items
+    .filter((s) => isObj(s) && typeof s.id === "string" && countFor(s, watchlistId) > 0)
+    .sort((a, b) => (Number(b.authors) || 0) - (Number(a.authors) || 0));
+}
+
+/** The coordinated clusters touching this watchlist, the most recent first. */
+export function clustersFor(coordinationMsg, watchlistId) {
+  const items = isObj(coordinationMsg) && Array.isArray(coordinationMsg.clusters) ? coordinationMsg.clusters : [];
+  return items
+    .filter((c) => isObj(c) && countFor(c, watchlistId) > 0)
+    .sort((a, b) => (Number(b.last_seen_ts) || 0) - (Number(a.last_seen_ts) || 0));
+}
+
+/**
+ * Top hashtags of a watchlist: {source: "swarms" | "mentions", tags: [{tag, weight}]}.
+ * From the swarms touching it (a swarm's tags weighted by its mentions of the watchlist, the most used
+ * tag first), or, when no swarm touches it, counted over the ticker sample of its mentions.
+ */
+export function topHashtags(swarmsMsg, mentions, watchlistId, limit = 8) {
+  const weights = new Map();
+  const add = (tag, w) => {
+    if (typeof tag !== "string" || tag === "") return;
+    const key = tag.replace(/^#/, "").toLowerCase();
+    weights.set(key, (weights.get(key) || 0) + w);
+  };
+  const swarms = swarmsFor(swarmsMsg, watchlistId);
+  let source = "swarms";
+  for (const s of swarms) {
+    const tags = Array.isArray(s.tags) ? s.tags : [];
+    const n = countFor(s, watchlistId);
+    // Tags are listed most used first: weigh them down gently by position.
+    tags.forEach((t, i) => add(t, n / (1 + i * 0.25)));
+  }
+  if (!weights.size) {
+    source = "mentions";
+    for (const m of Array.isArray(mentions) ? mentions : []) {
+      if (!isObj(m) || !Array.isArray(m.watchlists) || !m.watchlists.includes(watchlistId)) continue;
+      for (const t of Array.isArray(m.hashtags) ? m.hashtags : []) add(t, 1);
+    }
+  }
+  const tags = [...weights.entries()]
+    .map(([tag, weight]) => ({ tag, weight }))
+    .sort((a, b) => b.weight - a.weight || a.tag.localeCompare(b.tag))
+    .slice(0, limit);
+  return { source, tags };
+}
+
+/** The influencer rows of a watchlist (at most `limit`), best rank first. */
+export function influencersFor(influencers, watchlistId, limit = 8) {
+  const msg = influencers instanceof Map ? influencers.get(watchlistId) : undefined;
+  const items = isObj(msg) && Array.isArray(msg.items) ? msg.items : [];
+  return items
+    .filter((r) => isObj(r) && typeof r.handle === "string")
+    .sort((a, b) => (Number(a.rank) || 1e9) - (Number(b.rank) || 1e9))
+    .slice(0, limit);
+}
