@@ -15,7 +15,7 @@ def _rate(value: float | None) -> str:
 
 
 def _mib(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f} MiB"
+    return "-" if value is None else f"{value:,.1f} MiB" if value < 10 else f"{value:,.0f} MiB"
 
 
 def _meets(ok: bool) -> str:
@@ -73,6 +73,20 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         ]
         for item in m["enrich_profile"]["top_modules"][:5]:
             out.append((f"    time in {item['where']}", f"{item['share']:.0%}", "of enrich (cProfile)"))
+    st = results.get("stages")
+    if st:
+        minutes = st["event_time_s"] / 60
+        out.append((f"INSIGHTS, {st['mentions']:,} demo mentions ({minutes:.0f} min of event time)", "", ""))
+        for stage in ("swarms", "influence", "coordination"):
+            figures = st[stage]
+            out.append(
+                (
+                    f"  {stage}: cost per mention, memory after",
+                    f"{figures['total_us_per_mention']:.1f} µs, {_mib(figures['memory_mib'])}",
+                    f"observe {figures['observe_us_per_mention']:.1f} µs + read {figures['read_ms']:.1f} ms "
+                    f"every {st['snapshot_every_s']} s",
+                )
+            )
     lat = results.get("latency")
     if lat:
         out.append(("LATENCY, POST -> websocket update", "p50 / p95 / p99", ""))

@@ -22,7 +22,7 @@ from services.broker import start_broker
 from services.kafka import wait_for_broker
 from services.records import Mention
 from services.settings import Settings
-from tests.bench import fanout, latency, micro, throughput
+from tests.bench import fanout, latency, micro, stages, throughput
 from tests.bench.data import bench_watchlists, expected_totals, workload
 from tests.bench.processes import children_of, command_line, rss_mib, stack_memory
 from tests.bench.report import table
@@ -154,15 +154,22 @@ def main() -> None:
     parser.add_argument("--duration-s", type=float, default=20.0, help="length of each latency run")
     parser.add_argument("--clients", type=int, default=1000, help="fan-out websocket clients (0: skip)")
     parser.add_argument("--phase-s", type=float, default=15.0, help="length of each fan-out phase")
+    parser.add_argument(
+        "--stages-s",
+        type=int,
+        default=3600,
+        help="event time of demo traffic fed to swarms/influence/coordination",
+    )
     parser.add_argument("--quick", action="store_true", help="a small smoke run (about a minute)")
     args = parser.parse_args()
     if args.quick:
-        args.mentions, args.naive_mentions, args.duration_s, args.clients, args.phase_s = (
+        args.mentions, args.naive_mentions, args.duration_s, args.clients, args.phase_s, args.stages_s = (
             20_000,
             2000,
             5,
             100,
             4,
+            300,
         )
     started = time.time()
     settings = Settings.model_validate({})
@@ -177,6 +184,8 @@ def main() -> None:
     mentions = workload(args.mentions)
     say("in-process microbenchmarks and the enrich profile")
     results["micro"] = micro.run(mentions, settings.sentiment_backend, settings.ingest_batch_max)
+    say(f"swarms, influence, coordination on {args.stages_s} s of demo traffic")
+    results["stages"] = stages.measure_stages(args.stages_s)
     with tempfile.TemporaryDirectory(prefix="vigie-bench-") as tmp:
         work = Path(tmp)
         say("throughput: ceiling, pipeline, naive")
