@@ -1,0 +1,83 @@
+"""A delivery whose retries are exhausted is kept, listed, and delivered again on request from the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from services.alerts.events import AlertEvent, encode_event, fingerprint
+from services.kafka import ALERTS, make_producer
+from services.settings import Settings
+from tests.conftest import create_watchlist, unique, wait_for
+from tests.services.delivery.receivers import HttpReceiver, WebhookVerifier, free_port
+from tests.stack import Stack
+
+
+async def test_a_failed_delivery_is_kept_and_redelivered_from_the_api(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    port = free_port()  # nothing listens there yet: every attempt is refused
+    url = f"http://127.0.0.1:{port}/hook"
+    created = await client.post("/api/v1/endpoints", json={"kind": "webhook", "name": "later", "url": url})
+    assert created.status_code == 201, created.text
+    endpoint = created.json()
+    watchlist = (await create_watchlist(client, name=unique("redeliver"), keywords=["zzzredeliver"]))["id"]
+    subscription = {
+        "name": "Room",
+        "channel": endpoint["id"],
+        "watchlists": [watchlist],
+        "min_severity": "info",
+    }
+    assert (await client.post("/api/v1/subscriptions", json=subscription)).status_code == 201
+
+    # The rule engine's side of the contract: one firing event on vigie.alerts.
+    now = datetime.now(UTC)
+    alert_id = fingerprint("volume_spike", watchlist)
+    event = AlertEvent(
+        event_id=AlertEvent.make_id(alert_id, now, "firing"),
+        alert_id=alert_id,
+        rule="volume_spike",
+        watchlist=watchlist,
+        severity="warning",
+        status="firing",
+        summary=f"{watchlist}: mentions at 30/min, 6x the usual",
+        started_at=now,
+        at=now,
+    )
+    producer = make_producer(Settings(kafka_bootstrap=stack.bootstrap))
+    await producer.start()
+    try:
+        await producer.send_and_wait(Settings().topic(ALERTS), encode_event(event), key=alert_id.encode())
+    finally:
+        await producer.stop()
+
+    async def failed() -> list[dict[str, Any]]:
+        params = {"state": "failed", "endpoint": endpoint["id"]}
+        return list((await client.get("/api/v1/deliveries", params=params)).json())
+
+    [delivery] = await wait_for(failed, timeout_s=60)  # the test stack retries after 0, 1, 2 and 5 s
+    assert delivery["event_id"] == event.event_id and delivery["attempts"] == 4
+    attempts = (await client.get(f"/api/v1/endpoints/{endpoint['id']}/attempts")).json()
+    assert len(attempts) == 4 and all(a["error"] for a in attempts)
+
+    verifier = WebhookVerifier(endpoint["secret"])
+    receiver = HttpReceiver(verifier, port=port)
+    await receiver.start()
+    try:
+        again = await client.post(f"/api/v1/deliveries/{delivery['id']}/redeliver")
+        assert again.status_code == 200, again.text
+
+        async def delivered() -> bool:
+            return [e["event_id"] for e in verifier.processed] == [event.event_id]
+
+        await wait_for(delivered, timeout_s=30)
+        params = {"state": "delivered", "endpoint": endpoint["id"]}
+        assert [d["id"] for d in (await client.get("/api/v1/deliveries", params=params)).json()] == [
+            delivery["id"]
+        ]
+    finally:
+        await receiver.stop()
+    missing = await client.post("/api/v1/deliveries/999999999/redeliver")
+    assert missing.status_code == 404 and missing.json()["detail"][0]["field"] == "id"
