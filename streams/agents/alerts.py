@@ -25,7 +25,7 @@ import orjson
 
 from services.alerts.engine import AlertEngine
 from services.alerts.events import AlertEvent, encode_event
-from services.alerts.feed import TopicFollower
+from services.topic_follower import TopicFollower
 from services.alerts.lifecycle import AlertBook
 from services.enrich import EnrichedMention
 from services.kafka import ALERTS, CONFIG, partition_for
