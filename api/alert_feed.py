@@ -27,12 +27,12 @@ from fastapi import Depends, Request
 from api.hub import Hub
 from services.alerts.engine import publish_rules
 from services.alerts.events import AlertEvent, decode_event, encode_event
-from services.topic_follower import TopicFollower
 from services.alerts.rules import RuleSet
 from services.alerts.silences import silenced
 from services.alerts.store import AlertStore
 from services.kafka import ALERTS, CONFIG
 from services.settings import Settings
+from services.topic_follower import TopicFollower
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,12 @@ import orjson
 
 from services.alerts.engine import AlertEngine
 from services.alerts.events import AlertEvent, encode_event
-from services.topic_follower import TopicFollower
 from services.alerts.lifecycle import AlertBook
 from services.enrich import EnrichedMention
 from services.kafka import ALERTS, CONFIG, partition_for
 from services.media import MediaClassifier
 from services.settings import Settings
+from services.topic_follower import TopicFollower
 from streams.topics import Topics
 
 
