@@ -60,7 +60,10 @@ class Alerts:
             return
         body = self.alert_out(current, datetime.now(UTC))
         if current.status == "resolved":
-            self.hub.alerts.pop(alert_id, None)
+            if self.hub.alerts.pop(alert_id, None) is None:
+                return  # walls never had it open: nothing to take down
+        elif self.hub.alerts.get(alert_id) == body:
+            return  # walls have this state already
         else:
             self.hub.alerts[alert_id] = body
         self.hub.broadcast({"type": "alert", "v": 1, "alert": body})
@@ -71,16 +74,20 @@ class Alerts:
         except msgspec.DecodeError as error:
             log.error("ignoring an unreadable record on %s: %s", self.settings.topic(ALERTS), error)
             return
-        if self.store.record(event):
-            self.tell_hub(event.alert_id)
+        # The notifier records events in the same database, so this process may find an event recorded
+        # already: the walls are told whatever this process has not shown them yet.
+        self.store.record(event)
+        self.tell_hub(event.alert_id)
 
     async def publish(self, event: AlertEvent) -> AlertEvent:
         """Publish a person's change (waiting for the broker), then record it."""
         await self.producer.send_and_wait(
             self.settings.topic(ALERTS), encode_event(event), key=event.alert_id.encode()
         )
-        if self.store.record(event):
-            self.tell_hub(event.alert_id)
+        # The notifier records events in the same database, so this process may find an event recorded
+        # already: the walls are told whatever this process has not shown them yet.
+        self.store.record(event)
+        self.tell_hub(event.alert_id)
         return event
 
     async def publish_rules(self, watchlist: str, rules: RuleSet | None) -> None:

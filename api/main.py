@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.params import Depends as Dependency
 from fastapi.staticfiles import StaticFiles
 
 from api.alert_feed import start_alerts
+from api.auth import require
 from api.deps import Runtime
 from api.hub import Hub
+from api.limits import BodySizeLimit, limit_ingest
 from api.responses import FastJSONResponse
 from api.routes import (
     alerts,
@@ -28,14 +33,36 @@ from api.routes import (
     subscriptions,
     watchlists,
 )
+from services.auth import KeyStore
 from services.config_feed import publish_watchlists
 from services.delivery.retry import RetryPolicy
 from services.delivery.store import DeliveryStore
 from services.kafka import CONFIG, RAW, MentionPublisher, declare_topics, make_producer, wait_for_broker
+from services.ratelimit import RateLimiter
 from services.settings import Settings
 from services.storage import Store
 
 log = logging.getLogger(__name__)
+
+#: Who may call each router (services/auth.py): the first scope for GET, `writes` for the other methods.
+#: Health checks are open; the websocket checks its token itself (api/routes/live.py). The static wall and
+#: console files, /docs and /openapi.json are open: they hold no data (what the pages show comes through
+#: the checked api and websocket).
+ACCESS: list[tuple[ModuleType, list[Dependency]]] = [
+    (health, []),
+    (mentions, [require("ingest"), Depends(limit_ingest)]),
+    (hooks, [require("ingest"), Depends(limit_ingest)]),
+    (watchlists, [require("display", writes="operate")]),
+    (queries, [require("operate")]),
+    (insights, [require("display")]),
+    (alerts, [require("display", writes="operate")]),
+    (silences, [require("read", writes="operate")]),
+    (subscriptions, [require("read", writes="operate")]),
+    (rules, [require("read", writes="operate")]),
+    (endpoints, [require("read", writes="admin")]),
+    (connectors, [require("read")]),
+    (live, []),
+]
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -51,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         await hub.start()
         publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
         app.state.runtime = Runtime(settings, store, producer, publisher, hub)
+        app.state.keys = KeyStore(store.engine)
         app.state.alerts = await start_alerts(settings, store.engine, producer, hub)
         app.state.deliveries = DeliveryStore(
             store.engine, RetryPolicy(tuple(settings.delivery_retry_delays_s))
@@ -70,21 +98,16 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         default_response_class=FastJSONResponse,
     )
-    for module in (
-        health,
-        mentions,
-        hooks,
-        watchlists,
-        queries,
-        insights,
-        alerts,
-        silences,
-        subscriptions,
-        rules,
-        endpoints,
-        connectors,
-        live,
-    ):
-        app.include_router(module.router)
+    app.state.ingest_limiter = RateLimiter(settings.ingest_rate_per_s, settings.ingest_burst)
+    for module, dependencies in ACCESS:
+        app.include_router(module.router, dependencies=dependencies)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
     app.mount("/", StaticFiles(directory=settings.web_dir, html=True, check_dir=False), name="wall")
     return app

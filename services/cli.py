@@ -142,6 +142,57 @@ def cmd_connect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    """`vigie keys create|list|revoke`: API keys in the configuration database (services/auth.py)."""
+    from services.auth import KeyStore, parse_scopes
+    from services.storage import Store
+
+    store = Store(_settings(args).db_url)
+    try:
+        keys = KeyStore(store.engine)
+        if args.action == "create":
+            try:
+                record, plaintext = keys.create_key(args.name, parse_scopes(args.scopes))
+            except ValueError as error:  # services.auth.ScopeError too
+                print(f"vigie keys create: {error}", file=sys.stderr)
+                return 2
+            print(f"created {record.id} {record.name!r} with {','.join(sorted(record.scopes))}")
+            print("the key (shown once, keep it):")
+            print(plaintext)
+            return 0
+        if args.action == "revoke":
+            revoked = keys.revoke(args.id)
+            if revoked is None:
+                reason = f"expected the id of a key (vigie keys list), got {args.id!r}"
+                print(f"vigie keys revoke: {reason}", file=sys.stderr)
+                return 2
+            print(f"revoked {revoked.id} {revoked.name!r}")
+            return 0
+        row = "{:<17} {:<20} {:<17} {:<17} {:<17} {}"
+        print(row.format("id", "scopes", "created (UTC)", "last used", "revoked", "name"))
+        for key in keys.list_keys():
+            times = (key.created_at, key.last_used_at, key.revoked_at)
+            stamps = [f"{t:%Y-%m-%d %H:%M}" if t else "-" for t in times]
+            print(row.format(key.id, ",".join(sorted(key.scopes)), *stamps, key.name))
+        return 0
+    finally:
+        store.close()
+
+
+def _keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a key and print it (once)")
+    create.add_argument("--name", required=True, help="who or what uses it")
+    create.add_argument(
+        "--scopes", required=True, help="comma-separated: ingest, read, operate, admin, display"
+    )
+    actions.add_parser("list", help="every key, revoked ones too (never the keys themselves)")
+    revoke = actions.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("id")
+    keys.set_defaults(handler=cmd_keys)
+
+
 def _connect_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     connect = commands.add_parser("connect", help="run one connector (Bluesky, Mastodon, RSS/Atom)")
     kinds = connect.add_subparsers(dest="kind", required=True)
@@ -211,6 +262,7 @@ def parser() -> argparse.ArgumentParser:
     )
     replay.set_defaults(handler=cmd_replay)
     _connect_parser(commands)
+    _keys_parser(commands)
     return top
 
 

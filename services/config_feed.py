@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
+from services.topic_follower import TopicFollower
 from services.watchlists import Watchlist
 
 log = logging.getLogger(__name__)
 
 WATCHLIST_PREFIX = "watchlist:"
-CATCH_UP_TIMEOUT_S = 15.0
 
 _watchlist_decoder = msgspec.json.Decoder(Watchlist)
 
@@ -42,7 +41,8 @@ async def publish_watchlists(
 
 
 class ConfigFeed:
-    """Follows the config topic; `ready` is set once the records present at start have been read."""
+    """Follows the config topic; `ready` is set once the records present at start have been read, and
+    `on_change` gets the whole watchlist set after each batch that changed it (and once when ready)."""
 
     def __init__(
         self,
@@ -51,12 +51,11 @@ class ConfigFeed:
         on_change: Callable[[dict[str, Watchlist]], None],
         fetch_max_wait_ms: int = 100,
     ) -> None:
-        self.bootstrap = bootstrap
-        self.topic = topic
         self.on_change = on_change
-        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.watchlists: dict[str, Watchlist] = {}
-        self.ready = asyncio.Event()
+        self._changed = False
+        self._follower = TopicFollower(bootstrap, topic, self._on_record, fetch_max_wait_ms, self._on_batch)
+        self.ready = self._follower.ready
 
     def apply(self, key: bytes | None, value: bytes | None) -> bool:
         """Apply one record; True when the watchlist set changed."""
@@ -76,39 +75,15 @@ class ConfigFeed:
         self.watchlists[watchlist_id] = watchlist
         return True
 
+    def _on_record(self, key: bytes | None, value: bytes | None) -> None:
+        self._changed |= self.apply(key, value)
+
+    def _on_batch(self) -> None:
+        if self._changed or not self.ready.is_set():
+            self._changed = False
+            if not self.ready.is_set():
+                log.info("configuration loaded: %d watchlists", len(self.watchlists))
+            self.on_change(dict(self.watchlists))
+
     async def run(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=self.fetch_max_wait_ms,
-        )
-        await consumer.start()
-        try:
-            partitions = consumer.partitions_for_topic(self.topic)
-            while not partitions:
-                await asyncio.sleep(0.5)
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(self.topic)
-            assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-            consumer.assign(assigned)
-            await consumer.seek_to_beginning(*assigned)
-            end_offsets = await consumer.end_offsets(assigned)
-            started = time.monotonic()
-            while True:
-                batches = await consumer.getmany(timeout_ms=500)
-                changed = False
-                for records in batches.values():
-                    for record in records:
-                        changed |= self.apply(record.key, record.value)
-                if changed:
-                    self.on_change(dict(self.watchlists))
-                if not self.ready.is_set():
-                    positions = {tp: await consumer.position(tp) for tp in assigned}
-                    caught_up = all(positions[tp] >= end_offsets[tp] for tp in assigned)
-                    if caught_up or time.monotonic() - started > CATCH_UP_TIMEOUT_S:
-                        log.info("configuration loaded: %d watchlists", len(self.watchlists))
-                        self.on_change(dict(self.watchlists))
-                        self.ready.set()
-        finally:
-            await consumer.stop()
+        await self._follower.run()

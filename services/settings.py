@@ -127,6 +127,17 @@ class Settings(BaseSettings):
     #: How often a connector publishes its counters on the updates topic.
     connector_status_interval_s: float = Field(2.0, gt=0, le=600)
 
+    # Who may see what (services/auth.py, api/auth.py, api/limits.py).
+    #: When false every route and the websocket are open to anyone who can reach the port (development only).
+    auth_enabled: bool = True
+    #: Origins allowed to call the api from another site's page (CORS), JSON list; none by default.
+    cors_origins: list[str] = []
+    #: Larger request bodies are refused with 413.
+    max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    #: Ingest requests (POST mentions and hooks) per second per key, on average and at once (429 beyond).
+    ingest_rate_per_s: float = Field(50.0, gt=0)
+    ingest_burst: int = Field(200, ge=1)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     web_dir: Path = REPO_ROOT / "web"
 

@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from services.broker import start_broker
 from services.broker_watch import BrokerLimits, assess, read_broker
 from services.kafka import TOPICS, declare_topics, wait_for_broker
@@ -72,6 +74,17 @@ def seed_demo_watchlists(settings: Settings) -> int:
         store.close()
 
 
+def issue_run_keys(settings: Settings) -> tuple[str, str]:
+    """This run's display token (the wall) and admin key (the console); the previous run's are revoked."""
+    from services.auth import KeyStore
+
+    store = Store(settings.db_url)
+    try:
+        return KeyStore(store.engine).issue_run_keys()
+    finally:
+        store.close()
+
+
 def pipeline_ready(readyz_url: str) -> bool:
     """True when the api is ready and at least one worker holds partitions."""
     try:
@@ -106,6 +119,9 @@ class Supervisor:
         self.stopping = False
         self._broker_checked_at = time.monotonic()
         self._broker_warned: dict[str, float] = {}
+        #: This run's display token and admin key, printed in the wall's and the console's addresses.
+        self.display_token = ""
+        self.admin_key = ""
 
     def _check_broker(self) -> None:
         """Warn on the terminal (and so in the log) when the embedded broker nears its limits."""
@@ -161,11 +177,13 @@ class Supervisor:
                 seeded = seed_demo_watchlists(settings)
                 if seeded:
                     say(f"seeded {seeded} demo watchlists")
+            if settings.auth_enabled:
+                self.display_token, self.admin_key = issue_run_keys(settings)
             env = self._env()
             for role in self.roles:
                 role.start(env)
             return self._watch(env)
-        except (RuntimeError, TimeoutError) as error:
+        except (RuntimeError, TimeoutError, SQLAlchemyError) as error:
             say(f"cannot start: {error}")
             return 1
         finally:
@@ -179,7 +197,11 @@ class Supervisor:
             if not announced and pipeline_ready(f"{base}/readyz"):
                 announced = True
                 say(f"ready in {time.monotonic() - started:.1f} s")
-                say(f"the wall is live at {base}/   (API docs: {base}/docs; Ctrl-C stops everything)")
+                wall, console = f"{base}/", f"{base}/console.html"
+                if self.display_token:
+                    wall, console = f"{wall}?token={self.display_token}", f"{console}?key={self.admin_key}"
+                say(f"the wall is live at {wall}   (API docs: {base}/docs; Ctrl-C stops everything)")
+                say(f"the console: {console}")
             if self.broker is not None and self.broker.poll() is not None:
                 say(f"the embedded broker exited with code {self.broker.returncode}; stopping")
                 return 1

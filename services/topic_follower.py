@@ -21,10 +21,21 @@ OnRecord = Callable[[bytes | None, bytes | None], None]
 
 
 class TopicFollower:
-    def __init__(self, bootstrap: str, topic: str, on_record: OnRecord, fetch_max_wait_ms: int = 100) -> None:
+    """`on_record` is called for every record; `on_batch` (optional) after each fetched batch that held
+    records, and once when the records present at start have all been read (then `ready` is set)."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        on_record: OnRecord,
+        fetch_max_wait_ms: int = 100,
+        on_batch: Callable[[], None] | None = None,
+    ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
         self.on_record = on_record
+        self.on_batch = on_batch
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.ready = asyncio.Event()
         self.records_seen = 0
@@ -54,11 +65,15 @@ class TopicFollower:
                     for record in records:
                         self.records_seen += 1
                         self.on_record(record.key, record.value)
+                if self.on_batch is not None and any(batches.values()):
+                    self.on_batch()
                 if not self.ready.is_set():
                     positions = {tp: await consumer.position(tp) for tp in assigned}
                     caught_up = all(positions[tp] >= end_offsets[tp] for tp in assigned)
                     if caught_up or time.monotonic() - started > CATCH_UP_TIMEOUT_S:
                         log.info("%s: caught up after %d records", self.topic, self.records_seen)
+                        if self.on_batch is not None:
+                            self.on_batch()
                         self.ready.set()
         finally:
             await consumer.stop()

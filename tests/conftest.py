@@ -6,6 +6,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,18 @@ from tests.database import Postgres, start_postgres
 from tests.stack import Stack, start_stack
 
 _ids = itertools.count()
+
+
+def posted_mention(text: str, minutes_ago: float = 0.0, **extra: Any) -> dict[str, Any]:
+    """A mention body for POST /api/v1/mentions by a fresh author, `minutes_ago` in event time."""
+    created = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return {
+        "id": unique("m"),
+        "text": text,
+        "author": {"handle": unique("user"), "followers": 120},
+        "created_at": created.isoformat(),
+        **extra,
+    }
 
 
 def unique(prefix: str) -> str:
@@ -42,7 +55,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http:
+    async with stack.http() as http:
         yield http
 
 
@@ -64,7 +77,8 @@ async def create_watchlist(client: httpx.AsyncClient, **fields: Any) -> dict[str
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     ws_url = str(client.base_url).replace("http://", "ws://").rstrip("/") + "/ws"
-    async with websockets.connect(ws_url) as socket:
+    key = {"Authorization": client.headers["authorization"]}  # the websocket takes the header too
+    async with websockets.connect(ws_url, additional_headers=key) as socket:
         while True:
             message = orjson.loads(await asyncio.wait_for(socket.recv(), timeout=30))
             items = message.get("watchlists") if message["type"] == "snapshot" else message.get("items")

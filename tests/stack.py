@@ -1,4 +1,9 @@
-"""A real Vigie on this machine for tests: `vigie run` on free ports with its own data directory."""
+"""A real Vigie on this machine for tests: `vigie run` on free ports with its own data directory.
+
+Before it starts, an admin key and a display token are written to its database (as `vigie keys create`
+would), so tests hold keys without reading them off the terminal: `stack.headers` for HTTP, `stack.ws_url`
+(with `?token=`) for the websocket.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from services.auth import KeyStore
+from services.settings import Settings
+from services.storage import Store
 
 
 def free_port() -> int:
@@ -29,10 +38,21 @@ class Stack:
     process: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str]
+    admin_key: str
+    display_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What an admin's HTTP requests carry."""
+        return {"Authorization": f"Bearer {self.admin_key}"}
 
     @property
     def ws_url(self) -> str:
-        return self.base_url.replace("http://", "ws://") + "/ws"
+        return self.base_url.replace("http://", "ws://") + f"/ws?token={self.display_token}"
+
+    def http(self, base_url: str | None = None) -> httpx.AsyncClient:
+        """An HTTP client of this stack (or of another api on its broker) with the admin key."""
+        return httpx.AsyncClient(base_url=base_url or self.base_url, headers=self.headers, timeout=30)
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -45,6 +65,17 @@ class Stack:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def create_keys(env: dict[str, str], data_dir: Path) -> tuple[str, str]:
+    """An admin key and a display token in the database `vigie run` will use with this environment."""
+    settings = Settings(_env_file=None, data_dir=data_dir, database_url=env.get("VIGIE_DATABASE_URL", ""))
+    store = Store(settings.db_url)
+    try:
+        keys = KeyStore(store.engine)
+        return keys.create_key("tests admin", {"admin"})[1], keys.create_key("tests wall", {"display"})[1]
+    finally:
+        store.close()
 
 
 def start_stack(data_dir: Path, *, demo: bool = False, extra_env: dict[str, str] | None = None) -> Stack:
@@ -61,11 +92,19 @@ def start_stack(data_dir: Path, *, demo: bool = False, extra_env: dict[str, str]
     env.pop("VIGIE_KAFKA_BOOTSTRAP", None)
     env.update(extra_env or {})
     data_dir.mkdir(parents=True, exist_ok=True)
+    admin_key, display_token = create_keys(env, data_dir)
     log_path = data_dir / "vigie-run.log"
     argv = [sys.executable, "-m", "services.cli", "run", *([] if demo else ["--no-demo"])]
     process = subprocess.Popen(argv, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
     stack = Stack(
-        f"http://127.0.0.1:{api_port}", f"127.0.0.1:{broker_port}", data_dir, process, log_path, env
+        f"http://127.0.0.1:{api_port}",
+        f"127.0.0.1:{broker_port}",
+        data_dir,
+        process,
+        log_path,
+        env,
+        admin_key,
+        display_token,
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

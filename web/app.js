@@ -131,7 +131,8 @@ function render() {
   else if (dirty.tickerNew.length) ticker.add(forTicker(dirty.tickerNew));
 
   if (current && current.kind === "focus") focus.render(model, dirty);
-  if (current && current.kind === "alerts") alertsScene.render(model, now);
+  // The alerts scene is kept current even while hidden, so it never shows a stale state when it returns.
+  if ((current && current.kind === "alerts") || dirty.alerts) alertsScene.render(model, now);
   banner.render(critical, model, now);
 
   if (statusDirty && status) {

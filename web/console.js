@@ -1,7 +1,8 @@
 // Vigie operator console: the same live feed as the wall (api/websocket.md) plus the REST api for
 // actions. Redraws at most once per animation frame; text only through textContent.
 
-import { createConnection, wsUrl } from "./js/connection.js";
+import { createConnection } from "./js/connection.js";
+import { consoleKey } from "./js/console/api.js";
 import { createStore } from "./js/state.js";
 import { applyAlert } from "./js/alerts.js";
 import { createAlertsPanel } from "./js/console/alerts-panel.js";
@@ -12,6 +13,10 @@ import { createMentionsPanel } from "./js/console/mentions-panel.js";
 const $ = (sel) => document.querySelector(sel);
 const OPERATOR_KEY = "vigie.operator";
 
+const key = consoleKey();
+// The wall needs a key on its own address (it has no other way to reach its websocket): give it this one.
+const wallLink = document.querySelector('[data-testid="wall-link"]');
+if (wallLink && key) wallLink.setAttribute("href", `./?token=${encodeURIComponent(key)}`);
 const store = createStore();
 const { model } = store;
 const operatorInput = $("#operator");
@@ -58,8 +63,11 @@ function render() {
 }
 
 const connEl = $("#connection");
+if (!key) showError("This console needs an API key: open the console address `vigie run` printed (…/console.html?key=vk_…).");
+const wsProto = window.location.protocol === "https:" ? "wss:" : "ws:";
 createConnection({
-  url: wsUrl(),
+  // A browser cannot set headers on a websocket: the key goes in the address (api/websocket.md).
+  url: `${wsProto}//${window.location.host}/ws?token=${encodeURIComponent(key)}`,
   onMessage(msg) {
     if (store.apply(msg)) requestRender();
   },

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Path, Request
 
 from api.deps import RuntimeDep
-from api.errors import field_error
-from api.responses import FastJSONResponse
-from services.ingest import parse_body
-from services.records import MentionError
+from api.routes.mentions import accept_body
 
 router = APIRouter(prefix="/api/v1", tags=["mentions"])
 
@@ -33,15 +28,4 @@ SourceName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", example
     ),
 )
 async def inbound_hook(source: SourceName, request: Request, runtime: RuntimeDep) -> Any:
-    try:
-        parsed = parse_body(await request.body(), default_source=source)
-    except MentionError as error:
-        raise field_error(error.field, error.reason) from None
-    try:
-        accepted = await runtime.publisher.publish(parsed.mentions)
-    except KafkaError as error:
-        raise field_error("broker", f"the broker did not acknowledge the mentions: {error}", 503) from None
-    return FastJSONResponse(
-        {"accepted": accepted, "refused": msgspec.to_builtins(parsed.refused)},
-        status_code=422 if parsed.refused else 202,
-    )
+    return await accept_body(await request.body(), runtime, default_source=source)

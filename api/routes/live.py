@@ -1,4 +1,5 @@
-"""`WS /ws`: the live feed of the wall (protocol in api/websocket.md)."""
+"""`WS /ws`: the live feed of the wall (protocol in api/websocket.md). It needs a key with the `display`
+scope (or wider), checked before the handshake completes (api/auth.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from api.auth import admit_websocket
 from api.deps import get_runtime
 from api.hub import CLOSE_TOO_SLOW
 
@@ -16,6 +18,8 @@ router = APIRouter()
 @router.websocket("/ws")
 async def live(websocket: WebSocket) -> None:
     hub = get_runtime(websocket).hub
+    if not await admit_websocket(websocket, "display"):
+        return
     await websocket.accept()
     client = hub.connect(websocket)
 

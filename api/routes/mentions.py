@@ -8,7 +8,7 @@ import msgspec
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Request
 
-from api.deps import RuntimeDep
+from api.deps import Runtime, RuntimeDep
 from api.errors import field_error
 from api.responses import FastJSONResponse
 from services.ingest import parse_body
@@ -62,9 +62,13 @@ EXAMPLE = {
     },
 )
 async def ingest_mentions(request: Request, runtime: RuntimeDep) -> Any:
-    body = await request.body()
+    return await accept_body(await request.body(), runtime)
+
+
+async def accept_body(body: bytes, runtime: Runtime, default_source: str | None = None) -> FastJSONResponse:
+    """Parse an ingest body, publish its valid mentions and answer 202, or 422 listing the refused ones."""
     try:
-        parsed = parse_body(body)
+        parsed = parse_body(body, default_source=default_source)
     except MentionError as error:
         raise field_error(error.field, error.reason) from None
     try:

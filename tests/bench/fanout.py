@@ -41,7 +41,8 @@ def stalled_client(ws_url: str) -> socket.socket:
     sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
-        f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     answer = b""
@@ -62,9 +63,15 @@ async def clients_connected(base_url: str) -> int:
 
 
 async def measure(
-    settings: Settings, base_url: str, api_pid: int, clients: int, processes: int, phase_s: float
+    settings: Settings,
+    base_url: str,
+    token: str,
+    api_pid: int,
+    clients: int,
+    processes: int,
+    phase_s: float,
 ) -> dict[str, Any]:
-    ws_url = base_url.replace("http://", "ws://") + "/ws"
+    ws_url = base_url.replace("http://", "ws://") + f"/ws?token={token}"
     children = [
         await asyncio.create_subprocess_exec(
             sys.executable,

@@ -116,11 +116,15 @@ class Load:
         await asyncio.gather(*tasks)
 
 
-async def measure(base_url: str, load: list[Mention], rate_per_s: float, duration_s: float) -> dict[str, Any]:
-    """Steady load at `rate_per_s` for `duration_s`; probe delays POST -> websocket, in ms."""
+async def measure(
+    base_url: str, key: str, load: list[Mention], rate_per_s: float, duration_s: float
+) -> dict[str, Any]:
+    """Steady load at `rate_per_s` for `duration_s`; probe delays POST -> websocket, in ms. `key`: an admin
+    API key (ingest, watchlists and the websocket)."""
     probe_id = f"bench-probe-{int(rate_per_s)}"
-    ws_url = base_url.replace("http://", "ws://") + "/ws"
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    ws_url = base_url.replace("http://", "ws://") + f"/ws?token={key}"
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
         await client.put(f"/api/v1/watchlists/{probe_id}", json={"name": probe_id, "keywords": [probe_id]})
         posted: dict[int, float] = {}
         delays_ms: list[float] = []

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-
-def rss_mib(pid: int) -> float | None:
-    """Resident memory of a process in MiB; None when it is gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return None
+from services.broker_watch import process_rss_mib as rss_mib
 
 
 def children_of(pid: int) -> list[int]:
@@ -68,16 +57,6 @@ def spawn(module_args: list[str], env: dict[str, str], log_path: Path) -> subpro
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-
-
-def stop(process: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def log_tail(path: Path, lines: int = 30) -> str:

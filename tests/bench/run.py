@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from services.broker import start_broker
 from services.kafka import wait_for_broker
 from services.records import Mention
@@ -112,9 +114,7 @@ def measure_stack(
     try:
 
         async def prepare() -> None:
-            import httpx
-
-            async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as client:
+            async with stack.http() as client:
                 await latency.put_watchlists(client, bench_watchlists())
 
         asyncio.run(prepare())
@@ -122,7 +122,7 @@ def measure_stack(
         for rate in rates:
             say(f"latency at {rate:,.0f} mentions/s for {duration_s:.0f} s")
             try:
-                run = asyncio.run(latency.measure(stack.base_url, load, rate, duration_s))
+                run = asyncio.run(latency.measure(stack.base_url, stack.admin_key, load, rate, duration_s))
             except (RuntimeError, TimeoutError) as error:
                 say(f"latency at {rate:,.0f}/s failed: {error}")
                 run = {"rate_per_s": rate, "error": str(error)}
@@ -135,10 +135,12 @@ def measure_stack(
             processes = 2 if clients >= 100 else 1
             try:
                 results["fanout"] = asyncio.run(
-                    fanout.measure(settings, stack.base_url, api_pid, clients, processes, phase_s)
+                    fanout.measure(
+                        settings, stack.base_url, stack.display_token, api_pid, clients, processes, phase_s
+                    )
                 )
-            except (RuntimeError, TimeoutError, OSError) as error:
-                say(f"fan-out failed: {error}")
+            except (RuntimeError, TimeoutError, OSError, httpx.HTTPError) as error:
+                say(f"fan-out failed: {error!r}")
                 results["fanout_error"] = str(error)
         results["memory"] = stack_memory(stack.process.pid)
         return results

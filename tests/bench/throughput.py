@@ -19,7 +19,8 @@ from services.kafka import CONFIG, PARTIALS, RAW, UPDATES, MentionPublisher, dec
 from services.records import Mention
 from services.settings import Settings
 from services.watchlists import Watchlist
-from tests.bench.processes import log_tail, rss_mib, spawn, stop
+from tests.bench.processes import log_tail, rss_mib, spawn
+from tests.stack import stop_role as stop
 
 PUBLISH_CHUNK = 20_000
 

@@ -11,20 +11,11 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.conftest import create_watchlist, unique, wait_for, wait_total
+from tests.conftest import posted_mention as mention
 from tests.stack import Stack
 
 #: Long enough for the aggregate stage to republish every watchlist's metrics (its refresh is 5 s).
 REFRESHES_S = 6.0
-
-
-def mention(text: str, minutes_ago: float = 0.0) -> dict[str, Any]:
-    created = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    return {
-        "id": unique("m"),
-        "text": text,
-        "author": {"handle": unique("user"), "followers": 120},
-        "created_at": created.isoformat(),
-    }
 
 
 class AlertTopic:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
-
 from tests.conftest import unique, wait_for
 from tests.stack import start_stack
 
@@ -19,7 +17,7 @@ async def test_vigie_run_warns_when_a_partition_holds_too_many_records(tmp_path:
     )
     try:
         assert "warning:" not in stack.log_tail()
-        async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as client:
+        async with stack.http() as client:
             for _ in range(100):  # one request, one raw record: 100 records over 4 partitions
                 mention = {"id": unique("m"), "text": "hello", "author": {"handle": "a"}}
                 assert (await client.post("/api/v1/mentions", json=mention)).status_code == 202

@@ -457,7 +457,7 @@ async def test_vigie_run_starts_the_configured_connectors(tmp_path: Path) -> Non
     async with serving(feeds.app, port):
         running = await asyncio.to_thread(start_stack, tmp_path / "vigie", extra_env=env)
         try:
-            async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+            async with running.http() as http:
                 watchlist = await create_watchlist(http, name=brand, keywords=[brand])
                 await status_where(http, "news", 0.0, lambda s: True)  # running; the feed is still empty
                 feeds.rss_items = [(f"r{i}", f"Run {i}") for i in range(6)]

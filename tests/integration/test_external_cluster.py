@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -36,7 +35,7 @@ async def test_vigie_run_uses_an_existing_cluster_and_leaves_it_running(cluster:
     try:
         assert f"using the Kafka cluster at {cluster}" in stack.log_tail()
         assert "embedded broker" not in stack.log_tail()
-        async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as client:
+        async with stack.http() as client:
             brand = unique("ext")
             watchlist = await create_watchlist(client, name=brand, keywords=[brand])
             mentions = [

@@ -12,17 +12,8 @@ from typing import Any
 import httpx
 
 from tests.conftest import create_watchlist, unique, wait_for, wait_total
+from tests.conftest import posted_mention as mention
 from tests.services.delivery.receivers import HttpReceiver, WebhookVerifier
-
-
-def mention(text: str, minutes_ago: float = 0.0) -> dict[str, Any]:
-    created = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    return {
-        "id": unique("m"),
-        "text": text,
-        "author": {"handle": unique("user"), "followers": 120},
-        "created_at": created.isoformat(),
-    }
 
 
 async def webhook_endpoint(client: httpx.AsyncClient, name: str) -> tuple[HttpReceiver, WebhookVerifier, str]:

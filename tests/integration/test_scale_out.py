@@ -22,7 +22,7 @@ async def test_two_api_processes_serve_the_same_updates(
     second_api = start_role(stack, "api", tmp_path / "api.log", {"VIGIE_PORT": str(port)})
     other_url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=other_url, timeout=10) as other:
+        async with stack.http(other_url) as other:
 
             async def ready() -> bool:
                 assert second_api.poll() is None, (tmp_path / "api.log").read_text()[-3000:]
@@ -34,7 +34,7 @@ async def test_two_api_processes_serve_the_same_updates(
             await wait_for(ready, timeout_s=45, interval_s=0.3)
             brand = unique("twoapi")
             watchlist = await create_watchlist(client, name=brand, keywords=[brand])
-            other_ws_url = other_url.replace("http://", "ws://") + "/ws"
+            other_ws_url = other_url.replace("http://", "ws://") + f"/ws?token={stack.display_token}"
             sockets = [await websockets.connect(stack.ws_url), await websockets.connect(other_ws_url)]
             try:
                 for socket in sockets:

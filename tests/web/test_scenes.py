@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import create_watchlist, unique, wait_for, wait_total
+from tests.conftest import posted_mention as mention
 from tests.stack import Stack, start_stack
-from tests.web.test_wall import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR
+from tests.web.test_wall import SCREENSHOT_DIR
 
 HOSTILE = "<img src=x onerror=\"document.body.dataset.pwned='1'\"><script>document.title='pwned'</script>"
 
@@ -33,31 +33,10 @@ def quiet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.stop()
 
 
-@pytest.fixture(scope="module")
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
 @pytest.fixture
 async def api(quiet_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=quiet_stack.base_url, timeout=30) as client:
+    async with quiet_stack.http() as client:
         yield client
-
-
-def mention(text: str, minutes_ago: float = 0.0, **extra: Any) -> dict[str, Any]:
-    created = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    return {
-        "id": unique("m"),
-        "text": text,
-        "author": {"handle": unique("user"), "followers": 120},
-        "created_at": created.isoformat(),
-        **extra,
-    }
 
 
 async def open_page(browser: Browser, url: str) -> Page:
@@ -68,7 +47,7 @@ async def open_page(browser: Browser, url: str) -> Page:
 
 
 async def test_every_scene_renders_and_text_stays_text(
-    chromium: Browser, quiet_stack: Stack, api: httpx.AsyncClient
+    browser: Browser, quiet_stack: Stack, api: httpx.AsyncClient
 ) -> None:
     brand = unique("scene")
     watchlist = await create_watchlist(api, name=brand, keywords=[brand], group=brand)
@@ -78,7 +57,10 @@ async def test_every_scene_renders_and_text_stays_text(
     assert (await api.post("/api/v1/mentions", json=posted)).status_code == 202
     await wait_total(api, wid, 8)
 
-    wall = await open_page(chromium, f"{quiet_stack.base_url}/?scenes=overview,focus:{wid},alerts&rotate_s=2")
+    wall = await open_page(
+        browser,
+        f"{quiet_stack.base_url}/?scenes=overview,focus:{wid},alerts&rotate_s=2&token={quiet_stack.display_token}",
+    )
     try:
         scene = wall.locator("body")
         await expect(scene).to_have_attribute("data-scene", "overview", timeout=10_000)
@@ -93,7 +75,9 @@ async def test_every_scene_renders_and_text_stays_text(
         await wall.close()
 
     # One scene only: no rotation while its contents are read.
-    wall = await open_page(chromium, f"{quiet_stack.base_url}/?scenes=focus:{wid}&rotate_s=2")
+    wall = await open_page(
+        browser, f"{quiet_stack.base_url}/?scenes=focus:{wid}&rotate_s=2&token={quiet_stack.display_token}"
+    )
     try:
         await expect(wall.locator("body")).to_have_attribute("data-scene", "focus")
         focus = wall.locator('[data-testid="scene"][data-scene="focus"]')
@@ -122,7 +106,7 @@ async def test_every_scene_renders_and_text_stays_text(
         assert await wall.locator('[data-testid="ticker"] img, [data-testid="ticker"] script').count() == 0
         assert await wall.evaluate("document.body.dataset.pwned") is None
 
-        console = await open_page(chromium, f"{quiet_stack.base_url}/console.html")
+        console = await open_page(browser, f"{quiet_stack.base_url}/console.html?key={quiet_stack.admin_key}")
         try:
             await console.select_option('[data-testid="mentions-watchlist"]', wid)
             await console.fill('[data-testid="mentions-search"]', "onerror")
@@ -144,17 +128,24 @@ async def test_every_scene_renders_and_text_stays_text(
 
 
 async def test_a_critical_alert_takes_over_the_wall_until_acknowledged_from_the_console(
-    chromium: Browser, quiet_stack: Stack, api: httpx.AsyncClient
+    browser: Browser, quiet_stack: Stack, api: httpx.AsyncClient
 ) -> None:
     brand = unique("crit")
     watchlist = await create_watchlist(api, name=brand, keywords=[brand], group=brand)
     wid = watchlist["id"]
+    # One critical alert to acknowledge: the surge would also drop sentiment (a second critical alert that
+    # may fire later than the first), so this watchlist watches volume only.
+    only_volume = {"sentiment_drop": {"enabled": False}, "negative_influencer": {"enabled": False}}
+    assert (await api.put(f"/api/v1/watchlists/{wid}/rules", json=only_volume)).status_code == 200
     baseline = [mention(f"Flying {brand} today", minutes_ago=50 - i) for i in range(30)]
     assert (await api.post("/api/v1/mentions", json=baseline)).status_code == 202
     await wait_total(api, wid, 30)
 
-    wall = await open_page(chromium, f"{quiet_stack.base_url}/?scenes=overview,focus:*&rotate_s=2")
-    console = await open_page(chromium, f"{quiet_stack.base_url}/console.html")
+    wall = await open_page(
+        browser,
+        f"{quiet_stack.base_url}/?scenes=overview,focus:*&rotate_s=2&token={quiet_stack.display_token}",
+    )
+    console = await open_page(browser, f"{quiet_stack.base_url}/console.html?key={quiet_stack.admin_key}")
     try:
         banner = wall.locator('[data-testid="critical-banner"]')
         await expect(banner).to_be_hidden()
@@ -167,7 +158,11 @@ async def test_a_critical_alert_takes_over_the_wall_until_acknowledged_from_the_
             return found[0] if found and found[0]["severity"] == "critical" else None
 
         alert = await wait_for(spike)
-        await expect(banner).to_be_visible(timeout=15_000)
+        try:
+            await expect(banner).to_be_visible(timeout=15_000)
+        except AssertionError:
+            seen = await wall.evaluate("JSON.stringify(window.__vigie)")
+            raise AssertionError(f"no banner for {alert}; the wall has {seen}") from None
         await expect(banner).to_contain_text(brand)
         # The rotation holds on the alerts scene (not even in the list of this wall) while the banner shows.
         body = wall.locator("body")
@@ -189,10 +184,14 @@ async def test_a_critical_alert_takes_over_the_wall_until_acknowledged_from_the_
         await expect(card.locator('[data-field="status"]')).to_contain_text("ana")
 
         # Every critical alert of this brand acknowledged: the wall lets go and rotates again.
-        for other in (await api.get("/api/v1/alerts", params={"watchlist": wid, "status": "firing"})).json():
-            if other["severity"] == "critical":
-                await api.post(f"/api/v1/alerts/{other['alert_id']}/acknowledge", json={"by": "bo"})
-        await expect(banner).to_be_hidden(timeout=15_000)
+        async def all_critical_acknowledged() -> bool:
+            params = {"watchlist": wid, "status": "firing"}
+            for other in (await api.get("/api/v1/alerts", params=params)).json():
+                if other["severity"] == "critical":
+                    await api.post(f"/api/v1/alerts/{other['alert_id']}/acknowledge", json={"by": "bo"})
+            return await banner.is_hidden()
+
+        await wait_for(all_critical_acknowledged, timeout_s=30, interval_s=1.0)
         await expect(row).to_have_attribute("data-status", "acknowledged")
         await expect(row.locator('[data-field="by"]')).to_contain_text("by ana")
         await expect(body).not_to_have_attribute("data-scene", "alerts", timeout=10_000)

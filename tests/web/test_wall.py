@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
+import re
 import signal
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -16,24 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from services.demo import demo_watchlists
 from tests.conftest import create_watchlist, unique
 from tests.stack import Stack, start_stack
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-#: Flags for a closed network: without them Chromium keeps trying to reach Google's hosts.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-#: Where the screenshot of the wall goes (the README's picture is taken here): a setting for the run.
+#: Where the screenshots of the wall go (the README's picture is taken here): a setting for the run.
 SCREENSHOT_DIR = Path(os.environ.get("VIGIE_SCREENSHOT_DIR", "var/screenshots"))
 
 
@@ -46,21 +35,10 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.stop()
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    assert shutil.which(CHROMIUM), f"Chromium is needed for the wall's tests; expected it at {CHROMIUM}"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
 @pytest.fixture
 async def wall(browser: Browser, demo_stack: Stack) -> AsyncIterator[Page]:
     page = await browser.new_page(viewport={"width": 1920, "height": 1080})
-    await page.goto(demo_stack.base_url + "/")
+    await page.goto(f"{demo_stack.base_url}/?token={demo_stack.display_token}")
     await expect(page.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
     try:
         yield page
@@ -108,10 +86,44 @@ async def test_the_demo_brands_are_live_on_the_wall(wall: Page, demo_stack: Stac
     await wall.screenshot(path=str(SCREENSHOT_DIR / "wall.png"))
 
 
+async def test_the_addresses_vigie_run_prints_let_a_newcomer_in(browser: Browser, demo_stack: Stack) -> None:
+    log = demo_stack.log_path.read_text(errors="replace")
+    wall_url = re.search(r"the wall is live at (\S+)", log)
+    console_url = re.search(r"the console: (\S+)", log)
+    assert wall_url and console_url, log
+    assert wall_url.group(1).startswith(f"{demo_stack.base_url}/?token=vk_"), wall_url.group(1)
+    assert console_url.group(1).startswith(f"{demo_stack.base_url}/console.html?key=vk_"), console_url.group(
+        1
+    )
+    wall = await browser.new_page()
+    console = await browser.new_page()
+    try:
+        await wall.goto(wall_url.group(1))
+        await expect(wall.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
+        await console.goto(console_url.group(1))
+        await expect(console.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
+        assert "key=" not in console.url  # kept for the tab, not left in the address bar
+        # The console's calls carry its key: the query editor's check (an operator's call) answers.
+        await console.fill('[data-testid="query-input"]', "aerolis OR #fail")
+        await expect(console.locator('[data-testid="query-status"]')).to_have_attribute("data-valid", "true")
+        await expect(console.locator('[data-testid="console-error"]')).to_be_hidden()
+    finally:
+        await wall.close()
+        await console.close()
+    # The wall's token shows the wall and nothing else.
+    token = wall_url.group(1).split("token=", 1)[1]
+    async with httpx.AsyncClient(base_url=demo_stack.base_url, timeout=30) as anyone:
+        as_wall = {"Authorization": f"Bearer {token}"}
+        assert (await anyone.get("/api/v1/watchlists", headers=as_wall)).status_code == 200
+        refused = await anyone.post("/api/v1/mentions", json={"text": "x"}, headers=as_wall)
+        assert refused.status_code == 403, refused.text
+        assert (await anyone.get("/api/v1/watchlists")).status_code == 401
+
+
 async def test_posted_mentions_show_on_their_tile_and_in_the_ticker_as_text(
     wall: Page, demo_stack: Stack
 ) -> None:
-    async with httpx.AsyncClient(base_url=demo_stack.base_url, timeout=30) as client:
+    async with demo_stack.http() as client:
         brand = unique("walltest")
         watchlist = await create_watchlist(client, name=brand, keywords=[brand], group=brand)
         tile = wall.locator(f'[data-testid="tile"][data-watchlist="{watchlist["id"]}"]')
@@ -160,7 +172,7 @@ async def test_the_focus_scene_shows_a_demo_brand_in_depth(browser: Browser, dem
     brand = demo_watchlists()[0]
     page = await browser.new_page(viewport={"width": 1920, "height": 1080})
     try:
-        await page.goto(f"{demo_stack.base_url}/?scenes=focus:{brand.id}")
+        await page.goto(f"{demo_stack.base_url}/?scenes=focus:{brand.id}&token={demo_stack.display_token}")
         focus = page.locator('[data-testid="scene"][data-scene="focus"]')
         await expect(focus).to_have_attribute("data-watchlist", brand.id, timeout=30_000)
         await expect(focus.locator('[data-field="name"]')).to_have_text(brand.name)
