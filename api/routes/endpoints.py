@@ -12,7 +12,7 @@ import msgspec
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.requests import HTTPConnection
 
-from api.errors import convert_or_422, decode_json_body, field_error
+from api.errors import convert_or_422, field_error, object_body
 from services.delivery.attempts import DeliveryState
 from services.delivery.endpoints import Endpoint
 from services.delivery.guard import TargetRefused, check_url
@@ -54,11 +54,7 @@ def _not_found(kind: str, key: object) -> HTTPException:
 
 
 async def _parse(request: Request, allow_private: bool, endpoint_id: str | None = None) -> Endpoint:
-    body = decode_json_body(await request.body())
-    if not isinstance(body, dict):
-        raise field_error("body", f"expected a JSON object, got {type(body).__name__}")
-    if endpoint_id is not None and body.setdefault("id", endpoint_id) != endpoint_id:
-        raise field_error("id", f"the body's id {body['id']!r} differs from the path's {endpoint_id!r}")
+    body = object_body(await request.body(), endpoint_id)
     endpoint = convert_or_422(body, Endpoint)
     if endpoint.kind != "email" and endpoint.url:
         try:

@@ -9,7 +9,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.alert_feed import AlertsDep
-from api.errors import decode_json_body, field_error
+from api.errors import field_error, object_body
 from api.routes.alerts import convert_record
 from services.alerts.silences import Silence
 
@@ -40,11 +40,7 @@ def _not_found(silence_id: str) -> HTTPException:
 
 
 async def _parse(request: Request, silence_id: str | None = None) -> Silence:
-    body = decode_json_body(await request.body())
-    if not isinstance(body, dict):
-        raise field_error("body", f"expected a JSON object, got {type(body).__name__}")
-    if silence_id is not None and body.setdefault("id", silence_id) != silence_id:
-        raise field_error("id", f"the body's id {body['id']!r} differs from the path's {silence_id!r}")
+    body = object_body(await request.body(), silence_id)
     return convert_record(body, Silence)
 
 

@@ -8,7 +8,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.alert_feed import AlertsDep
-from api.errors import decode_json_body, field_error
+from api.errors import field_error, object_body
 from api.routes.alerts import convert_record
 from services.alerts.subscriptions import Subscription
 
@@ -50,11 +50,7 @@ def _not_found(subscription_id: str) -> HTTPException:
 
 
 async def _parse(request: Request, subscription_id: str | None = None) -> Subscription:
-    body = decode_json_body(await request.body())
-    if not isinstance(body, dict):
-        raise field_error("body", f"expected a JSON object, got {type(body).__name__}")
-    if subscription_id is not None and body.setdefault("id", subscription_id) != subscription_id:
-        raise field_error("id", f"the body's id {body['id']!r} differs from the path's {subscription_id!r}")
+    body = object_body(await request.body(), subscription_id)
     return convert_record(body, Subscription)
 
 

@@ -9,7 +9,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.deps import RuntimeDep
-from api.errors import convert_or_422, decode_json_body, field_error
+from api.errors import convert_or_422, field_error, object_body
 from api.routes.queries import query_error
 from services.aggregate import metrics_message
 from services.config_feed import publish_watchlists
@@ -49,13 +49,8 @@ def _not_found(watchlist_id: str) -> HTTPException:
 
 
 async def _parse(request: Request, watchlist_id: str | None = None) -> Watchlist:
-    body = decode_json_body(await request.body())
-    if not isinstance(body, dict):
-        raise field_error("body", f"expected a JSON object, got {type(body).__name__}")
-    if watchlist_id is not None:
-        if body.setdefault("id", watchlist_id) != watchlist_id:
-            raise field_error("id", f"the body's id {body['id']!r} differs from the path's {watchlist_id!r}")
-    elif "id" not in body and isinstance(body.get("name"), str):
+    body = object_body(await request.body(), watchlist_id)
+    if watchlist_id is None and "id" not in body and isinstance(body.get("name"), str):
         body["id"] = slug_of(body["name"])
     watchlist = convert_or_422(body, Watchlist)
     if watchlist.query is not None:
