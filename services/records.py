@@ -22,6 +22,11 @@ from services.text import extract_hashtags, extract_links, extract_mentions
 
 RECORD_VERSION = 1
 MAX_TEXT_CHARS = 10_000
+#: A raw Kafka record larger than this, or carrying more mentions, is dead-lettered whole, unread: one
+#: hostile record must not stall the enrich agent. Our own producers stay within both (their
+#: max_request_size is 8 MiB, services/kafka.py; batches hold at most `ingest_batch_max`, <= 100,000).
+MAX_RAW_RECORD_BYTES = 8 * 1024 * 1024
+MAX_RAW_RECORD_MENTIONS = 100_000
 #: A producer's clock may run a little ahead; further than this, the time is clamped to arrival time.
 MAX_FUTURE_SKEW_S = 60.0
 
@@ -150,22 +155,35 @@ def encode_envelope(mentions: list[Mention]) -> bytes:
     return _encoder.encode({"v": RECORD_VERSION, "mentions": mentions})
 
 
-def decode_raw_record(value: bytes | None) -> list[Any]:
+def decode_raw_record(
+    value: bytes | None,
+    *,
+    max_bytes: int = MAX_RAW_RECORD_BYTES,
+    max_mentions: int = MAX_RAW_RECORD_MENTIONS,
+) -> list[Any]:
     """The mention objects of one raw Kafka record (single object or batch envelope), not yet validated.
 
-    Raises `MentionError` when the record itself is unreadable; the caller dead-letters it whole.
+    Raises `MentionError` when the record itself is unreadable or larger than the limits; the caller
+    dead-letters it whole.
     """
     if not value:
         raise MentionError("record", "empty record value")
+    if len(value) > max_bytes:
+        raise MentionError(
+            "record", f"expected a record of at most {max_bytes} bytes, got {len(value)} bytes"
+        )
     try:
         decoded = orjson.loads(value)
     except orjson.JSONDecodeError as error:
         raise MentionError("record", f"not valid JSON: {error}") from None
+    field = "record"
     if isinstance(decoded, dict) and "mentions" in decoded and "text" not in decoded:
-        batch = decoded["mentions"]
-        if not isinstance(batch, list):
-            raise MentionError("mentions", f"expected a list, got {type(batch).__name__}")
-        return batch
-    if isinstance(decoded, list):
-        return decoded
-    return [decoded]
+        decoded, field = decoded["mentions"], "mentions"
+        if not isinstance(decoded, list):
+            raise MentionError(field, f"expected a list, got {type(decoded).__name__}")
+    if not isinstance(decoded, list):
+        return [decoded]
+    if len(decoded) > max_mentions:
+        reason = f"expected at most {max_mentions} mentions in one record, got {len(decoded)}"
+        raise MentionError(field, reason)
+    return decoded

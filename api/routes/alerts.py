@@ -15,13 +15,14 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request
 
 from api.alert_feed import AlertsDep
-from api.errors import decode_json_body, field_error
+from api.errors import FieldErrorRoute, decode_json_body, field_error
+from api.openapi import KEYED, body_doc, refusals
 from services.alerts.events import AlertEvent, RuleKind, Severity, Status
 from services.alerts.lifecycle import manual_event
 from services.alerts.silences import Silence, silenced
 from services.records import problem_of
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], route_class=FieldErrorRoute, responses=KEYED)
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
@@ -32,17 +33,7 @@ class ActionBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
-ACTION_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": msgspec.json.schema(ActionBody),
-                "example": {"by": "ana", "comment": "on it"},
-            }
-        },
-    }
-}
+ACTION_DOC = body_doc(ActionBody, {"by": "ana", "comment": "on it"})
 
 
 def convert_record(body: Any, type_: type[T]) -> T:
@@ -108,7 +99,7 @@ async def list_alerts(
     return [alert_out(event, active, now) for event in found]
 
 
-@router.get("/{alert_id}", summary="One alert")
+@router.get("/{alert_id}", summary="One alert", responses=refusals(404))
 async def get_alert(alert_id: str, alerts: AlertsDep) -> dict[str, Any]:
     event = alerts.store.get_alert(alert_id)
     if event is None:
@@ -117,7 +108,7 @@ async def get_alert(alert_id: str, alerts: AlertsDep) -> dict[str, Any]:
     return alert_out(event, alerts.store.list_silences(active_at=now), now)
 
 
-@router.get("/{alert_id}/history", summary="Every change of an alert, oldest first")
+@router.get("/{alert_id}/history", summary="Every change of an alert, oldest first", responses=refusals(404))
 async def get_history(alert_id: str, alerts: AlertsDep) -> list[dict[str, Any]]:
     history = alerts.store.history(alert_id)
     if not history:
@@ -142,13 +133,23 @@ async def _act(
     return alert_out(event, silences, now)
 
 
-@router.post("/{alert_id}/acknowledge", summary="Acknowledge an alert", openapi_extra=ACTION_DOC)
+@router.post(
+    "/{alert_id}/acknowledge",
+    summary="Acknowledge an alert",
+    openapi_extra=ACTION_DOC,
+    responses=refusals(404, 409, 413),
+)
 async def acknowledge(alert_id: str, request: Request, alerts: AlertsDep) -> dict[str, Any]:
     """Someone is on it: repeats and escalation stop. Acknowledging twice changes nothing."""
     return await _act(alert_id, request, alerts, "acknowledged")
 
 
-@router.post("/{alert_id}/resolve", summary="Resolve an alert", openapi_extra=ACTION_DOC)
+@router.post(
+    "/{alert_id}/resolve",
+    summary="Resolve an alert",
+    openapi_extra=ACTION_DOC,
+    responses=refusals(404, 409, 413),
+)
 async def resolve(alert_id: str, request: Request, alerts: AlertsDep) -> dict[str, Any]:
     """Close the episode; it does not fire again until its condition has cleared."""
     return await _act(alert_id, request, alerts, "resolved")

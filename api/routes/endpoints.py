@@ -9,25 +9,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from starlette.requests import HTTPConnection
 
-from api.errors import convert_or_422, field_error, object_body
+from api.errors import FieldErrorRoute, convert_or_422, field_error, object_body
+from api.openapi import KEYED, body_doc, refusals
 from services.delivery.attempts import DeliveryState
 from services.delivery.endpoints import Endpoint
 from services.delivery.guard import TargetRefused, check_url
 from services.delivery.store import DeliveryError, DeliveryStore
 
-router = APIRouter(prefix="/api/v1", tags=["delivery"])
+router = APIRouter(prefix="/api/v1", tags=["delivery"], route_class=FieldErrorRoute, responses=KEYED)
 
 SECRET_SHOWN_CHARS = 10
+#: Delivery ids are SQL BIGINTs: a larger number can name no delivery (and would overflow the query).
+DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 EXAMPLE = {"kind": "webhook", "name": "status page", "url": "https://hooks.example.com/vigie"}
-BODY_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": msgspec.json.schema(Endpoint), "example": EXAMPLE}},
-    }
-}
+BODY_DOC = body_doc(Endpoint, EXAMPLE)
 
 
 def get_deliveries(connection: HTTPConnection) -> DeliveryStore:
@@ -69,7 +67,13 @@ async def list_endpoints(deliveries: DeliveriesDep) -> list[dict[str, Any]]:
     return [_out(endpoint) for endpoint in deliveries.list_endpoints()]
 
 
-@router.post("/endpoints", status_code=201, summary="Create a delivery endpoint", openapi_extra=BODY_DOC)
+@router.post(
+    "/endpoints",
+    status_code=201,
+    summary="Create a delivery endpoint",
+    openapi_extra=BODY_DOC,
+    responses=refusals(409, 413),
+)
 async def create_endpoint(request: Request, deliveries: DeliveriesDep) -> dict[str, Any]:
     """The answer carries a webhook's whole signing secret (`whsec_…`): keep it, it is not shown again."""
     allow = request.app.state.runtime.settings.delivery_allow_private_targets
@@ -79,7 +83,7 @@ async def create_endpoint(request: Request, deliveries: DeliveriesDep) -> dict[s
     return _out(deliveries.save_endpoint(endpoint), reveal_secret=True)
 
 
-@router.get("/endpoints/{endpoint_id}", summary="One delivery endpoint")
+@router.get("/endpoints/{endpoint_id}", summary="One delivery endpoint", responses=refusals(404))
 async def get_endpoint(endpoint_id: str, deliveries: DeliveriesDep) -> dict[str, Any]:
     endpoint = deliveries.get_endpoint(endpoint_id)
     if endpoint is None:
@@ -87,21 +91,34 @@ async def get_endpoint(endpoint_id: str, deliveries: DeliveriesDep) -> dict[str,
     return _out(endpoint)
 
 
-@router.delete("/endpoints/{endpoint_id}", status_code=204, summary="Delete a delivery endpoint")
+@router.delete(
+    "/endpoints/{endpoint_id}",
+    status_code=204,
+    summary="Delete a delivery endpoint",
+    responses=refusals(404),
+)
 async def delete_endpoint(endpoint_id: str, deliveries: DeliveriesDep) -> Response:
     if not deliveries.delete_endpoint(endpoint_id):
         raise _not_found("endpoint", endpoint_id)
     return Response(status_code=204)
 
 
-@router.post("/endpoints/{endpoint_id}/enable", summary="Enable an endpoint again (after a 410, say)")
+@router.post(
+    "/endpoints/{endpoint_id}/enable",
+    summary="Enable an endpoint again (after a 410, say)",
+    responses=refusals(404),
+)
 async def enable_endpoint(endpoint_id: str, deliveries: DeliveriesDep) -> dict[str, Any]:
     if deliveries.get_endpoint(endpoint_id) is None:
         raise _not_found("endpoint", endpoint_id)
     return _out(deliveries.enable_endpoint(endpoint_id))
 
 
-@router.get("/endpoints/{endpoint_id}/attempts", summary="The delivery log of an endpoint")
+@router.get(
+    "/endpoints/{endpoint_id}/attempts",
+    summary="The delivery log of an endpoint",
+    responses=refusals(404),
+)
 async def endpoint_attempts(
     endpoint_id: str, deliveries: DeliveriesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[Any]:
@@ -126,8 +143,12 @@ async def list_deliveries(
     return [msgspec.to_builtins(delivery) for delivery in found]
 
 
-@router.post("/deliveries/{delivery_id}/redeliver", summary="Deliver a failed message again")
-async def redeliver(delivery_id: int, deliveries: DeliveriesDep) -> Any:
+@router.post(
+    "/deliveries/{delivery_id}/redeliver",
+    summary="Deliver a failed message again",
+    responses=refusals(404, 409),
+)
+async def redeliver(delivery_id: DeliveryId, deliveries: DeliveriesDep) -> Any:
     try:
         return msgspec.to_builtins(deliveries.redeliver(delivery_id))
     except DeliveryError as error:

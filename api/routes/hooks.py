@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 
 from api.deps import RuntimeDep
-from api.routes.mentions import accept_body
+from api.errors import FieldErrorRoute
+from api.openapi import KEYED
+from api.routes.mentions import BODY_DOC, INGEST_RESPONSES, accept_body
 
-router = APIRouter(prefix="/api/v1", tags=["mentions"])
+router = APIRouter(prefix="/api/v1", tags=["mentions"], route_class=FieldErrorRoute, responses=KEYED)
 
 SourceName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["zapier"])]
 
@@ -26,6 +28,8 @@ SourceName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", example
         "Same body and answers as `POST /api/v1/mentions`; mentions without a `source` get the one in the "
         "path (lower-case letters, digits, `_ . -`)."
     ),
+    openapi_extra=BODY_DOC,
+    responses=INGEST_RESPONSES,
 )
 async def inbound_hook(source: SourceName, request: Request, runtime: RuntimeDep) -> Any:
     return await accept_body(await request.body(), runtime, default_source=source)

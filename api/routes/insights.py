@@ -11,10 +11,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from api.deps import Runtime, RuntimeDep
-from api.errors import field_error
+from api.errors import FieldErrorRoute, field_error
+from api.openapi import KEYED, refusals
 from services.insights import INFLUENCERS_KEPT
 
-router = APIRouter(prefix="/api/v1", tags=["insights"])
+router = APIRouter(prefix="/api/v1", tags=["insights"], route_class=FieldErrorRoute, responses=KEYED)
 
 
 def _require_watchlist(runtime: Runtime, watchlist_id: str, field: str) -> None:
@@ -22,7 +23,7 @@ def _require_watchlist(runtime: Runtime, watchlist_id: str, field: str) -> None:
         raise HTTPException(404, detail=[{"field": field, "error": f"no watchlist with id {watchlist_id!r}"}])
 
 
-@router.get("/swarms", summary="Hashtag swarms")
+@router.get("/swarms", summary="Hashtag swarms", responses=refusals(404))
 async def list_swarms(runtime: RuntimeDep, watchlist: str | None = None) -> dict[str, Any]:
     """Communities of hashtags many distinct authors use together now, largest first; with `watchlist`,
     only those whose mentions touch it."""
@@ -34,7 +35,11 @@ async def list_swarms(runtime: RuntimeDep, watchlist: str | None = None) -> dict
     return {"now_ts": latest.get("now_ts"), "items": items}
 
 
-@router.get("/watchlists/{watchlist_id}/influencers", summary="Influencer board of a watchlist")
+@router.get(
+    "/watchlists/{watchlist_id}/influencers",
+    summary="Influencer board of a watchlist",
+    responses=refusals(404),
+)
 async def list_influencers(
     watchlist_id: str, runtime: RuntimeDep, press: bool = False, limit: int = 20
 ) -> dict[str, Any]:
@@ -48,7 +53,7 @@ async def list_influencers(
     return {"watchlist": watchlist_id, "now_ts": latest.get("now_ts"), "items": rows[:limit]}
 
 
-@router.get("/coordination", summary="Coordinated campaigns and automated accounts")
+@router.get("/coordination", summary="Coordinated campaigns and automated accounts", responses=refusals(404))
 async def list_coordination(runtime: RuntimeDep, watchlist: str | None = None) -> dict[str, Any]:
     """Bursts of near-duplicate posts by throwaway accounts (live ones first) and accounts that look
     automated; with `watchlist`, the clusters about it and the automated accounts among theirs."""

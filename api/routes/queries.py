@@ -7,27 +7,20 @@ from typing import Any
 import msgspec
 from fastapi import APIRouter, HTTPException, Request
 
-from api.errors import convert_or_422, decode_json_body
+from api.errors import FieldErrorRoute, convert_or_422, decode_json_body
+from api.openapi import KEYED, body_doc, refusals
 from services.query import QuerySyntaxError, parse, render, terms
 
-router = APIRouter(prefix="/api/v1/queries", tags=["queries"])
+router = APIRouter(prefix="/api/v1/queries", tags=["queries"], route_class=FieldErrorRoute, responses=KEYED)
 
 
 class QueryBody(msgspec.Struct):
     query: str
 
 
-BODY_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": msgspec.json.schema(QueryBody),
-                "example": {"query": '(Aerolis OR #FlyAerolis) AND (retard* OR "lost luggage") NOT lang:de'},
-            }
-        },
-    }
-}
+BODY_DOC = body_doc(
+    QueryBody, {"query": '(Aerolis OR #FlyAerolis) AND (retard* OR "lost luggage") NOT lang:de'}
+)
 
 
 def query_error(error: QuerySyntaxError, field: str = "query") -> HTTPException:
@@ -42,7 +35,7 @@ def query_error(error: QuerySyntaxError, field: str = "query") -> HTTPException:
     return HTTPException(422, detail=[detail])
 
 
-@router.post("/validate", summary="Check a watchlist query", openapi_extra=BODY_DOC)
+@router.post("/validate", summary="Check a watchlist query", openapi_extra=BODY_DOC, responses=refusals(413))
 async def validate_query(request: Request) -> dict[str, Any]:
     """200 `{"valid": true, "terms": [...], "normalized": "..."}` (`normalized` shows the implicit ANDs and
     the grouping as understood), or 422 with the `position` (0-based character), `expected` and `found`."""

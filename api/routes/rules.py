@@ -13,22 +13,19 @@ from fastapi import APIRouter, HTTPException, Request
 
 from api.alert_feed import AlertsDep
 from api.deps import RuntimeDep
+from api.errors import FieldErrorRoute
+from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import read_body
 from services.alerts.rules import DEFAULT_RULES, RuleSet
 
-router = APIRouter(prefix="/api/v1/watchlists", tags=["watchlists"])
+router = APIRouter(
+    prefix="/api/v1/watchlists", tags=["watchlists"], route_class=FieldErrorRoute, responses=KEYED
+)
 
-BODY_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": msgspec.json.schema(RuleSet),
-                "example": {"volume_spike": {"sensitivity": "high", "min_count": 30}},
-            }
-        },
-    }
-}
+BODY_DOC = body_doc(
+    RuleSet,
+    {"volume_spike": {"sensitivity": "high", "min_count": 30}},
+)
 
 
 def _check_watchlist(watchlist_id: str, runtime: RuntimeDep) -> None:
@@ -42,7 +39,7 @@ def _out(rules: RuleSet, default: bool) -> dict[str, Any]:
     return body
 
 
-@router.get("/{watchlist_id}/rules", summary="The alert rules of a watchlist")
+@router.get("/{watchlist_id}/rules", summary="The alert rules of a watchlist", responses=refusals(404))
 async def get_rules(watchlist_id: str, runtime: RuntimeDep, alerts: AlertsDep) -> dict[str, Any]:
     """The rule set; `default` says whether it is the defaults (nothing saved for this watchlist)."""
     _check_watchlist(watchlist_id, runtime)
@@ -50,7 +47,12 @@ async def get_rules(watchlist_id: str, runtime: RuntimeDep, alerts: AlertsDep) -
     return _out(stored or DEFAULT_RULES, stored is None)
 
 
-@router.put("/{watchlist_id}/rules", summary="Replace the alert rules of a watchlist", openapi_extra=BODY_DOC)
+@router.put(
+    "/{watchlist_id}/rules",
+    summary="Replace the alert rules of a watchlist",
+    openapi_extra=BODY_DOC,
+    responses=refusals(404, 413),
+)
 async def put_rules(
     watchlist_id: str, request: Request, runtime: RuntimeDep, alerts: AlertsDep
 ) -> dict[str, Any]:

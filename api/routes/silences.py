@@ -9,30 +9,24 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.alert_feed import AlertsDep
-from api.errors import field_error, object_body
+from api.errors import FieldErrorRoute, field_error, object_body
+from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import convert_record
 from services.alerts.silences import Silence
 
-router = APIRouter(prefix="/api/v1/silences", tags=["silences"])
+router = APIRouter(prefix="/api/v1/silences", tags=["silences"], route_class=FieldErrorRoute, responses=KEYED)
 
-BODY_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": msgspec.json.schema(Silence),
-                "example": {
-                    "watchlists": ["aerolis"],
-                    "rules": ["volume_spike"],
-                    "severities": ["warning"],
-                    "ends_at": "2030-01-01T08:00:00Z",
-                    "created_by": "ana",
-                    "comment": "press day, we know",
-                },
-            }
-        },
-    }
-}
+BODY_DOC = body_doc(
+    Silence,
+    {
+        "watchlists": ["aerolis"],
+        "rules": ["volume_spike"],
+        "severities": ["warning"],
+        "ends_at": "2030-01-01T08:00:00Z",
+        "created_by": "ana",
+        "comment": "press day, we know",
+    },
+)
 
 
 def _not_found(silence_id: str) -> HTTPException:
@@ -57,7 +51,13 @@ async def list_silences(alerts: AlertsDep, active: bool = False) -> list[dict[st
     return [_out(s, now) for s in alerts.store.list_silences(active_at=now if active else None)]
 
 
-@router.post("", status_code=201, summary="Create a silence", openapi_extra=BODY_DOC)
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a silence",
+    openapi_extra=BODY_DOC,
+    responses=refusals(409, 413),
+)
 async def create_silence(request: Request, alerts: AlertsDep) -> dict[str, Any]:
     silence = await _parse(request)
     if alerts.store.get_silence(silence.id) is not None:
@@ -65,7 +65,7 @@ async def create_silence(request: Request, alerts: AlertsDep) -> dict[str, Any]:
     return _out(alerts.store.save_silence(silence), datetime.now(UTC))
 
 
-@router.get("/{silence_id}", summary="One silence")
+@router.get("/{silence_id}", summary="One silence", responses=refusals(404))
 async def get_silence(silence_id: str, alerts: AlertsDep) -> dict[str, Any]:
     silence = alerts.store.get_silence(silence_id)
     if silence is None:
@@ -73,12 +73,17 @@ async def get_silence(silence_id: str, alerts: AlertsDep) -> dict[str, Any]:
     return _out(silence, datetime.now(UTC))
 
 
-@router.put("/{silence_id}", summary="Create or replace a silence", openapi_extra=BODY_DOC)
+@router.put(
+    "/{silence_id}",
+    summary="Create or replace a silence",
+    openapi_extra=BODY_DOC,
+    responses=refusals(413),
+)
 async def put_silence(silence_id: str, request: Request, alerts: AlertsDep) -> dict[str, Any]:
     return _out(alerts.store.save_silence(await _parse(request, silence_id)), datetime.now(UTC))
 
 
-@router.delete("/{silence_id}", status_code=204, summary="Delete a silence")
+@router.delete("/{silence_id}", status_code=204, summary="Delete a silence", responses=refusals(404))
 async def delete_silence(silence_id: str, alerts: AlertsDep) -> Response:
     if not alerts.store.delete_silence(silence_id):
         raise _not_found(silence_id)

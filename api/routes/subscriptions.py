@@ -8,39 +8,31 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.alert_feed import AlertsDep
-from api.errors import field_error, object_body
+from api.errors import FieldErrorRoute, field_error, object_body
+from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import convert_record
 from services.alerts.subscriptions import Subscription
 
-router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
+router = APIRouter(
+    prefix="/api/v1/subscriptions", tags=["subscriptions"], route_class=FieldErrorRoute, responses=KEYED
+)
 
-BODY_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": msgspec.json.schema(Subscription),
-                "example": {
-                    "name": "Ana (comms on-call)",
-                    "channel": {"kind": "email", "target": "ana@example.com"},
-                    "watchlists": ["aerolis"],
-                    "min_severity": "warning",
-                    "schedule": {
-                        "timezone": "Europe/Paris",
-                        "on_call": [
-                            {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "20:00"}
-                        ],
-                        "quiet_hours": [{"start": "22:00", "end": "07:00"}],
-                    },
-                    "escalation": [
-                        {"after_min": 15, "contacts": [{"name": "Head of comms", "channel": "ep_lead"}]}
-                    ],
-                    "repeat_every_min": 30,
-                },
-            }
+BODY_DOC = body_doc(
+    Subscription,
+    {
+        "name": "Ana (comms on-call)",
+        "channel": {"kind": "email", "target": "ana@example.com"},
+        "watchlists": ["aerolis"],
+        "min_severity": "warning",
+        "schedule": {
+            "timezone": "Europe/Paris",
+            "on_call": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "20:00"}],
+            "quiet_hours": [{"start": "22:00", "end": "07:00"}],
         },
-    }
-}
+        "escalation": [{"after_min": 15, "contacts": [{"name": "Head of comms", "channel": "ep_lead"}]}],
+        "repeat_every_min": 30,
+    },
+)
 
 
 def _not_found(subscription_id: str) -> HTTPException:
@@ -64,7 +56,13 @@ async def list_subscriptions(alerts: AlertsDep) -> list[dict[str, Any]]:
     return [_out(s) for s in alerts.store.list_subscriptions()]
 
 
-@router.post("", status_code=201, summary="Create a subscription", openapi_extra=BODY_DOC)
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a subscription",
+    openapi_extra=BODY_DOC,
+    responses=refusals(409, 413),
+)
 async def create_subscription(request: Request, alerts: AlertsDep) -> dict[str, Any]:
     subscription = await _parse(request)
     if alerts.store.get_subscription(subscription.id) is not None:
@@ -74,7 +72,7 @@ async def create_subscription(request: Request, alerts: AlertsDep) -> dict[str, 
     return _out(alerts.store.save_subscription(subscription))
 
 
-@router.get("/{subscription_id}", summary="One subscription")
+@router.get("/{subscription_id}", summary="One subscription", responses=refusals(404))
 async def get_subscription(subscription_id: str, alerts: AlertsDep) -> dict[str, Any]:
     subscription = alerts.store.get_subscription(subscription_id)
     if subscription is None:
@@ -82,12 +80,19 @@ async def get_subscription(subscription_id: str, alerts: AlertsDep) -> dict[str,
     return _out(subscription)
 
 
-@router.put("/{subscription_id}", summary="Create or replace a subscription", openapi_extra=BODY_DOC)
+@router.put(
+    "/{subscription_id}",
+    summary="Create or replace a subscription",
+    openapi_extra=BODY_DOC,
+    responses=refusals(413),
+)
 async def put_subscription(subscription_id: str, request: Request, alerts: AlertsDep) -> dict[str, Any]:
     return _out(alerts.store.save_subscription(await _parse(request, subscription_id)))
 
 
-@router.delete("/{subscription_id}", status_code=204, summary="Delete a subscription")
+@router.delete(
+    "/{subscription_id}", status_code=204, summary="Delete a subscription", responses=refusals(404)
+)
 async def delete_subscription(subscription_id: str, alerts: AlertsDep) -> Response:
     if not alerts.store.delete_subscription(subscription_id):
         raise _not_found(subscription_id)

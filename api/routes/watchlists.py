@@ -9,7 +9,8 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.deps import RuntimeDep
-from api.errors import convert_or_422, field_error, object_body
+from api.errors import FieldErrorRoute, convert_or_422, field_error, object_body
+from api.openapi import KEYED, body_doc, refusals
 from api.routes.queries import query_error
 from services.aggregate import metrics_message
 from services.config_feed import publish_watchlists
@@ -19,9 +20,10 @@ from services.text import fold
 from services.watchlists import Watchlist
 from services.windows import WindowState
 
-router = APIRouter(prefix="/api/v1/watchlists", tags=["watchlists"])
+router = APIRouter(
+    prefix="/api/v1/watchlists", tags=["watchlists"], route_class=FieldErrorRoute, responses=KEYED
+)
 
-WATCHLIST_SCHEMA = msgspec.json.schema(Watchlist)
 EXAMPLE = {
     "id": "aerolis",
     "name": "Aerolis",
@@ -32,12 +34,7 @@ EXAMPLE = {
     "handles": ["aerolis"],
     "exclude": [],
 }
-BODY_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": WATCHLIST_SCHEMA, "example": EXAMPLE}},
-    }
-}
+BODY_DOC = body_doc(Watchlist, EXAMPLE)
 
 
 def slug_of(name: str) -> str:
@@ -71,7 +68,13 @@ async def list_watchlists(runtime: RuntimeDep) -> list[dict[str, Any]]:
     return [_out(w) for w in runtime.store.list_watchlists()]
 
 
-@router.post("", status_code=201, summary="Create a watchlist", openapi_extra=BODY_DOC)
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a watchlist",
+    openapi_extra=BODY_DOC,
+    responses=refusals(409, 413),
+)
 async def create_watchlist(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     watchlist = await _parse(request)
     if runtime.store.get_watchlist(watchlist.id) is not None:
@@ -81,7 +84,7 @@ async def create_watchlist(request: Request, runtime: RuntimeDep) -> dict[str, A
     return _out(saved)
 
 
-@router.get("/{watchlist_id}", summary="One watchlist")
+@router.get("/{watchlist_id}", summary="One watchlist", responses=refusals(404))
 async def get_watchlist(watchlist_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     watchlist = runtime.store.get_watchlist(watchlist_id)
     if watchlist is None:
@@ -89,14 +92,19 @@ async def get_watchlist(watchlist_id: str, runtime: RuntimeDep) -> dict[str, Any
     return _out(watchlist)
 
 
-@router.put("/{watchlist_id}", summary="Create or replace a watchlist", openapi_extra=BODY_DOC)
+@router.put(
+    "/{watchlist_id}",
+    summary="Create or replace a watchlist",
+    openapi_extra=BODY_DOC,
+    responses=refusals(413),
+)
 async def put_watchlist(watchlist_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     saved = runtime.store.save_watchlist(await _parse(request, watchlist_id))
     await publish_watchlists(runtime.producer, runtime.settings.topic(CONFIG), [saved])
     return _out(saved)
 
 
-@router.delete("/{watchlist_id}", status_code=204, summary="Delete a watchlist")
+@router.delete("/{watchlist_id}", status_code=204, summary="Delete a watchlist", responses=refusals(404))
 async def delete_watchlist(watchlist_id: str, runtime: RuntimeDep) -> Response:
     if not runtime.store.delete_watchlist(watchlist_id):
         raise _not_found(watchlist_id)
@@ -104,7 +112,9 @@ async def delete_watchlist(watchlist_id: str, runtime: RuntimeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{watchlist_id}/metrics", summary="Current rolling windows of a watchlist")
+@router.get(
+    "/{watchlist_id}/metrics", summary="Current rolling windows of a watchlist", responses=refusals(404)
+)
 async def get_metrics(watchlist_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     """The latest `metrics` message (see api/websocket.md): 1, 5, 15 and 60 minute windows and the
     60-minute series. A watchlist with no mention yet answers empty windows."""

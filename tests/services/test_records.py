@@ -1,9 +1,19 @@
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import orjson
 import pytest
 
-from services.records import Mention, MentionError, decode_raw_record, encode_envelope, parse_mention
+from services.records import (
+    MAX_RAW_RECORD_MENTIONS,
+    MAX_TEXT_CHARS,
+    Mention,
+    MentionError,
+    decode_raw_record,
+    encode_envelope,
+    parse_mention,
+)
+from services.settings import Settings
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -76,3 +86,37 @@ def test_a_raw_record_may_be_one_mention_or_an_envelope() -> None:
 def test_an_unreadable_raw_record_is_an_error(value: bytes) -> None:
     with pytest.raises(MentionError):
         decode_raw_record(value)
+
+
+def test_a_raw_record_over_the_size_limit_is_refused_unread_with_both_sizes() -> None:
+    mention = {"text": "x" * 2000, "author": {"handle": "someone"}}
+    value = orjson.dumps(mention)
+    assert decode_raw_record(value, max_bytes=len(value)) == [mention]
+    with pytest.raises(MentionError) as refused:
+        decode_raw_record(value, max_bytes=len(value) - 1)
+    assert refused.value.field == "record"
+    assert (
+        refused.value.reason == f"expected a record of at most {len(value) - 1} bytes, got {len(value)} bytes"
+    )
+
+
+@pytest.mark.parametrize(("shape", "field"), [("envelope", "mentions"), ("array", "record")])
+def test_a_raw_record_with_too_many_mentions_is_refused_naming_the_limit(shape: str, field: str) -> None:
+    items = [{"text": f"post {i}", "author": {"handle": "someone"}} for i in range(4)]
+    wrap = (lambda batch: {"v": 1, "mentions": batch}) if shape == "envelope" else (lambda batch: batch)
+    assert len(decode_raw_record(orjson.dumps(wrap(items[:3])), max_mentions=3)) == 3
+    with pytest.raises(MentionError) as refused:
+        decode_raw_record(orjson.dumps(wrap(items)), max_mentions=3)
+    assert refused.value.field == field
+    assert refused.value.reason == "expected at most 3 mentions in one record, got 4"
+
+
+def test_the_default_limits_let_through_what_our_own_producers_write() -> None:
+    batch_bounds = Settings.model_fields["ingest_batch_max"].metadata
+    assert max(bound.le for bound in batch_bounds if hasattr(bound, "le")) <= MAX_RAW_RECORD_MENTIONS
+    mentions = [
+        parse_mention({"text": "x" * MAX_TEXT_CHARS, "author": {"handle": f"a{i}"}}, received_at=NOW)
+        for i in range(500)
+    ]
+    value = encode_envelope(mentions)  # the default batch of the longest texts: about 5 MB
+    assert len(decode_raw_record(value)) == 500
