@@ -27,6 +27,7 @@ from api.routes import (
     insights,
     live,
     mentions,
+    metrics,
     queries,
     rules,
     silences,
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 #: the checked api and websocket).
 ACCESS: list[tuple[ModuleType, list[Dependency]]] = [
     (health, []),
+    (metrics, []),  # checks its key itself unless VIGIE_METRICS_PUBLIC (api/routes/metrics.py)
     (mentions, [require("ingest"), Depends(limit_ingest)]),
     (hooks, [require("ingest"), Depends(limit_ingest)]),
     (watchlists, [require("display", writes="operate")]),
@@ -60,7 +62,7 @@ ACCESS: list[tuple[ModuleType, list[Dependency]]] = [
     (subscriptions, [require("read", writes="operate")]),
     (rules, [require("read", writes="operate")]),
     (endpoints, [require("read", writes="admin")]),
-    (connectors, [require("read")]),
+    (connectors, [require("read", writes="admin")]),
     (live, []),
 ]
 

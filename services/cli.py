@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 from pathlib import Path
 
@@ -17,8 +16,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(settings: Settings, role: str) -> None:
+    """Text lines for a terminal, or JSON lines (VIGIE_LOG_FORMAT=json); the worker's are set in
+    streams/app.py, as Faust configures logging itself."""
+    from services.observability.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format, role)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -46,7 +49,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     from api.main import create_app
 
     settings = _settings(args)
-    _logging(settings)
+    _logging(settings, "api")
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -54,6 +57,8 @@ def cmd_api(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         ws="websockets",
         access_log=False,
+        # JSON: uvicorn's own lines go through the root logger's JSON handler too.
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
     )
     return 0
 
@@ -68,7 +73,7 @@ def cmd_notifier(args: argparse.Namespace) -> int:
     from services.notifier.process import run_notifier
 
     settings = _settings(args)
-    _logging(settings)
+    _logging(settings, "notifier")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_notifier(settings))
     return 0
@@ -78,7 +83,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from services.sources import run_demo
 
     settings = _settings(args)
-    _logging(settings)
+    _logging(settings, "demo")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_demo(settings))
     return 0
@@ -88,7 +93,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from services.connectors.files import run_replay
 
     settings = _settings(args)
-    _logging(settings)
+    _logging(settings, "replay")
     published, refused = asyncio.run(
         run_replay(
             settings,
@@ -121,7 +126,9 @@ def _connector_spec(args: argparse.Namespace) -> dict[str, object]:
     if args.kind == "bluesky" and args.url:
         spec["url"] = args.url
     elif args.kind == "mastodon":
-        spec.update(instance=args.instance, timeline=args.timeline, token=args.token)
+        spec.update(
+            instance=args.instance, timeline=args.timeline, token=args.token, transport=args.transport
+        )
     elif args.kind == "rss":
         spec.update(urls=args.urls, interval_s=args.interval_s)
     return spec
@@ -132,13 +139,24 @@ def cmd_connect(args: argparse.Namespace) -> int:
     from services.connectors.specs import SpecError, parse_spec
 
     settings = _settings(args)
-    _logging(settings)
+    _logging(settings, "connector")
     try:
         spec = parse_spec(_connector_spec(args))
     except (SpecError, ValueError) as error:
         print(f"vigie connect: {error}", file=sys.stderr)
         return 2
     run_connector_forever(settings, spec)
+    return 0
+
+
+def cmd_connectors(args: argparse.Namespace) -> int:
+    """The host of the connectors configured through the API (services/connectors/host.py)."""
+    from services.connectors.host import run_host
+    from services.connectors.process import run_until_signalled
+
+    settings = _settings(args)
+    _logging(settings, "connectors")
+    run_until_signalled(lambda: run_host(settings))
     return 0
 
 
@@ -207,10 +225,13 @@ def _connect_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "--url", help="Jetstream address (default wss://jetstream2.us-east.bsky.network/subscribe)"
     )
     common(bluesky)
-    mastodon = kinds.add_parser("mastodon", help="a Mastodon streaming timeline (server-sent events)")
+    mastodon = kinds.add_parser("mastodon", help="a Mastodon streaming timeline (SSE or websocket)")
     mastodon.add_argument("--instance", required=True, help="https://mastodon.example")
     mastodon.add_argument("--timeline", default="public", help="public, local or hashtag:TAG")
     mastodon.add_argument("--token", help="access token, for servers that require one")
+    mastodon.add_argument(
+        "--transport", choices=["sse", "websocket"], default="sse", help="server-sent events or websocket"
+    )
     common(mastodon)
     rss = kinds.add_parser("rss", help="RSS 2.0 / Atom feeds, polled")
     rss.add_argument("urls", nargs="+", metavar="URL")
@@ -262,6 +283,9 @@ def parser() -> argparse.ArgumentParser:
     )
     replay.set_defaults(handler=cmd_replay)
     _connect_parser(commands)
+    commands.add_parser(
+        "connectors", help="run the connectors configured through the API (POST /api/v1/connectors)"
+    ).set_defaults(handler=cmd_connectors)
     _keys_parser(commands)
     return top
 

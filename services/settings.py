@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     connector_backoff_max_s: float = Field(60.0, gt=0, le=3600)
     #: How often a connector publishes its counters on the updates topic.
     connector_status_interval_s: float = Field(2.0, gt=0, le=600)
+    #: `vigie connectors` (the host of API-configured connectors) waits this long per fetch of vigie.config
+    #: (the delay before a connector added or deleted through the API starts or stops; idle cost beyond).
+    connector_config_fetch_max_wait_ms: int = Field(500, ge=1, le=10_000)
 
     # Who may see what (services/auth.py, api/auth.py, api/limits.py).
     #: When false every route and the websocket are open to anyone who can reach the port (development only).
@@ -139,6 +142,16 @@ class Settings(BaseSettings):
     ingest_burst: int = Field(200, ge=1)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: `text` for a person at a terminal (`make run`); `json` (one object per line, with mention_id,
+    #: alert_id, watchlist_id and role when known) for log collectors (deploy/ sets it).
+    log_format: Literal["text", "json"] = "text"
+
+    # Watching Vigie itself (services/observability/).
+    #: Worker, notifier and connector processes serve /healthz, /readyz and /metrics on this port (on
+    #: VIGIE_HOST); 0 = off. Set it per process: `vigie run` roles share one environment.
+    health_port: int = Field(0, ge=0, le=65535)
+    #: The api's /metrics answers without a key (Prometheus scrapes usually carry none); false: `read` scope.
+    metrics_public: bool = False
     web_dir: Path = REPO_ROOT / "web"
 
     @property

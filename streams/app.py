@@ -6,8 +6,9 @@ from pathlib import Path
 
 import faust
 
+from services.observability.logs import dict_config
 from services.settings import Settings
-from streams import transport
+from streams import observability, transport
 from streams.agents import aggregate, alerts, config, enrich, insights, status
 from streams.topics import Topics
 
@@ -44,6 +45,7 @@ def build_app(settings: Settings) -> VigieApp:
         broker_rebalance_timeout=REBALANCE_TIMEOUT_S,
         broker_session_timeout=SESSION_TIMEOUT_S,
         broker_heartbeat_interval=HEARTBEAT_INTERVAL_S,
+        logging_config=dict_config(settings.log_level, "worker") if settings.log_format == "json" else None,
     )
     app.fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
     topics = Topics(app, settings)
@@ -53,5 +55,6 @@ def build_app(settings: Settings) -> VigieApp:
     status.register(app, topics)
     alerts.register(app, settings, topics)
     insights.register(app, settings, topics)
+    observability.register(app, settings, topics)
     feed.on_change = lambda watchlists: enricher.set_watchlists(watchlists.values())
     return app

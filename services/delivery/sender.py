@@ -26,6 +26,7 @@ from services.delivery.endpoints import Endpoint
 from services.delivery.guard import GuardedNetworkBackend, TargetRefused
 from services.delivery.retry import Outcome, RetryPolicy, classify_status, parse_retry_after
 from services.delivery.store import DeliveryStore
+from services.observability.metrics import count_delivery
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class Deliverer:
                 "endpoint deleted" if endpoint is None else f"endpoint disabled: {endpoint.disabled_reason}"
             )
             await asyncio.to_thread(self.store.cancel, delivery.id, reason)
+            count_delivery(endpoint.kind if endpoint is not None else "unknown", "cancelled")
             return None
         at = datetime.now(UTC)
         started = time.perf_counter()
@@ -144,6 +146,7 @@ class Deliverer:
         except TimeoutError:
             result = _Result("failed", error=f"timed out after {self.attempt_timeout_s:g} s")
         latency_ms = (time.perf_counter() - started) * 1000
+        count_delivery(endpoint.kind, result.outcome)
         attempt = Attempt(
             delivery_id=delivery.id,
             event_id=delivery.event_id,
@@ -164,6 +167,7 @@ class Deliverer:
                 attempt.number,
                 result.outcome,
                 result.error,
+                extra={"alert_id": delivery.alert_id, "delivery_id": delivery.id, "endpoint_id": endpoint.id},
             )
         await asyncio.to_thread(self.store.record, attempt)
         return attempt

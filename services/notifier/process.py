@@ -25,6 +25,7 @@ from services.delivery.store import DeliveryStore
 from services.kafka import ALERTS, wait_for_broker
 from services.notifier.channels import ChannelError, endpoint_for
 from services.notifier.routing import Notice, Router
+from services.observability.health_server import start_health_server
 from services.settings import Settings
 from services.storage import create_db_engine
 
@@ -42,6 +43,12 @@ class Notifier:
         self.deliveries = deliveries
         self.router = Router()
         self.enqueued = 0
+        #: True while the alerts consumer is started (broker reached, in the notifier group).
+        self.consuming = False
+
+    def not_ready(self) -> str | None:
+        """Why this notifier cannot deliver yet (its /readyz), or None."""
+        return None if self.consuming else "not connected to the broker's alerts topic yet"
 
     def _enqueue(self, notices: list[Notice]) -> None:
         for notice in notices:
@@ -54,6 +61,7 @@ class Notifier:
                     notice.contact.name,
                     notice.subscription,
                     error,
+                    extra={"alert_id": notice.event.alert_id, "watchlist_id": notice.event.watchlist},
                 )
                 continue
             self.deliveries.enqueue(notice.event, endpoint)
@@ -87,6 +95,7 @@ async def _read_events(notifier: Notifier, settings: Settings) -> None:
         fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
     )
     await consumer.start()
+    notifier.consuming = True
     try:
         while True:
             batches = await consumer.getmany(timeout_ms=1000)
@@ -107,6 +116,7 @@ async def _read_events(notifier: Notifier, settings: Settings) -> None:
             if batches:
                 await consumer.commit()
     finally:
+        notifier.consuming = False
         await consumer.stop()
 
 
@@ -128,6 +138,7 @@ async def run_notifier(settings: Settings) -> None:
     alerts = AlertStore(engine)
     deliveries = DeliveryStore(engine, RetryPolicy(tuple(settings.delivery_retry_delays_s)))
     notifier = Notifier(settings, alerts, deliveries)
+    health = await start_health_server("notifier", settings.host, settings.health_port, notifier.not_ready)
     async with Deliverer.from_settings(settings, store=deliveries) as deliverer:
         tasks = [
             asyncio.create_task(_read_events(notifier, settings), name="notifier-events"),
@@ -145,4 +156,6 @@ async def run_notifier(settings: Settings) -> None:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if health is not None:
+                await health.stop()
             engine.dispose()

@@ -60,6 +60,9 @@ NEEDED = {
     ("GET", "/api/v1/deliveries"): "read",
     ("POST", "/api/v1/deliveries/{delivery_id}/redeliver"): "admin",
     ("GET", "/api/v1/connectors"): "read",
+    ("POST", "/api/v1/connectors"): "admin",
+    ("DELETE", "/api/v1/connectors/{name}"): "admin",
+    ("GET", "/metrics"): "read",  # unless VIGIE_METRICS_PUBLIC
 }
 OPEN = {("GET", "/healthz"), ("GET", "/readyz")}
 #: Which single scopes satisfy each need (services/auth.py): the others must get 403.

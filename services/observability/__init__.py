@@ -1,0 +1,1 @@
+"""Watching Vigie itself: Prometheus metrics, health and readiness endpoints, structured logs."""

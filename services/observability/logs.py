@@ -1,0 +1,70 @@
+"""Log lines for people (`text`) or for collectors (`json`: one object per line).
+
+A JSON line holds `ts` (ISO 8601, UTC), `level`, `logger`, `message`, the `role` of the process, and
+`mention_id`, `alert_id`, `watchlist_id`, `delivery_id`, `endpoint_id` when the call passes them:
+`log.info("...", extra={"alert_id": alert.id})`. An exception adds `exception` (the traceback as text).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+
+#: The ids a log call may pass with `extra=`; they become fields of the JSON line.
+ID_FIELDS = ("mention_id", "alert_id", "watchlist_id", "delivery_id", "endpoint_id")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record; `role` is the process's role unless the record names its own."""
+
+    def __init__(self, role: str | None = None) -> None:
+        super().__init__()
+        self.role = role
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        role = getattr(record, "role", None) or self.role
+        if role:
+            line["role"] = role
+        for name in ID_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                line[name] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exception"] = record.exc_text
+        return orjson.dumps(line, default=str).decode()
+
+
+def formatter(log_format: Literal["text", "json"], role: str | None = None) -> logging.Formatter:
+    return JsonFormatter(role) if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def configure_logging(level: str, log_format: Literal["text", "json"], role: str | None = None) -> None:
+    """Send every log record to stderr in `log_format`, replacing handlers set before."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(log_format, role))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # JSON: Python's warnings (deprecations of libraries) become log records too, so every line parses.
+    logging.captureWarnings(log_format == "json")
+
+
+def dict_config(level: str, role: str) -> dict[str, Any]:
+    """The same JSON logging as a `logging.config.dictConfig` mapping (Faust's worker takes one)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter", "role": role}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "level": level}},
+        "root": {"level": level, "handlers": ["stderr"]},
+    }
