@@ -1,6 +1,8 @@
 """The configuration broadcast: the database is the source of truth, `vigie.config` carries it to workers.
 
 Each record is keyed `watchlist:<id>`; its value is the watchlist as JSON, or empty when it was deleted.
+Connectors configured through the API travel the same way as `connector:<name>` (the spec as JSON; the
+connector host, services/connectors/host.py, runs them).
 Every process that needs the configuration reads the whole topic from the beginning (no consumer group)
 and keeps the latest value per key.
 """
@@ -14,12 +16,14 @@ from collections.abc import Callable
 import msgspec
 from aiokafka import AIOKafkaProducer
 
+from services.connectors.specs import Spec, encode_spec, spec_name
 from services.topic_follower import TopicFollower
 from services.watchlists import Watchlist
 
 log = logging.getLogger(__name__)
 
 WATCHLIST_PREFIX = "watchlist:"
+CONNECTOR_PREFIX = "connector:"
 
 _watchlist_decoder = msgspec.json.Decoder(Watchlist)
 
@@ -36,6 +40,22 @@ async def publish_watchlists(
     producer: AIOKafkaProducer, topic: str, watchlists: list[Watchlist], deleted: list[str] | None = None
 ) -> None:
     records = [watchlist_record(w) for w in watchlists] + [watchlist_tombstone(i) for i in deleted or []]
+    futures = [await producer.send(topic, value, key=key) for key, value in records]
+    await asyncio.gather(*futures)
+
+
+def connector_record(spec: Spec) -> tuple[bytes, bytes]:
+    return f"{CONNECTOR_PREFIX}{spec_name(spec)}".encode(), encode_spec(spec).encode()
+
+
+def connector_tombstone(name: str) -> tuple[bytes, bytes]:
+    return f"{CONNECTOR_PREFIX}{name}".encode(), b""
+
+
+async def publish_connectors(
+    producer: AIOKafkaProducer, topic: str, specs: list[Spec], deleted: list[str] | None = None
+) -> None:
+    records = [connector_record(s) for s in specs] + [connector_tombstone(n) for n in deleted or []]
     futures = [await producer.send(topic, value, key=key) for key, value in records]
     await asyncio.gather(*futures)
 

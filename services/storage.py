@@ -11,6 +11,7 @@ from pathlib import Path
 import msgspec
 import sqlalchemy as sa
 
+from services.connectors.specs import Spec, decode_spec, encode_spec, spec_name
 from services.watchlists import Watchlist
 
 metadata = sa.MetaData()
@@ -24,6 +25,15 @@ watchlists_table = sa.Table(
 )
 
 _watchlist_decoder = msgspec.json.Decoder(Watchlist)
+
+#: Connectors configured through the API (services/connectors/specs.py), by name; the body is the spec.
+connectors_table = sa.Table(
+    "connectors",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
 def create_db_engine(url: str) -> sa.Engine:
@@ -84,4 +94,33 @@ class Store:
             result = connection.execute(
                 watchlists_table.delete().where(watchlists_table.c.id == watchlist_id)
             )
+        return result.rowcount > 0
+
+    # -- connectors configured through the API -----------------------------------------------------------
+
+    def list_connectors(self) -> list[Spec]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(connectors_table.c.body).order_by(connectors_table.c.name))
+            return [decode_spec(row.body) for row in rows]
+
+    def get_connector(self, name: str) -> Spec | None:
+        with self.engine.connect() as connection:
+            body = connection.execute(
+                sa.select(connectors_table.c.body).where(connectors_table.c.name == name)
+            ).scalar_one_or_none()
+        return decode_spec(body) if body is not None else None
+
+    def add_connector(self, spec: Spec) -> bool:
+        """Insert; False (and nothing changed) when a connector of that name exists already."""
+        values = {"name": spec_name(spec), "body": encode_spec(spec), "updated_at": datetime.now(UTC)}
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(connectors_table.insert().values(**values))
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def delete_connector(self, name: str) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(connectors_table.delete().where(connectors_table.c.name == name))
         return result.rowcount > 0

@@ -211,7 +211,10 @@ class ConnectorRunner:
         while True:
             timeout_s = max(0.0, deadline - time.monotonic()) if pending else None
             try:
-                event = await asyncio.wait_for(self.queue.get(), timeout_s)
+                # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that comes as an event
+                # arrives, and a deleted connector would never stop.
+                async with asyncio.timeout(timeout_s):
+                    event = await self.queue.get()
             except TimeoutError:
                 cursor = await self._flush(pending, cursor)
                 pending = []

@@ -24,8 +24,12 @@ class ConnectorBoard:
         self.statuses: dict[str, dict[str, Any]] = {}
 
     def apply(self, message: Any) -> None:
+        """A connector status; one saying it stopped on purpose removes the connector."""
         if isinstance(message, dict) and message.get("type") == "connector" and message.get("id"):
-            self.statuses[str(message["id"])] = message
+            if message.get("stopped"):
+                self.statuses.pop(str(message["id"]), None)
+            else:
+                self.statuses[str(message["id"])] = message
 
     def items(self, now_ts: float | None = None) -> list[dict[str, Any]]:
         """Every connector heard from, with `alive` false once it has been silent too long."""

@@ -1,22 +1,28 @@
-"""Mastodon streaming: public, local or hashtag timelines over server-sent events, gaps filled by REST.
+"""Mastodon streaming: public, local or hashtag timelines over server-sent events or a websocket, gaps
+filled by REST.
 
-`GET /api/v1/streaming/public` (`/public/local`, `/hashtag?tag=T`) sends `event: update` with a Status
-as JSON in `data:`; the websocket variant (`/api/v1/streaming?stream=public`) wraps the same Status as
-a JSON *string* in `payload` (`status_from_ws_message`). Servers that ask for it get the access token as
-`Authorization: Bearer`. The stream has no cursor: after a reconnect or a restart the connector pages
-the timeline's REST endpoint with `min_id=<last status id seen>` (oldest first) to fill the gap, at
-most `FILL_PAGES_MAX` pages of 40; a longer outage leaves a gap, which the log says.
+Transport `sse`: `GET /api/v1/streaming/public` (`/public/local`, `/hashtag?tag=T`) sends `event: update`
+with a Status as JSON in `data:`. Transport `websocket`: one connection to `/api/v1/streaming`, then
+`{"type": "subscribe", "stream": "public"}` (`public:local`, or `hashtag` with `"tag"`); each frame is
+`{"stream": [...], "event": "update", "payload": "<the Status as a JSON string>"}`
+(`status_from_ws_message`); an `{"error": ...}` frame (a refused subscription) ends the connection, to be
+retried with backoff. Servers that ask for it get the access token as `Authorization: Bearer` (on the
+websocket's upgrade request too, so it never appears in a URL or a log line). The stream has no cursor:
+after a reconnect or a restart the connector pages the timeline's REST endpoint with
+`min_id=<last status id seen>` (oldest first) to fill the gap, at most `FILL_PAGES_MAX` pages of 40; a
+longer outage leaves a gap, which the log says.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
+import websockets
 
 from services.connectors.base import ConnectorStats, Event, SourceError
 from services.connectors.html_text import html_to_text
@@ -29,6 +35,10 @@ FILL_PAGE_SIZE = 40
 FILL_PAGES_MAX = 50
 #: Mastodon sends a `:thump` comment every few seconds; silence this long means a dead connection.
 STREAM_READ_TIMEOUT_S = 90.0
+#: A Status is a few kB; a larger websocket frame is a broken server.
+MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+Transport = Literal["sse", "websocket"]
 
 
 def _status_key(status_id: str) -> tuple[int, str]:
@@ -90,11 +100,15 @@ def status_to_mention(status: dict[str, Any], host: str) -> Mention | None:
 
 def status_from_ws_message(message: str | bytes) -> dict[str, Any] | None:
     """The Status of a websocket `update` message (`payload` is JSON in a string); None for other events.
-    Raises `MentionError` when the frame or its payload is not readable JSON or not a Status."""
+    Raises `MentionError` when the frame or its payload is not readable JSON or not a Status, and
+    `SourceError` for an error frame (`{"error": "...", "status": 4xx}`: the subscription was refused)."""
     try:
         frame = orjson.loads(message)
     except orjson.JSONDecodeError as error:
         raise MentionError("message", f"expected a JSON streaming frame: {error}") from None
+    if isinstance(frame, dict) and "error" in frame and "event" not in frame:
+        status = frame.get("status")
+        raise SourceError(f"the streaming server refused the subscription ({status}): {frame['error']}")
     if not isinstance(frame, dict) or frame.get("event") != "update":
         return None
     payload = frame.get("payload")
@@ -119,13 +133,39 @@ def timeline_paths(timeline: str) -> tuple[str, dict[str, str], str, dict[str, s
     raise ValueError(f"timeline: expected public, local or hashtag:TAG, got {timeline!r}")
 
 
+def subscribe_message(timeline: str) -> dict[str, str]:
+    """What a websocket client sends to follow public, local or hashtag:TAG."""
+    if timeline == "public":
+        return {"type": "subscribe", "stream": "public"}
+    if timeline == "local":
+        return {"type": "subscribe", "stream": "public:local"}
+    if timeline.startswith("hashtag:") and timeline.removeprefix("hashtag:").strip("#"):
+        return {"type": "subscribe", "stream": "hashtag", "tag": timeline.removeprefix("hashtag:").strip("#")}
+    raise ValueError(f"timeline: expected public, local or hashtag:TAG, got {timeline!r}")
+
+
+def websocket_url(instance: str) -> str:
+    """`https://m.example` -> `wss://m.example/api/v1/streaming` (http -> ws)."""
+    parts = urlsplit(instance)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/api/v1/streaming", "", ""))
+
+
 class MastodonSource:
     kind = "mastodon"
 
-    def __init__(self, instance: str, timeline: str = "public", token: str | None = None) -> None:
+    def __init__(
+        self,
+        instance: str,
+        timeline: str = "public",
+        token: str | None = None,
+        transport: Transport = "sse",
+    ) -> None:
         self.instance = instance.rstrip("/")
         self.host = urlsplit(self.instance).hostname or self.instance
         self.stream_path, self.stream_params, self.rest_path, self.rest_params = timeline_paths(timeline)
+        self.subscribe = subscribe_message(timeline)
+        self.transport = transport
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.last_id: str | None = None
 
@@ -166,29 +206,55 @@ class MastodonSource:
         )
 
     async def read(self, stats: ConnectorStats) -> AsyncIterator[Event]:
+        """One connection: subscribe first, then fill the gap since `last_id` by REST (what arrives on the
+        stream meanwhile waits in its buffer; the overlap is dropped by id), then follow the stream."""
         timeout = httpx.Timeout(15.0, read=STREAM_READ_TIMEOUT_S)
         async with httpx.AsyncClient(base_url=self.instance, headers=self.headers, timeout=timeout) as http:
-            headers = {"Accept": "text/event-stream"}
-            async with http.stream(
-                "GET", self.stream_path, params=self.stream_params, headers=headers
-            ) as response:
-                if response.status_code != 200:
-                    body = (await response.aread())[:200].decode(errors="replace")
-                    raise SourceError(f"expected 200 from {response.url}, got {response.status_code}: {body}")
-                log.info("mastodon: streaming %s", response.url)
-                if self.last_id is not None:
-                    async for event in self._fill(http, stats):
-                        yield event
-                async for sse in parse_sse(response.aiter_lines()):
-                    if sse.event != "update":
-                        continue
-                    try:
-                        status = orjson.loads(sse.data)
-                    except orjson.JSONDecodeError as error:
-                        stats.error(f"unreadable Mastodon update: {error}")
-                        continue
-                    if (update := self._event(status, stats)) is not None:
-                        yield update
+            stream = self._read_websocket if self.transport == "websocket" else self._read_sse
+            async for event in stream(http, stats):
+                yield event
+
+    async def _read_sse(self, http: httpx.AsyncClient, stats: ConnectorStats) -> AsyncIterator[Event]:
+        headers = {"Accept": "text/event-stream"}
+        async with http.stream(
+            "GET", self.stream_path, params=self.stream_params, headers=headers
+        ) as response:
+            if response.status_code != 200:
+                body = (await response.aread())[:200].decode(errors="replace")
+                raise SourceError(f"expected 200 from {response.url}, got {response.status_code}: {body}")
+            log.info("mastodon: streaming %s", response.url)
+            if self.last_id is not None:
+                async for event in self._fill(http, stats):
+                    yield event
+            async for sse in parse_sse(response.aiter_lines()):
+                if sse.event != "update":
+                    continue
+                try:
+                    status = orjson.loads(sse.data)
+                except orjson.JSONDecodeError as error:
+                    stats.error(f"unreadable Mastodon update: {error}")
+                    continue
+                if (update := self._event(status, stats)) is not None:
+                    yield update
+
+    async def _read_websocket(self, http: httpx.AsyncClient, stats: ConnectorStats) -> AsyncIterator[Event]:
+        address = websocket_url(self.instance)
+        async with websockets.connect(
+            address, additional_headers=self.headers, max_size=MAX_FRAME_BYTES, open_timeout=15
+        ) as socket:
+            await socket.send(orjson.dumps(self.subscribe).decode())
+            log.info("mastodon: streaming %s %s over the websocket", address, self.subscribe)
+            if self.last_id is not None:
+                async for event in self._fill(http, stats):
+                    yield event
+            async for message in socket:
+                try:
+                    status = status_from_ws_message(message)
+                except MentionError as error:
+                    stats.error(f"unreadable Mastodon websocket frame: {error}")
+                    continue
+                if status is not None and (update := self._event(status, stats)) is not None:
+                    yield update
 
     def advance(self, cursor: dict[str, Any], token: Any) -> dict[str, Any]:
         if isinstance(token, str):

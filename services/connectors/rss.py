@@ -5,8 +5,10 @@ Each feed is fetched every `interval_s`; a 304 costs nothing. A new item becomes
 the feed's title), so journalists' outlets count like any author. The item keys already published are
 kept per feed (the newest `SEEN_PER_FEED_MAX`) in the cursor, with the validators of the last response;
 both are saved only after the broker acknowledged the items. A feed that fails is retried with backoff
-while the others go on. XML is read with the stdlib parser (expat refuses entity expansion attacks since
-2.4.1; no DTD or external entity is fetched); responses above `MAX_FEED_BYTES` are refused.
+while the others go on. XML is read through defusedxml: a feed that declares entities (the "billion
+laughs" expansion bomb) or refers to external ones (XXE: local files, internal URLs) is refused with an
+error saying so, never expanded or fetched; a plain `<!DOCTYPE>` is allowed (old RSS 0.91 feeds carry
+one). Responses above `MAX_FEED_BYTES` are refused.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import defusedxml
+import defusedxml.ElementTree
 import httpx
 
 from services.connectors.base import Backoff, ConnectorStats, Event, SourceError
@@ -85,9 +89,14 @@ def _atom_link(element: ET.Element) -> str | None:
 def parse_feed(body: bytes) -> Feed:
     """An RSS 2.0 or Atom document; raise `SourceError` saying what arrived otherwise."""
     try:
-        root = ET.fromstring(body)
+        root = defusedxml.ElementTree.fromstring(body)
     except ET.ParseError as error:
         raise SourceError(f"expected an RSS or Atom XML document, got unreadable XML: {error}") from None
+    except defusedxml.DefusedXmlException as error:
+        raise SourceError(
+            "expected a feed without entity declarations or external references, got one that has them "
+            f"(refused, not expanded: {error})"
+        ) from None
     if root.tag == f"{ATOM}feed":
         feed = Feed(_text(root.find(f"{ATOM}title")), _atom_link(root))
         for entry in root.findall(f"{ATOM}entry"):

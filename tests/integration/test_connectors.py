@@ -1,9 +1,10 @@
 """Each connector against a local server speaking its real protocol, through the real pipeline.
 
-A websocket server emits Jetstream events and honours `cursor`; an SSE server emits Mastodon `update`
-events and answers the REST timeline with `min_id`; an HTTP server serves RSS and Atom with ETag and
-304. Every test drops the connection in the middle, then kills the connector process and starts it
-again: the watchlist's total must be exact (nothing lost, nothing counted twice). Loopback only.
+A websocket server emits Jetstream events and honours `cursor`; a Mastodon server emits `update` events
+over SSE or its streaming websocket and answers the REST timeline with `min_id`; an HTTP server serves
+RSS and Atom with ETag and 304. Every test drops the connection in the middle, then kills the connector
+process and starts it again: the watchlist's total must be exact (nothing lost, nothing counted twice).
+Loopback only.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import orjson
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.server import ServerConnection, serve
 
 from tests.conftest import create_watchlist, unique, wait_for, wait_total
@@ -108,7 +111,8 @@ class Jetstream:
         self.cursors: list[int | None] = []
         self.drop_after: int | None = None
         self.new_event = asyncio.Event()
-        self.clients = 0
+        self.clients = 0  # connections ever opened
+        self.connected = 0  # connections open now
 
     def post(self, did: str, rkey: str, text: str) -> None:
         time_us = (self.events[-1]["time_us"] + 200_000) if self.events else int(time.time() * 1e6)
@@ -139,6 +143,13 @@ class Jetstream:
         cursor = int(query["cursor"][0]) if "cursor" in query else None
         self.cursors.append(cursor)
         self.clients += 1
+        self.connected += 1
+        try:
+            await self._send(socket, cursor)
+        finally:
+            self.connected -= 1
+
+    async def _send(self, socket: ServerConnection, cursor: int | None) -> None:
         position = (
             0
             if cursor is None
@@ -205,7 +216,8 @@ async def test_bluesky_resumes_from_its_cursor_after_a_drop_and_a_restart(
 
 
 class Mastodon:
-    """A Mastodon hashtag timeline: SSE streaming, REST timeline with min_id, a token required."""
+    """A Mastodon hashtag timeline: SSE or websocket streaming, REST timeline with min_id, a token
+    required (as a header, or as `access_token` on the websocket)."""
 
     TOKEN = "s3cret-token"
 
@@ -216,15 +228,19 @@ class Mastodon:
         self.drop_after: int | None = None
         self.refused = 0
         self.fills: list[str] = []
+        #: Snowflake ids as Mastodon makes them (milliseconds << 16): each server's ids are its own, as the
+        #: pipeline drops a mention whose id it has seen (two tests on 127.0.0.1 would share ids otherwise).
+        self.first_id = int(time.time() * 1000) << 16
         self.app = Starlette(
             routes=[
                 Route("/api/v1/streaming/hashtag", self.stream),
+                WebSocketRoute("/api/v1/streaming", self.websocket),
                 Route(f"/api/v1/timelines/tag/{tag}", self.timeline),
             ]
         )
 
     def post(self, text: str, account: str) -> None:
-        status_id = str(113_120_094_178_226_736 + len(self.statuses) * 65_536)
+        status_id = str(self.first_id + len(self.statuses) * 65_536)
         status = {
             "id": status_id,
             "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
@@ -255,8 +271,10 @@ class Mastodon:
         for queue in self.queues:
             queue.put_nowait(status)
 
-    def authorised(self, request: Request) -> bool:
-        ok = request.headers.get("authorization") == f"Bearer {self.TOKEN}"
+    def authorised(self, request: Request | WebSocket) -> bool:
+        ok = request.headers.get("authorization") == f"Bearer {self.TOKEN}" or (
+            isinstance(request, WebSocket) and request.query_params.get("access_token") == self.TOKEN
+        )
         self.refused += not ok
         return ok
 
@@ -284,6 +302,48 @@ class Mastodon:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
+    async def websocket(self, socket: WebSocket) -> None:
+        """Mastodon's streaming websocket: subscribe, then `update` frames whose payload is a JSON string."""
+        if not self.authorised(socket):
+            await socket.close(code=1008)  # refused before the handshake completes: HTTP 403
+            return
+        await socket.accept()
+        subscription = await socket.receive_json()
+        if subscription != {"type": "subscribe", "stream": "hashtag", "tag": self.tag}:
+            await socket.send_json({"error": f"Unknown stream type {subscription}", "status": 400})
+            await socket.close()
+            return
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.queues.append(queue)
+        stream = ["hashtag", self.tag]
+
+        async def client_gone() -> None:
+            with contextlib.suppress(WebSocketDisconnect):
+                while True:
+                    await socket.receive_text()
+
+        watcher = asyncio.ensure_future(client_gone())
+        sent = 0
+        try:
+            while True:
+                getting = asyncio.ensure_future(queue.get())
+                await asyncio.wait([getting, watcher], return_when=asyncio.FIRST_COMPLETED)
+                if watcher.done():
+                    getting.cancel()
+                    return
+                status = getting.result()
+                if self.drop_after is not None and sent >= self.drop_after:
+                    self.drop_after = None
+                    await socket.close(code=1001)  # going away in the middle; what was queued is lost
+                    return
+                payload = orjson.dumps(status).decode()
+                await socket.send_json({"stream": stream, "event": "update", "payload": payload})
+                await socket.send_json({"stream": stream, "event": "delete", "payload": "1"})
+                sent += 1
+        finally:
+            watcher.cancel()
+            self.queues.remove(queue)
+
     async def timeline(self, request: Request) -> Response:
         if not self.authorised(request):
             return JSONResponse({"error": "The access token is invalid"}, status_code=401)
@@ -294,15 +354,16 @@ class Mastodon:
         return JSONResponse(list(reversed(newer)))  # newest first, as Mastodon answers
 
 
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
 async def test_mastodon_fills_the_gaps_of_a_drop_and_a_restart(
-    stack: Stack, client: httpx.AsyncClient, tmp_path: Path
+    stack: Stack, client: httpx.AsyncClient, tmp_path: Path, transport: str
 ) -> None:
     brand = unique("masto")
     tag = brand.replace("-", "")
     watchlist = await create_watchlist(client, name=brand, keywords=[brand])
     mastodon, port, name = Mastodon(tag), free_port(), unique("masto")
     argv = ("mastodon", "--instance", f"http://127.0.0.1:{port}", "--timeline", f"hashtag:{tag}")
-    argv += ("--token", Mastodon.TOKEN, "--name", name)
+    argv += ("--token", Mastodon.TOKEN, "--name", name, "--transport", transport)
     log_path = tmp_path / "mastodon.log"
 
     async with serving(mastodon.app, port):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from services.connectors.base import Backoff, ConnectorStats
+from services.connectors.base import Backoff, ConnectorRunner, ConnectorStats, Event
 from services.connectors.cursor import CursorError, CursorStore
 from services.connectors.sse import ServerEvent, parse_sse
 from services.connectors.track import Track
-from services.records import parse_mention
+from services.records import Mention, parse_mention
 
 
 def test_the_cursor_survives_a_restart_and_a_corrupt_file_is_named(tmp_path: Path) -> None:
@@ -81,3 +83,39 @@ async def test_sse_frames_events_and_skips_heartbeats() -> None:
         ServerEvent("update", '{"id":\n"1"}'),
         ServerEvent("delete", "9"),
     ]
+
+
+class QuietSource:
+    """A source that connects and then hears nothing (events are put on the runner's queue by the test)."""
+
+    kind = "test"
+
+    def resume(self, cursor: dict[str, Any]) -> None:
+        pass
+
+    async def read(self, stats: ConnectorStats) -> AsyncIterator[Event]:
+        await asyncio.Event().wait()
+        yield Event(None)  # never reached
+
+    def advance(self, cursor: dict[str, Any], token: Any) -> dict[str, Any]:
+        return cursor
+
+
+async def test_a_runner_stops_when_cancelled_even_as_an_event_arrives(tmp_path: Path) -> None:
+    """Deleting a connector cancels its runner; an event arriving in the same instant must not swallow
+    the cancellation (asyncio.wait_for does on Python 3.11), or the runner never stops."""
+
+    async def publish(mentions: Sequence[Mention]) -> int:
+        return len(mentions)
+
+    runner = ConnectorRunner(
+        QuietSource(), publish, CursorStore(tmp_path / "c.json"), ConnectorStats("t", "test"), batch_wait_s=60
+    )
+    task = asyncio.create_task(runner.run())
+    runner.queue.put_nowait(Event(None))  # a batch is now pending, waiting up to 60 s for more
+    for _ in range(5):
+        await asyncio.sleep(0)
+    runner.queue.put_nowait(Event(None))
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=5)
+    assert done == {task} and task.cancelled()

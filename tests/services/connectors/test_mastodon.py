@@ -7,8 +7,16 @@ from typing import Any
 import orjson
 import pytest
 
+from services.connectors.base import SourceError
 from services.connectors.html_text import html_to_text
-from services.connectors.mastodon import status_from_ws_message, status_to_mention, timeline_paths
+from services.connectors.mastodon import (
+    status_from_ws_message,
+    status_to_mention,
+    subscribe_message,
+    timeline_paths,
+    websocket_url,
+)
+from services.records import MentionError
 
 CONTENT = (
     '<p>Encore en retard &amp; sans info 😤 <span class="h-card" translate="no">'
@@ -119,3 +127,29 @@ def test_the_websocket_variant_carries_the_status_as_a_json_string() -> None:
 )
 def test_timelines_map_to_streaming_and_rest_endpoints(timeline: str, expected: tuple[Any, ...]) -> None:
     assert timeline_paths(timeline) == expected
+
+
+@pytest.mark.parametrize(
+    ("timeline", "expected"),
+    [
+        ("public", {"type": "subscribe", "stream": "public"}),
+        ("local", {"type": "subscribe", "stream": "public:local"}),
+        ("hashtag:#acme", {"type": "subscribe", "stream": "hashtag", "tag": "acme"}),
+    ],
+)
+def test_websocket_subscriptions_name_the_stream_and_its_tag(timeline: str, expected: dict[str, str]) -> None:
+    assert subscribe_message(timeline) == expected
+
+
+def test_the_websocket_lives_at_the_streaming_path_with_the_instance_scheme() -> None:
+    assert websocket_url("https://mastodon.social") == "wss://mastodon.social/api/v1/streaming"
+    assert websocket_url("http://127.0.0.1:8080/") == "ws://127.0.0.1:8080/api/v1/streaming"
+
+
+def test_a_refused_subscription_ends_the_connection_and_a_bad_frame_names_what_is_wrong() -> None:
+    with pytest.raises(SourceError, match=r"refused the subscription.*No tag for hashtag"):
+        status_from_ws_message(b'{"error": "No tag for hashtag channel", "status": 400}')
+    with pytest.raises(MentionError, match="payload"):
+        status_from_ws_message(b'{"stream": ["public"], "event": "update", "payload": "{not json"}')
+    with pytest.raises(MentionError, match="JSON streaming frame"):
+        status_from_ws_message(b"not json at all")

@@ -92,3 +92,52 @@ def test_ids_are_stable_and_short_guids_are_scoped_to_their_feed() -> None:
 def test_what_is_not_a_feed_is_refused_saying_what_arrived(body: bytes, expected: str) -> None:
     with pytest.raises(SourceError, match=expected):
         parse_feed(body)
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+  <!ENTITY lol "lol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+  <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+  <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+  <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+  <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+  <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+  <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>&lol9;</title>
+<item><title>&lol9;</title><guid>https://evil.example/1</guid></item></channel></rss>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>x</title>
+<item><title>&secret;</title><guid>https://evil.example/2</guid></item></channel></rss>"""
+
+EXTERNAL_DTD_PARAMETER = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>
+<rss version="2.0"><channel><title>x</title></channel></rss>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "entity"),
+    [(BILLION_LAUGHS, "lol"), (EXTERNAL_ENTITY, "/etc/passwd"), (EXTERNAL_DTD_PARAMETER, "evil.dtd")],
+    ids=["entity-expansion-bomb", "external-entity", "external-dtd"],
+)
+def test_entity_bombs_and_external_entities_are_refused_not_expanded(body: bytes, entity: str) -> None:
+    with pytest.raises(SourceError, match="without entity declarations or external references") as refused:
+        parse_feed(body)
+    message = str(refused.value)
+    assert entity in message  # says which entity it refused
+    assert "lollol" not in message and "root:" not in message  # nothing was expanded or read
+
+
+def test_an_old_rss_091_feed_with_a_public_doctype_is_still_read() -> None:
+    body = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        b'"http://my.netscape.com/publish/formats/rss-0.91.dtd">\n<rss version="0.91"><channel>'
+        b"<title>Old</title><link>https://old.example/</link><item><title>Acme news</title>"
+        b"<link>https://old.example/1</link></item></channel></rss>"
+    )
+    feed = parse_feed(body)
+    assert [item.title for item in feed.items] == ["Acme news"]
