@@ -3,6 +3,11 @@
 Each role is a child process (`python -m services.cli <role>`) in its own session, so Ctrl-C reaches the
 supervisor alone, which then stops the sources first and the broker last. A role that dies is restarted
 with a growing delay, and the terminal says so.
+
+The embedded broker keeps everything in memory: when it dies, the supervisor starts it again on the same
+port, declares the topics again and republishes the configuration from the database (watchlists and rule
+sets travel on `vigie.config`), then restarts the worker, whose windows and internal topics lived on the
+lost broker. The api and the notifier reconnect by themselves. The terminal says what was lost.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiokafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.broker import start_broker
@@ -31,6 +37,10 @@ STOP_TIMEOUT_S = 15.0
 RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 #: How often a standing warning about the embedded broker is repeated on the terminal.
 BROKER_WARNING_REPEAT_S = 600.0
+#: An embedded broker that dies sooner than this after being (re)started is not restarted again: stop.
+BROKER_CRASH_LOOP_S = 10.0
+#: Roles whose state lived on the broker: restarted after the embedded broker is.
+ROLES_RESTARTED_WITH_BROKER = ("worker",)
 
 
 def say(message: str) -> None:
@@ -85,6 +95,27 @@ def issue_run_keys(settings: Settings) -> tuple[str, str]:
         store.close()
 
 
+async def republish_config(settings: Settings) -> tuple[int, int]:
+    """Publish every watchlist and rule set of the database on `vigie.config`; return how many of each."""
+    from services.alerts.engine import publish_rules
+    from services.alerts.store import AlertStore
+    from services.config_feed import publish_watchlists
+    from services.kafka import CONFIG, make_producer
+
+    store = Store(settings.db_url)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        watchlists = store.list_watchlists()
+        rules = AlertStore(store.engine).all_rules()
+        await publish_watchlists(producer, settings.topic(CONFIG), watchlists)
+        await publish_rules(producer, settings.topic(CONFIG), dict(rules))
+        return len(watchlists), len(rules)
+    finally:
+        await producer.stop()
+        store.close()
+
+
 def pipeline_ready(readyz_url: str) -> bool:
     """True when the api is ready and at least one worker holds partitions."""
     try:
@@ -108,10 +139,12 @@ class Supervisor:
         self.settings = settings
         self.demo = demo
         self.broker: subprocess.Popen[bytes] | None = None
+        self.broker_started_at = 0.0
         self.roles = [
             Role("worker", role_argv("worker")),
             Role("api", role_argv("api")),
             Role("notifier", role_argv("notifier")),
+            Role("connectors", role_argv("connectors")),
         ]
         if demo:
             self.roles.append(Role("demo", role_argv("demo")))
@@ -167,6 +200,7 @@ class Supervisor:
                 log_path = Path(settings.data_dir) / "broker.log"
                 say(f"starting the embedded broker on {settings.bootstrap} (log: {log_path})")
                 self.broker = start_broker(settings.embedded_broker_port, log_path)
+                self.broker_started_at = time.monotonic()
             else:
                 say(f"using the Kafka cluster at {settings.bootstrap}")
             asyncio.run(wait_for_broker(settings.bootstrap, timeout_s=60))
@@ -202,8 +236,7 @@ class Supervisor:
                     wall, console = f"{wall}?token={self.display_token}", f"{console}?key={self.admin_key}"
                 say(f"the wall is live at {wall}   (API docs: {base}/docs; Ctrl-C stops everything)")
                 say(f"the console: {console}")
-            if self.broker is not None and self.broker.poll() is not None:
-                say(f"the embedded broker exited with code {self.broker.returncode}; stopping")
+            if self.broker is not None and self.broker.poll() is not None and not self._restart_broker():
                 return 1
             self._check_broker()
             now = time.monotonic()
@@ -225,6 +258,43 @@ class Supervisor:
             time.sleep(0.2)
         say("stopping")
         return 0
+
+    def _restart_broker(self) -> bool:
+        """Start the embedded broker again after it died, and bring it back to what the roles expect;
+        False (having said why) when it cannot be, and `vigie run` should stop."""
+        assert self.broker is not None
+        settings = self.settings
+        code = self.broker.returncode
+        if time.monotonic() - self.broker_started_at < BROKER_CRASH_LOOP_S:
+            log_path = Path(settings.data_dir) / "broker.log"
+            say(f"the embedded broker exited with code {code} within {BROKER_CRASH_LOOP_S:.0f} s of starting")
+            say(f"not restarting it again; see {log_path}. Stopping")
+            return False
+        say(
+            f"the embedded broker exited with code {code}; restarting it on {settings.bootstrap}. "
+            "It kept everything in memory, so the history of mentions, windows, updates and alerts is lost: "
+            "topics are declared again and the configuration is republished from the database"
+        )
+        for role in self.roles:
+            if role.name in ROLES_RESTARTED_WITH_BROKER and role.alive() and role.process is not None:
+                # Its state lived on the lost broker, so there is nothing to save, and a graceful stop
+                # hangs on the dead connections: kill it; the watch loop starts it again.
+                role.process.kill()
+                role.process.wait()
+        try:
+            self.broker = start_broker(settings.embedded_broker_port, Path(settings.data_dir) / "broker.log")
+            self.broker_started_at = time.monotonic()
+            asyncio.run(wait_for_broker(settings.bootstrap, timeout_s=30))
+            created = asyncio.run(declare_topics(settings))
+            watchlists, rules = asyncio.run(republish_config(settings))
+        except (RuntimeError, TimeoutError, OSError, KafkaError, SQLAlchemyError) as error:
+            say(f"could not restart the embedded broker: {error}; stopping")
+            return False
+        say(
+            f"the embedded broker restarted: declared {len(created)} topics, republished {watchlists} "
+            f"watchlists and {rules} rule sets; the worker restarts with empty windows"
+        )
+        return True
 
     def _stop_all(self) -> None:
         for role in reversed(self.roles):

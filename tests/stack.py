@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -145,3 +146,59 @@ def stop_role(process: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process (from /proc: psutil is not installed)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def stack_child(stack: Stack, *words: str) -> int:
+    """The pid of the `vigie run` child whose command line holds all `words` (e.g. "services.cli", "api"
+    for the api role, "broker", "--listener-url" for the embedded broker); raises if there is none."""
+    for pid in child_pids(stack.process.pid):
+        argv = command_line(pid)
+        if all(word in argv for word in words):
+            return pid
+    raise LookupError(f"no child of vigie run ({stack.process.pid}) runs {' '.join(words)}")
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a running process in MiB (VmRSS of /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"process {pid} has no VmRSS (is it a zombie?)")
+
+
+async def publish_alert_events(stack: Stack, events: list[Any]) -> None:
+    """Put alert events (services.alerts.events.AlertEvent) on the stack's `vigie.alerts`, as the rule
+    engine of a worker does: keyed by alert id, each acknowledged by the broker."""
+    from services.alerts.events import encode_event
+    from services.kafka import ALERTS, make_producer
+
+    settings = Settings(_env_file=None, kafka_bootstrap=stack.bootstrap)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        for event in events:
+            await producer.send_and_wait(
+                settings.topic(ALERTS), encode_event(event), key=event.alert_id.encode()
+            )
+    finally:
+        await producer.stop()
