@@ -5,7 +5,9 @@ processed ends up committed (Faust fills holes in as "compacted away") and a lat
 records arrives after newer ones (the aggregate's per-partition high-water mark then skips them). Vigie's
 streamed topics are neither compacted nor written transactionally, so a hole means records were fetched
 and dropped on the way (seen around rebalances: records fetched before the post-rebalance seek), and the
-cure is to read again from the first missing offset.
+cure is to read again from the first missing offset. Likewise a record delivered and then
+skipped by its stream (Faust skips events fetched under an older rebalance generation, or while a
+rebalance has paused the streams) is read again from its offset, never counted as processed.
 """
 
 from __future__ import annotations
@@ -45,9 +47,19 @@ class InOrderOffsets(Generic[Key]):
         self._rewinds.pop(key, None)
 
     def forget(self, key: Key) -> None:
-        """The partition was revoked: no expectation until the next seek."""
+        """The partition was revoked: nothing is delivered until the next seek."""
         self._next.pop(key, None)
         self._rewinds.pop(key, None)
+
+    def redeliver(self, key: Key, offset: int) -> bool:
+        """A delivered record was not processed after all (its stream skipped it): deliver again from
+        `offset`. True when the consumer must seek back there; False when nothing is expected (revoked)
+        or an earlier offset already is."""
+        expected = self._next.get(key)
+        if expected is None or offset >= expected:
+            return False
+        self.expect(key, offset)
+        return True
 
     def next_offset(self, key: Key) -> int | None:
         return self._next.get(key)
@@ -58,7 +70,11 @@ class InOrderOffsets(Generic[Key]):
 
     def check(self, key: Key, offset: int) -> Verdict:
         expected = self._next.get(key)
-        if expected is None or offset == expected:
+        if expected is None:
+            # Not positioned yet: Faust resumes fetching newly assigned partitions before its seek to
+            # the committed offsets, from wherever the client stood; the seek reads these again in order.
+            return Verdict.DROP
+        if offset == expected:
             self._next[key] = offset + 1
             self._rewinds.pop(key, None)
             return Verdict.DELIVER

@@ -11,20 +11,34 @@ Faust's gap bookkeeping (meant for compacted topics) marks the offsets in betwee
 next commit passes over them and those raw records are never enriched. Here every streamed partition
 is delivered strictly in offset order from where the consumer was positioned (services/offsets.py): a
 hole makes the consumer seek back and read again, and a commit never starts past an unprocessed offset.
+
+And it keeps a commit from running ahead of the sends of the records it covers. Faust flushes its producer
+before committing, but its buffer flush gives up after 0.1 s without progress and does not see the
+message its sender task has taken off the queue and not yet handed to aiokafka; table changelog writes go
+through that buffer. A worker killed right after such a commit lost the aggregate state of records it
+had committed. Here the producer remembers every message until the broker acknowledged it, and a flush
+(so every commit) waits for all those sent before it started.
+
+And end offsets (highwaters) are read exactly: table recovery stops at them, and the embedded broker
+reports the last batch's base offset + 1, which missed the last changelog records of a window.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any
 
 import aiokafka
 from aiokafka.errors import IllegalStateError
+from faust.exceptions import ProducerSendError
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP, Message
+from faust.types import TP, HeadersArg, Message, RecordMetadata
+from faust.types.tuples import FutureMessage
 
+from services.kafka import exact_end_offsets
 from services.offsets import InOrderOffsets, Verdict
 
 SCHEME = "vigiekafka"
@@ -59,13 +73,21 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
                     await consumer.seek_to_beginning(tp)
                     start = await consumer.position(tp)
                 else:
-                    owner.in_order.forget(tp)
-                    continue
+                    start = await consumer.position(tp)  # auto_offset_reset decides
                 owner.in_order.expect(tp, start)  # before the seek: a stale record now triggers a rewind
                 consumer.seek(tp, start)
             except IllegalStateError:  # revoked meanwhile: the next assignment seeks again
                 owner.in_order.forget(tp)
         return committed
+
+    async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
+        """End offsets checked by reading the last batch (services/kafka.py `exact_end_offsets`): table
+        recovery reads changelogs up to them, and the embedded broker undercounts a multi-record batch."""
+        reported = await super()._highwaters(partitions)
+        if self.consumer.in_transaction:
+            return reported
+        client = self._ensure_consumer()._client
+        return await exact_end_offsets(client._bootstrap_servers, reported)  # type: ignore[arg-type]
 
     async def rewind(self, tp: TP, offset: int) -> None:
         await self.call_thread(self._rewind, tp, offset)
@@ -81,6 +103,8 @@ class Consumer(faust_aiokafka.Consumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.in_order: InOrderOffsets[TP] = InOrderOffsets()
+        #: Partitions to read again from an offset a stream skipped (seeks are async, acks are not).
+        self._redeliver: dict[TP, int] = {}
         super().__init__(*args, **kwargs)
 
     def _new_consumer_thread(self) -> ConsumerThread:
@@ -91,6 +115,10 @@ class Consumer(faust_aiokafka.Consumer):
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # noqa: ASYNC109 (Faust's)
         self.in_order.new_batch()
+        redeliver, self._redeliver = self._redeliver, {}
+        for tp, offset in redeliver.items():
+            log.info("%s: offset %d was skipped by its stream: reading again from it", tp, offset)
+            await self._thread.rewind(tp, offset)
         async for tp, message in super().getmany(timeout):
             if not self._in_order_applies(tp):
                 yield tp, message
@@ -113,9 +141,44 @@ class Consumer(faust_aiokafka.Consumer):
                 log.warning("%s: offsets before %d are missing from the broker; going on", tp, message.offset)
                 yield tp, message
 
+    def ack(self, message: Message) -> bool:
+        # Faust acks an event its stream skipped without processing it (fetched under an older rebalance
+        # generation, or while a rebalance paused the streams), so its offset was committed though no
+        # agent saw it. A message no stream took in stays unacked here and is read again.
+        if not message.tracked and self._in_order_applies(message.tp):
+            if self.in_order.redeliver(message.tp, message.offset):
+                self._redeliver[message.tp] = message.offset
+            return False
+        return super().ack(message)
+
+    async def wait_empty(self) -> None:
+        """Wait for the events agents are processing, then commit.
+
+        Faust waits until every message handed to its streams is acked; on a topic read by two agents
+        (vigie.mentions.enriched: insights and alert-mentions) a message cleared from one agent's queue at
+        a rebalance is never acked by it, and the rebalance waited for it forever (seen: no worker could
+        join). Cleared messages are read again by whoever owns the partition next.
+        """
+        while not self.should_stop and self._events_in_progress():
+            await self._wait_for_ack(timeout=1)
+        await self.commit_and_end_transactions()
+
+    def _events_in_progress(self) -> bool:
+        """Whether an agent holds an event it has not finished (an agent iterating `stream.noack()`
+        iterates a clone: Faust links it as the stream's `_next`)."""
+        for agent in self.app.agents.values():
+            for actor in list(agent._actors):  # type: ignore[attr-defined]
+                stream = getattr(actor, "stream", None)
+                while stream is not None:
+                    if stream.current_event is not None:
+                        return True
+                    stream = getattr(stream, "_next", None)
+        return False
+
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
             self.in_order.forget(tp)
+            self._redeliver.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     def _new_offset(self, tp: TP) -> int | None:
@@ -128,8 +191,59 @@ class Consumer(faust_aiokafka.Consumer):
         return super()._new_offset(tp)
 
 
+class Producer(faust_aiokafka.Producer):
+    """Faust's aiokafka producer whose `flush()` returns only once every message sent before it was
+    acknowledged by the broker (Faust flushes before each commit: see the module docstring)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._unacked: set[asyncio.Future[Any]] = set()
+
+    def _track(self, future: asyncio.Future[Any]) -> None:
+        if not future.done():
+            self._unacked.add(future)
+            future.add_done_callback(self._unacked.discard)
+
+    def send_soon(self, fut: FutureMessage) -> None:
+        self._track(fut)  # resolved by Faust once the broker acknowledged it (or the send failed)
+        super().send_soon(fut)
+
+    async def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: HeadersArg | None,
+        *,
+        transactional_id: str | None = None,
+    ) -> Awaitable[RecordMetadata]:
+        delivered = await super().send(
+            topic, key, value, partition, timestamp, headers, transactional_id=transactional_id
+        )
+        self._track(asyncio.ensure_future(delivered))
+        return delivered
+
+    async def flush(self) -> None:
+        pending = list(self._unacked)
+        await super().flush()
+        if not pending:
+            return
+        await asyncio.wait(pending)
+        failed = [f.exception() for f in pending if not f.cancelled() and f.exception() is not None]
+        if failed:
+            # Committing now would pass over records whose output is lost: fail the commit instead, so
+            # they are processed again (at-least-once).
+            raise ProducerSendError(
+                f"expected every send before the commit to be acknowledged; {len(failed)} of "
+                f"{len(pending)} failed, first: {failed[0]!r}"
+            )
+
+
 class Transport(faust_aiokafka.Transport):
     Consumer = Consumer
+    Producer = Producer
 
 
 TRANSPORTS.aliases[SCHEME] = f"{__name__}:Transport"

@@ -60,7 +60,11 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
     async def publish_pending() -> None:
         now = time.monotonic()
         for name in throttle.due(now):
-            await publish(name.encode())
+            key = name.encode()
+            # A key whose partition moved to another worker since its change is that worker's to publish:
+            # this worker's copy is stale and would overwrite the newer figures on the wall.
+            if owned(key):
+                await publish(key)
         if now - last_refresh["at"] >= settings.refresh_interval_s:
             last_refresh["at"] = now
             for key in list(table.keys()):

@@ -39,7 +39,11 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
     @app.agent(topics.raw, name="enrich")
     async def enrich(stream: faust.StreamT[bytes]) -> None:
         await feed.ready.wait()
-        async for event in stream.events():
+        # Acked by hand once every send is handed to the producer: Faust acks an event whose agent was
+        # cancelled mid-way (a worker stopping), and a commit would then pass over a raw record whose
+        # partials were never sent.
+        records: faust.StreamT[bytes] = stream.noack()  # type: ignore[attr-defined]  # not in StreamT
+        async for event in records.events():
             message = event.message
             result = enricher.process(event.value, message.partition, message.offset)
             for partial in result.partials:
@@ -52,5 +56,6 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
             if result.ticker:
                 update = orjson.dumps({"type": "mentions", "v": 1, "items": result.ticker})
                 await topics.updates.send(key=b"ticker", value=update)
+            await records.ack(event)
 
     return enricher

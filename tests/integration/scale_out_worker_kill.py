@@ -1,16 +1,30 @@
-"""Known to fail about one run in five (issue "Speed and scale"): a worker killed mid-replay can lose
-partials its aggregate table had counted (the table's changelog and the committed offsets disagree after a
-SIGKILL). Raw records are no longer lost (services/offsets.py); this part is not fixed yet. The file is not
-collected by `make test` (its name does not start with test_) until it is; run it by naming it:
+"""Workers that leave, and workers killed with SIGKILL mid-replay, lose and double no mention.
 
-    .venv/bin/pytest tests/integration/scale_out_worker_kill.py
+Delivery is at-least-once and every effect idempotent: a raw record is enriched again after a kill when its
+offset was not committed, and the aggregate skips the partials of raw records it already applied (each
+partial names its raw partition and offset, and the window state keeps the highest offset applied per raw
+partition in the same changelog record as the counts). A commit waits until every send before it was
+acknowledged (streams/transport.py), so no committed record's output dies with a killed worker.
+
+Known to fail about one run in two on the embedded broker (so this file is not collected by `make test`:
+its name does not start with test_; run it by naming it, `.venv/bin/pytest
+tests/integration/scale_out_worker_kill.py`). The failures are losses, never double counts; the likeliest
+cause left is Faust's table recovery trusting the broker's end offsets, which the embedded broker can
+undercount (seen: "ConsistencyError: persisted offset 307 > highwater 306"), so a new owner can miss the
+last changelog record of a window.
+
+The kill points of the long replay are random: the seed is printed (shown when the test fails), and
+VIGIE_KILL_SEED=<seed> repeats them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import signal
 import subprocess
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,19 +32,20 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.kafka import RAW, UPDATES, MentionPublisher, make_producer
+from services.kafka import DLQ, RAW, UPDATES, MentionPublisher, make_producer
 from services.records import Mention, parse_mention
 from services.settings import Settings
 from tests.conftest import create_watchlist, unique, wait_for
 from tests.stack import Stack, start_role, stop_role
 
-REPLAY_MENTIONS = 20_000
 CHUNK = 1000
-CHUNK_EVERY_S = 0.2
+PUBLISH_BATCH = 500
+#: How long a total must stay right once reached: a late replay would show as a double count.
+STEADY_S = 3.0
 
 
-def replay(brands: list[str], count: int) -> tuple[list[Mention], dict[str, int]]:
-    """`count` distinct mentions, each about one of `brands` or (one in five) about none of them."""
+def replay(brands: list[str], count: int, id_prefix: str) -> tuple[list[Mention], dict[str, int]]:
+    """`count` distinct mentions, each about one of `brands` or (one in len(brands) + 1) about none."""
     start = datetime.now(UTC) - timedelta(seconds=count / 1000)
     mentions, expected = [], dict.fromkeys(brands, 0)
     for index in range(count):
@@ -42,7 +57,7 @@ def replay(brands: list[str], count: int) -> tuple[list[Mention], dict[str, int]
         mentions.append(
             parse_mention(
                 {
-                    "id": unique("so"),
+                    "id": f"{id_prefix}-{index}",
                     "text": text,
                     "author": {"handle": f"a{index}"},
                     "created_at": created_at,
@@ -50,6 +65,10 @@ def replay(brands: list[str], count: int) -> tuple[list[Mention], dict[str, int]
             )
         )
     return mentions, expected
+
+
+def chunks_of(mentions: Sequence[Mention]) -> list[Sequence[Mention]]:
+    return [mentions[i : i + CHUNK] for i in range(0, len(mentions), CHUNK)]
 
 
 async def wait_for_worker_with_partitions(stack: Stack, process: subprocess.Popen[bytes]) -> None:
@@ -76,37 +95,86 @@ async def wait_for_worker_with_partitions(stack: Stack, process: subprocess.Pope
         await consumer.stop()
 
 
+async def dead_letters_mentioning(stack: Stack, marker: str) -> int:
+    """How many records of the dead-letter topic, read from its start, carry `marker` in their payload."""
+    topic = Settings.model_validate({}).topic(DLQ)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        assert partitions, f"the dead-letter topic {topic} has no partitions"
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        found = 0
+        while True:  # until a fetch comes back empty (end offsets can undercount on the embedded broker)
+            batches = await consumer.getmany(timeout_ms=1000)
+            if not any(batches.values()):
+                return found
+            found += sum(marker.encode() in (r.value or b"") for records in batches.values() for r in records)
+    finally:
+        await consumer.stop()
+
+
+async def assert_totals_settle(client: httpx.AsyncClient, expected: dict[str, int]) -> None:
+    """Every watchlist's total reaches `expected`, and is still that `STEADY_S` later."""
+
+    async def totals() -> dict[str, int]:
+        return {b: (await client.get(f"/api/v1/watchlists/{b}/metrics")).json()["total"] for b in expected}
+
+    async def all_counted() -> bool:
+        return await totals() == expected
+
+    try:
+        await wait_for(all_counted, timeout_s=60, interval_s=0.5)
+    except AssertionError:
+        raise AssertionError(f"totals {await totals()}, expected {expected}") from None
+    await asyncio.sleep(STEADY_S)
+    assert await totals() == expected, "a total moved after it was reached: counted twice"
+
+
+async def watched_brands(client: httpx.AsyncClient, count: int) -> list[str]:
+    brands = [unique("wk") for _ in range(count)]
+    for brand in brands:
+        await create_watchlist(client, id=brand, name=brand, keywords=[brand])
+    return brands
+
+
+def extra_worker(stack: Stack, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+    """One more `vigie worker` with a data directory of its own, as on another machine."""
+    (tmp_path / name).mkdir(exist_ok=True)
+    return start_role(
+        stack,
+        "worker",
+        tmp_path / f"{name}.log",
+        {"VIGIE_DATA_DIR": str(tmp_path / name), "VIGIE_LOG_LEVEL": "INFO"},
+    )
+
+
 async def test_a_worker_leaving_and_one_killed_mid_replay_lose_and_double_nothing(
     stack: Stack, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    brands = [unique("sc") for _ in range(4)]
-    for brand in brands:
-        await create_watchlist(client, id=brand, name=brand, keywords=[brand])
-    mentions, expected = replay(brands, REPLAY_MENTIONS)
-    chunks = [mentions[i : i + CHUNK] for i in range(0, len(mentions), CHUNK)]
-
-    # Each extra worker gets a data directory of its own, as on another machine.
-    def worker(name: str) -> subprocess.Popen[bytes]:
-        (tmp_path / name).mkdir()
-        return start_role(stack, "worker", tmp_path / f"{name}.log", {"VIGIE_DATA_DIR": str(tmp_path / name)})
-
-    second = worker("second")
+    brands = await watched_brands(client, 4)
+    mentions, expected = replay(brands, 20_000, unique("leave"))
+    chunks = chunks_of(mentions)
+    second = extra_worker(stack, tmp_path, "second")
     third: subprocess.Popen[bytes] | None = None
     producer = make_producer(Settings.model_validate({"kafka_bootstrap": stack.bootstrap}))
     await producer.start()
     try:
-        publisher = MentionPublisher(producer, Settings.model_validate({}).topic(RAW), 500)
+        publisher = MentionPublisher(producer, Settings.model_validate({}).topic(RAW), PUBLISH_BATCH)
         await wait_for_worker_with_partitions(stack, second)
 
         async def publish(first: int, last: int) -> None:
             for chunk in chunks[first:last]:
                 await publisher.publish(chunk)
-                await asyncio.sleep(CHUNK_EVERY_S)
+                await asyncio.sleep(0.2)
 
         await publish(0, 6)
         second.send_signal(signal.SIGTERM)  # a clean leave: commits, then the others take its partitions
         await publish(6, 9)
-        third = worker("third")
+        third = extra_worker(stack, tmp_path, "third")
         await publish(9, 12)
         await wait_for_worker_with_partitions(stack, third)
         await publish(12, 15)
@@ -118,16 +186,47 @@ async def test_a_worker_leaving_and_one_killed_mid_replay_lose_and_double_nothin
         stop_role(second)
         if third is not None:
             stop_role(third)
+    await assert_totals_settle(client, expected)
 
-    async def totals() -> dict[str, int]:
-        return {b: (await client.get(f"/api/v1/watchlists/{b}/metrics")).json()["total"] for b in brands}
 
-    async def all_counted() -> bool:
-        return await totals() == expected
+async def test_a_worker_killed_at_random_points_of_a_long_replay_counts_every_mention_once(
+    stack: Stack, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    seed = int(os.environ.get("VIGIE_KILL_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"kill points seed: {seed} (VIGIE_KILL_SEED={seed} repeats them)")
+    rng = random.Random(seed)
+    brands = await watched_brands(client, 3)
+    id_prefix = unique("kill")
+    mentions, expected = replay(brands, 100_000, id_prefix)
+    # The first kill comes once the worker holds partitions and the replay is under way; each later one
+    # a random time after the restart before it, so it may find the worker starting, joining the group,
+    # restoring its table or processing.
+    kill_delays_s = [rng.uniform(0.5, 3.0)] + [rng.uniform(1.0, 8.0) for _ in range(rng.randint(1, 2))]
+    print(f"kills {[round(d, 2) for d in kill_delays_s]} s apart")
 
+    worker = extra_worker(stack, tmp_path, "victim")
+    producer = make_producer(Settings.model_validate({"kafka_bootstrap": stack.bootstrap}))
+    await producer.start()
     try:
-        await wait_for(all_counted, timeout_s=50, interval_s=0.5)
-    except AssertionError:
-        raise AssertionError(f"totals {await totals()}, expected {expected}") from None
-    await asyncio.sleep(3)  # a late replay would show as a double count
-    assert await totals() == expected
+        publisher = MentionPublisher(producer, Settings.model_validate({}).topic(RAW), PUBLISH_BATCH)
+        await wait_for_worker_with_partitions(stack, worker)
+
+        async def publish_replay() -> None:
+            for chunk in chunks_of(mentions):
+                await publisher.publish(chunk)
+                await asyncio.sleep(0.05)
+
+        publishing = asyncio.create_task(publish_replay())
+        for restarts, delay_s in enumerate(kill_delays_s, start=1):
+            await asyncio.sleep(delay_s)
+            worker.kill()
+            assert worker.wait(timeout=10) == -signal.SIGKILL
+            worker = extra_worker(stack, tmp_path, f"victim-{restarts}")
+        await publishing
+    finally:
+        await producer.stop()
+    try:
+        await assert_totals_settle(client, expected)
+    finally:
+        stop_role(worker)
+    assert await dead_letters_mentioning(stack, id_prefix) == 0

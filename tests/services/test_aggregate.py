@@ -31,6 +31,37 @@ def test_replaying_a_raw_record_after_a_crash_does_not_count_twice() -> None:
     assert state.total[0] == 9
 
 
+def test_the_applied_mark_travels_with_the_counts_in_one_changelog_value() -> None:
+    # A worker killed after writing its table but before committing the partials offset: its successor
+    # restores the state from the changelog and reads the same partials again.
+    state, clock = WindowState(), EventClock(wall=NOW)
+    for offset in (3, 4, 5):
+        apply_partial(state, partial(offset=offset, n=2), clock, grace_s=300)
+    restored = decode_state(encode_state(state))
+    replays = [apply_partial(restored, partial(offset=o, n=2), clock, grace_s=300) for o in (3, 4, 5)]
+    assert replays == [False, False, False]
+    assert apply_partial(restored, partial(offset=6, n=1), clock, grace_s=300)
+    assert restored.total[0] == 7
+    assert restored.applied == {0: 6}
+
+
+def test_offsets_are_per_raw_partition_and_corrections_have_their_own() -> None:
+    state, clock = WindowState(), EventClock(wall=NOW)
+    assert apply_partial(state, partial(offset=100, n=1, partition=0), clock, grace_s=300)
+    assert apply_partial(state, partial(offset=7, n=1, partition=1), clock, grace_s=300)
+    assert apply_partial(state, partial(offset=7, n=1, partition=-1), clock, grace_s=300)  # a correction
+    assert not apply_partial(state, partial(offset=99, n=1, partition=0), clock, grace_s=300)
+    assert state.total[0] == 3
+
+
+def test_a_skipped_partial_leaves_the_state_untouched() -> None:
+    state, clock = WindowState(), EventClock(wall=NOW)
+    apply_partial(state, partial(offset=10, n=3), clock, grace_s=300)
+    before = encode_state(state)
+    assert not apply_partial(state, partial(offset=9, n=5), clock, grace_s=300)
+    assert encode_state(state) == before
+
+
 def test_state_survives_its_changelog_encoding() -> None:
     state, clock = WindowState(), EventClock(wall=NOW)
     apply_partial(state, partial(offset=1, n=3), clock, grace_s=300)

@@ -2,11 +2,13 @@ from datetime import UTC, datetime
 
 import orjson
 
+from services.aggregate import apply_partial
 from services.dedupe import RecentIds
 from services.enrich import Enricher, TickerSampler
 from services.matching import CompiledWatchlists
 from services.sentiment import load_scorer
 from services.watchlists import Watchlist
+from services.windows import EventClock, WindowState
 
 WALL = datetime(2026, 11, 22, 10, 0, tzinfo=UTC).timestamp()
 
@@ -126,3 +128,29 @@ def test_the_language_is_known_before_matching_and_a_source_tag_is_trusted() -> 
     assert sorted(item.mention.id for item in result.enriched) == ["detected", "tagged-fr"]
     langs = {item.mention.id: item.mention.lang for item in result.enriched}
     assert langs == {"detected": "fr", "tagged-fr": "fr"}
+
+
+def test_each_partial_names_the_raw_partition_and_offset_it_summarises() -> None:
+    # The aggregate's idempotence rule is per raw partition: a partial never mixes records of two.
+    stage = enricher()
+    on_p0 = stage.process(orjson.dumps([m("1", "Aerolis one"), m("2", "Skyvia two")]), 0, 41, wall=WALL)
+    on_p3 = stage.process(orjson.dumps([m("3", "Aerolis three")]), 3, 17, wall=WALL)
+    assert sorted((p.watchlist, p.partition, p.offset) for p in on_p0.partials) == [
+        ("aerolis", 0, 41),
+        ("skyvia", 0, 41),
+    ]
+    assert [(p.watchlist, p.partition, p.offset) for p in on_p3.partials] == [("aerolis", 3, 17)]
+
+
+def test_a_raw_record_enriched_again_after_a_kill_is_counted_once() -> None:
+    # The killed worker sent its partials but had not committed the raw offset: the next owner (a fresh
+    # process, so a fresh dedupe memory) enriches the same record again.
+    record = orjson.dumps([m("1", "I love Aerolis"), m("2", "Aerolis and Skyvia"), m("3", "Skyvia")])
+    before_kill = enricher().process(record, partition=2, offset=5, wall=WALL)
+    after_restart = enricher().process(record, partition=2, offset=5, wall=WALL + 30)
+    states, clock = {"aerolis": WindowState(), "skyvia": WindowState()}, EventClock(wall=WALL)
+    applied = [apply_partial(states[p.watchlist], p, clock, grace_s=300) for p in before_kill.partials]
+    replayed = [apply_partial(states[p.watchlist], p, clock, grace_s=300) for p in after_restart.partials]
+    assert applied == [True, True]
+    assert replayed == [False, False]
+    assert {w: state.total[0] for w, state in states.items()} == {"aerolis": 2, "skyvia": 2}
