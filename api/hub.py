@@ -21,13 +21,13 @@ from typing import Any
 
 import msgspec
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from starlette.websockets import WebSocket
 
 from services.aggregate import with_share_of_voice
 from services.config_feed import ConfigFeed
 from services.kafka import CONFIG, UPDATES
 from services.settings import Settings
+from services.topic_follower import TopicFollower
 from services.watchlists import Watchlist
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,13 @@ class Hub:
         self.clients: set[Client] = set()
         self.watchlists: dict[str, Watchlist] = {}
         self.feed = ConfigFeed(settings.bootstrap, settings.topic(CONFIG), on_change=self._on_watchlists)
+        self.updates = TopicFollower(
+            settings.bootstrap,
+            settings.topic(UPDATES),
+            self._on_update_record,
+            settings.consumer_fetch_max_wait_ms,
+            tail=WARM_UP_RECORDS,
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self.updates_seen = 0
         self.workers: dict[str, float] = {}
@@ -185,7 +192,7 @@ class Hub:
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self.feed.run(), name="hub-config"),
-            asyncio.create_task(self._follow_updates(), name="hub-updates"),
+            asyncio.create_task(self.updates.run(), name="hub-updates"),
             asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
         ]
         with contextlib.suppress(TimeoutError):
@@ -203,34 +210,13 @@ class Hub:
             await asyncio.sleep(HEARTBEAT_S)
             self.broadcast({"type": "heartbeat", "v": 1, "server_time": _now_iso()})
 
-    async def _follow_updates(self) -> None:
-        topic = self.settings.topic(UPDATES)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.bootstrap,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
-        )
-        await consumer.start()
+    def _on_update_record(self, _: bytes | None, value: bytes | None) -> None:
         try:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-            consumer.assign(assigned)
-            ends = await consumer.end_offsets(assigned)
-            begins = await consumer.beginning_offsets(assigned)
-            for tp in assigned:
-                consumer.seek(tp, max(begins[tp], ends[tp] - WARM_UP_RECORDS))
-            while True:
-                batches = await consumer.getmany(timeout_ms=1000)
-                for records in batches.values():
-                    for record in records:
-                        try:
-                            message = orjson.loads(record.value or b"")
-                        except orjson.JSONDecodeError:
-                            log.error("unreadable update at %s:%s", record.partition, record.offset)
-                            continue
-                        self.updates_seen += 1
-                        outgoing = self.apply_update(message)
-                        if outgoing is not None:
-                            self.broadcast(outgoing)
-        finally:
-            await consumer.stop()
+            message = orjson.loads(value or b"")
+        except orjson.JSONDecodeError:
+            log.error("unreadable record on %s: %r", self.settings.topic(UPDATES), (value or b"")[:200])
+            return
+        self.updates_seen += 1
+        outgoing = self.apply_update(message)
+        if outgoing is not None:
+            self.broadcast(outgoing)

@@ -1,4 +1,5 @@
-"""Follow a whole topic from its beginning (no consumer group), record by record, and say when caught up.
+"""Follow a whole topic (no consumer group), record by record, and say when caught up: from its beginning,
+or from the last `tail` records of each partition (the api's live views only need what is recent).
 
 Workers follow `vigie.alerts` (to rebuild their alert book and learn of acknowledgements) and `vigie.config`
 (for rules); the api follows `vigie.alerts` to keep its alert tables. Every follower reads every partition,
@@ -13,6 +14,8 @@ import time
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.kafka import exact_end_offsets
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +34,14 @@ class TopicFollower:
         on_record: OnRecord,
         fetch_max_wait_ms: int = 100,
         on_batch: Callable[[], None] | None = None,
+        tail: int | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
         self.on_record = on_record
         self.on_batch = on_batch
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.tail = tail
         self.ready = asyncio.Event()
         self.records_seen = 0
 
@@ -56,8 +61,13 @@ class TopicFollower:
                 partitions = consumer.partitions_for_topic(self.topic)
             assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             consumer.assign(assigned)
-            await consumer.seek_to_beginning(*assigned)
-            end_offsets = await consumer.end_offsets(assigned)
+            end_offsets = await exact_end_offsets(self.bootstrap, await consumer.end_offsets(assigned))
+            if self.tail is None:
+                await consumer.seek_to_beginning(*assigned)
+            else:
+                begins = await consumer.beginning_offsets(assigned)
+                for tp in assigned:
+                    consumer.seek(tp, max(begins[tp], end_offsets[tp] - self.tail))
             started = time.monotonic()
             while True:
                 batches = await consumer.getmany(timeout_ms=500)

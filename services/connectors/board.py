@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.kafka import UPDATES
 from services.settings import Settings
+from services.topic_follower import TopicFollower
 
 log = logging.getLogger(__name__)
 
@@ -42,28 +42,14 @@ class ConnectorBoard:
 
 async def follow_connector_statuses(settings: Settings, board: ConnectorBoard) -> None:
     """Keep `board` current from the updates topic, until cancelled."""
+
+    def on_record(key: bytes | None, value: bytes | None) -> None:
+        if key and key.startswith(b"connector:"):
+            try:
+                board.apply(orjson.loads(value or b""))
+            except orjson.JSONDecodeError:
+                log.error("unreadable connector status: %r", (value or b"")[:200])
+
+    wait_ms = max(settings.consumer_fetch_max_wait_ms, 200)
     topic = settings.topic(UPDATES)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=max(settings.consumer_fetch_max_wait_ms, 200),
-    )
-    await consumer.start()
-    try:
-        assigned = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(assigned)
-        ends = await consumer.end_offsets(assigned)
-        begins = await consumer.beginning_offsets(assigned)
-        for tp in assigned:
-            consumer.seek(tp, max(begins[tp], ends[tp] - WARM_UP_RECORDS))
-        while True:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for records in batches.values():
-                for record in records:
-                    if record.key and record.key.startswith(b"connector:"):
-                        try:
-                            board.apply(orjson.loads(record.value or b""))
-                        except orjson.JSONDecodeError:
-                            log.error("unreadable connector status at %s:%s", record.partition, record.offset)
-    finally:
-        await consumer.stop()
+    await TopicFollower(settings.bootstrap, topic, on_record, wait_ms, tail=WARM_UP_RECORDS).run()
