@@ -132,7 +132,6 @@ async def measure(
             assert child.stdout is not None
             outputs.append(orjson.loads(await asyncio.wait_for(child.stdout.readline(), timeout=60)))
     finally:
-        await producer.stop()
         if stalled is not None:
             stalled.close()
         for child in children:
@@ -140,6 +139,9 @@ async def measure(
                 with contextlib.suppress(ProcessLookupError):
                     child.kill()
             await child.wait()
+        # Seen once: stop() never returned after a phase failed, and the whole bench hung with it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(producer.stop(), timeout=10)
     for phase in ("calm", "stalled"):
         delays = [d for out in outputs for d in out["delays_ms"].get(phase, [])]
         expected = clients * int(phase_s * UPDATES_PER_S)

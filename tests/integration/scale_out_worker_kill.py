@@ -29,10 +29,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import msgspec
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.kafka import DLQ, RAW, UPDATES, MentionPublisher, make_producer
+from services.enrich import Partial
+from services.kafka import DLQ, PARTIALS, RAW, UPDATES, MentionPublisher, make_producer
 from services.records import Mention, parse_mention
 from services.settings import Settings
 from tests.conftest import create_watchlist, unique, wait_for
@@ -117,7 +119,49 @@ async def dead_letters_mentioning(stack: Stack, marker: str) -> int:
         await consumer.stop()
 
 
-async def assert_totals_settle(client: httpx.AsyncClient, expected: dict[str, int]) -> None:
+async def read_topic(stack: Stack, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic`, read from its start until a fetch comes back empty."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        found: list[ConsumerRecord[bytes, bytes]] = []
+        while batch := await consumer.getmany(timeout_ms=1000):
+            if not any(batch.values()):
+                break
+            for records in batch.values():
+                found.extend(records)
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def where_mentions_went(stack: Stack, brands: list[str]) -> str:
+    """For a failure message: raw records whose mentions of a brand have no partial on the partials topic
+    (lost in enrich), against brands whose partials are all there (lost in the aggregate)."""
+    settings = Settings.model_validate({})
+    raw = await read_topic(stack, settings.topic(RAW))
+    partials = [
+        msgspec.json.decode(r.value, type=Partial) for r in await read_topic(stack, settings.topic(PARTIALS))
+    ]
+    summarised = {(p.watchlist, p.partition, p.offset) for p in partials}
+    report = []
+    for brand in brands:
+        about = [r for r in raw if brand.encode() in (r.value or b"")]
+        missing = [(r.partition, r.offset) for r in about if (brand, r.partition, r.offset) not in summarised]
+        report.append(
+            f"{brand}: {len(about)} raw records mention it, {len(missing)} have no partial {missing[:10]}"
+        )
+    return "; ".join(report)
+
+
+async def assert_totals_settle(
+    client: httpx.AsyncClient, expected: dict[str, int], stack: Stack | None = None
+) -> None:
     """Every watchlist's total reaches `expected`, and is still that `STEADY_S` later."""
 
     async def totals() -> dict[str, int]:
@@ -129,7 +173,8 @@ async def assert_totals_settle(client: httpx.AsyncClient, expected: dict[str, in
     try:
         await wait_for(all_counted, timeout_s=60, interval_s=0.5)
     except AssertionError:
-        raise AssertionError(f"totals {await totals()}, expected {expected}") from None
+        where = await where_mentions_went(stack, list(expected)) if stack is not None else ""
+        raise AssertionError(f"totals {await totals()}, expected {expected}. {where}") from None
     await asyncio.sleep(STEADY_S)
     assert await totals() == expected, "a total moved after it was reached: counted twice"
 
@@ -186,7 +231,7 @@ async def test_a_worker_leaving_and_one_killed_mid_replay_lose_and_double_nothin
         stop_role(second)
         if third is not None:
             stop_role(third)
-    await assert_totals_settle(client, expected)
+    await assert_totals_settle(client, expected, stack)
 
 
 async def test_a_worker_killed_at_random_points_of_a_long_replay_counts_every_mention_once(
@@ -226,7 +271,7 @@ async def test_a_worker_killed_at_random_points_of_a_long_replay_counts_every_me
     finally:
         await producer.stop()
     try:
-        await assert_totals_settle(client, expected)
+        await assert_totals_settle(client, expected, stack)
     finally:
         stop_role(worker)
     assert await dead_letters_mentioning(stack, id_prefix) == 0
