@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,24 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise LookupError(f"process {pid} has no VmRSS (is it a zombie?)")
+
+
+def spike_fired(watchlist: str, alert_id: str) -> Any:
+    """The firing event a worker's volume-spike rule publishes for `watchlist` (an AlertEvent)."""
+    from services.alerts.events import AlertEvent
+
+    now = datetime.now(UTC)
+    return AlertEvent(
+        event_id=AlertEvent.make_id(alert_id, now, "firing"),
+        alert_id=alert_id,
+        rule="volume_spike",
+        watchlist=watchlist,
+        severity="warning",
+        status="firing",
+        summary=f"{watchlist}: mentions at 30/min, 6x the usual",
+        started_at=now,
+        at=now,
+    )
 
 
 async def publish_alert_events(stack: Stack, events: list[Any]) -> None:

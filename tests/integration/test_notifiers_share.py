@@ -4,32 +4,20 @@ both, and when one is stopped midway the other takes its partitions, losing and 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
 from services.alerts.events import AlertEvent
 from tests.conftest import unique, wait_for
 from tests.services.delivery.receivers import HttpReceiver, WebhookVerifier
-from tests.stack import Stack, publish_alert_events, start_role, start_stack, stop_role
+from tests.stack import Stack, publish_alert_events, spike_fired, start_role, start_stack, stop_role
 
 ALERTS = 60
 LOOPBACK_ENV = {"VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true", "VIGIE_DELIVERY_RETRY_DELAYS_S": "[0, 1, 2]"}
 
 
 def firing(watchlist: str) -> AlertEvent:
-    now = datetime.now(UTC)
-    alert_id = unique("alert")
-    return AlertEvent(
-        event_id=AlertEvent.make_id(alert_id, now, "firing"),
-        alert_id=alert_id,
-        rule="volume_spike",
-        watchlist=watchlist,
-        severity="warning",
-        status="firing",
-        summary=f"{watchlist}: mentions at 30/min, 6x the usual",
-        started_at=now,
-        at=now,
-    )
+    fired: AlertEvent = spike_fired(watchlist, unique("alert"))
+    return fired
 
 
 async def test_two_notifiers_deliver_every_alert_once_even_when_one_stops(tmp_path: Path) -> None:

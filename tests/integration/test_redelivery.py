@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from services.alerts.events import AlertEvent, encode_event, fingerprint
-from services.kafka import ALERTS, make_producer
-from services.settings import Settings
+from services.alerts.events import fingerprint
 from tests.conftest import create_watchlist, unique, wait_for
 from tests.services.delivery.receivers import HttpReceiver, WebhookVerifier, free_port
-from tests.stack import Stack
+from tests.stack import Stack, publish_alert_events, spike_fired
 
 
 async def test_a_failed_delivery_is_kept_and_redelivered_from_the_api(
@@ -33,25 +30,8 @@ async def test_a_failed_delivery_is_kept_and_redelivered_from_the_api(
     assert (await client.post("/api/v1/subscriptions", json=subscription)).status_code == 201
 
     # The rule engine's side of the contract: one firing event on vigie.alerts.
-    now = datetime.now(UTC)
-    alert_id = fingerprint("volume_spike", watchlist)
-    event = AlertEvent(
-        event_id=AlertEvent.make_id(alert_id, now, "firing"),
-        alert_id=alert_id,
-        rule="volume_spike",
-        watchlist=watchlist,
-        severity="warning",
-        status="firing",
-        summary=f"{watchlist}: mentions at 30/min, 6x the usual",
-        started_at=now,
-        at=now,
-    )
-    producer = make_producer(Settings(kafka_bootstrap=stack.bootstrap))
-    await producer.start()
-    try:
-        await producer.send_and_wait(Settings().topic(ALERTS), encode_event(event), key=alert_id.encode())
-    finally:
-        await producer.stop()
+    event = spike_fired(watchlist, fingerprint("volume_spike", watchlist))
+    await publish_alert_events(stack, [event])
 
     async def failed() -> list[dict[str, Any]]:
         params = {"state": "failed", "endpoint": endpoint["id"]}
