@@ -27,7 +27,7 @@ def apply_partial(state: WindowState, partial: Partial, clock: EventClock, grace
         return False
     clock.observe(partial.max_ts)
     state.apply(partial.buckets, now_ts=clock.now(), grace_s=grace_s)
-    state.applied[partial.partition] = partial.offset
+    state.mark_applied(partial.partition, partial.offset)
     return True
 
 

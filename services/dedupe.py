@@ -7,8 +7,7 @@ class RecentIds:
     """Remembers at least the last `capacity / 2` and at most `capacity` ids, in O(1) per id.
 
     Two generations: when the young one is full it becomes the old one and the previous old one is
-    forgotten. Producers route a mention id always to the same raw partition, so one worker sees every
-    copy of an id.
+    forgotten.
     """
 
     def __init__(self, capacity: int) -> None:
@@ -31,3 +30,51 @@ class RecentIds:
             self._young = set()
         self._young.add(mention_id)
         return True
+
+
+class PartitionIds:
+    """Recently seen mention ids of each raw partition, and where each partition's memory ends.
+
+    A mention id always goes to the same raw partition, so deduplication needs only that partition's
+    history. When a worker reads a partition somewhere else than right after the last record it processed
+    (it just started, took the partition over from another worker, or was sent back to the committed
+    offset after a rebalance), its memory of that partition no longer matches what the records before that
+    offset contained. `restore_start` says so, and `restore` rebuilds the memory from the ids of the
+    partition's last `restore_records` records before the offset: a record processed again after a kill
+    then keeps and drops exactly the mentions it did the first time, and its partials are the same.
+    """
+
+    def __init__(self, capacity_per_partition: int, restore_records: int = 64) -> None:
+        self.capacity_per_partition = capacity_per_partition
+        self.restore_records = restore_records
+        self._ids: dict[int, RecentIds] = {}
+        self._next_offset: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return sum(len(ids) for ids in self._ids.values())
+
+    def add(self, partition: int, mention_id: str) -> bool:
+        """Remember the id; False when it was already known in this partition (a duplicate)."""
+        ids = self._ids.get(partition)
+        if ids is None:
+            ids = self._ids[partition] = RecentIds(self.capacity_per_partition)
+        return ids.add(mention_id)
+
+    def processing(self, partition: int, offset: int) -> None:
+        """The record at `offset` is being processed: the memory now reaches past it."""
+        self._next_offset[partition] = offset + 1
+
+    def restore_start(self, partition: int, offset: int) -> int | None:
+        """The first offset to read ids from before processing `offset`; None when the memory already
+        ends right before it."""
+        if self._next_offset.get(partition) == offset:
+            return None
+        return max(0, offset - self.restore_records)
+
+    def restore(self, partition: int, offset: int, earlier_ids: list[str]) -> None:
+        """Replace the partition's memory with `earlier_ids`, the ids of the records just before `offset`
+        in partition order."""
+        ids = self._ids[partition] = RecentIds(self.capacity_per_partition)
+        for mention_id in earlier_ids:
+            ids.add(mention_id)
+        self._next_offset[partition] = offset

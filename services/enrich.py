@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from services.dedupe import RecentIds
+from services.dedupe import PartitionIds
 from services.language import UNDETERMINED, detect_batch
 from services.matching import CompiledWatchlists
 from services.records import Mention, MentionError, decode_raw_record, parse_mention
@@ -122,7 +122,7 @@ class Enricher:
         self,
         matcher: CompiledWatchlists,
         scorer: Scorer,
-        seen: RecentIds,
+        seen: PartitionIds,
         ticker: TickerSampler,
         topic: str,
     ) -> None:
@@ -151,11 +151,39 @@ class Enricher:
             at=datetime.now(UTC).isoformat(),
         )
 
+    def restore_start(self, partition: int, offset: int) -> int | None:
+        """Where the records to read again before processing `offset` begin (`PartitionIds`); None when
+        the dedupe memory of `partition` already ends right before it."""
+        return self.seen.restore_start(partition, offset)
+
+    def restore(self, partition: int, offset: int, earlier: list[bytes | None]) -> int:
+        """Rebuild the dedupe memory of `partition` from `earlier`, the raw records just before `offset`;
+        return how many mention ids it now holds."""
+        ids = [m.id for value in earlier for m in self._valid_mentions(value)]
+        self.seen.restore(partition, offset, ids)
+        return len(ids)
+
+    @staticmethod
+    def _valid_mentions(value: bytes | None) -> list[Mention]:
+        """The mentions of a raw record that pass validation (those `process` would dedupe)."""
+        try:
+            objects = decode_raw_record(value)
+        except MentionError:
+            return []
+        mentions = []
+        for obj in objects:
+            try:
+                mentions.append(parse_mention(obj))
+            except MentionError:
+                continue
+        return mentions
+
     def process(
         self, value: bytes | None, partition: int, offset: int, wall: float | None = None
     ) -> EnrichResult:
         wall = time.time() if wall is None else wall
         result = EnrichResult(partials=[], enriched=[], dead=[], ticker=[])
+        self.seen.processing(partition, offset)
         try:
             objects = decode_raw_record(value)
         except MentionError as error:
@@ -169,7 +197,7 @@ class Enricher:
             except MentionError as error:
                 result.dead.append(self._dead(error, partition, offset, index, obj))
                 continue
-            if not self.seen.add(mention.id):
+            if not self.seen.add(partition, mention.id):
                 result.duplicates += 1
                 continue
             accepted.append(mention)

@@ -89,6 +89,58 @@ async def exact_end_offsets(
         await consumer.stop()
 
 
+#: How long reading a range of records again may take before going on with what was read.
+RANGE_READ_TIMEOUT_S = 10.0
+
+
+class RangeReader:
+    """Reads ranges of one topic's records again with a consumer of its own (no group, no commits)."""
+
+    def __init__(self, bootstrap: str, topic: str, timeout_s: float = RANGE_READ_TIMEOUT_S) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.timeout_s = timeout_s
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def read(self, partition: int, start: int, end: int) -> list[bytes | None]:
+        """The values of the records at offsets `start` to `end` - 1 of `partition`, in offset order (fewer
+        when the broker no longer has some, or did not answer within the timeout: logged)."""
+        if start >= end:
+            return []
+        if self._consumer is None:
+            self._consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                enable_auto_commit=False,
+                fetch_max_wait_ms=50,
+                auto_offset_reset="earliest",  # records removed by retention: from the oldest kept
+            )
+            await self._consumer.start()
+        tp = TopicPartition(self.topic, partition)
+        self._consumer.assign([tp])
+        self._consumer.seek(tp, start)
+        values: list[bytes | None] = []
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            records = (await self._consumer.getmany(tp, timeout_ms=200)).get(tp, [])
+            values.extend(r.value for r in records if start <= r.offset < end)
+            if records and records[-1].offset >= end - 1:
+                return values
+        log.warning(
+            "%s: read %d of the records %d-%d again within %.0f s",
+            tp,
+            len(values),
+            start,
+            end - 1,
+            self.timeout_s,
+        )
+        return values
+
+    async def close(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+
 async def wait_for_broker(bootstrap: str, timeout_s: float = 30.0) -> None:
     """Return once the broker answers a metadata request; raise TimeoutError naming it otherwise."""
     deadline = time.monotonic() + timeout_s

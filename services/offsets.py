@@ -2,21 +2,25 @@
 
 A stream consumer must hand its records over in offset order without holes, or an offset it never
 processed ends up committed (Faust fills holes in as "compacted away") and a later replay of the skipped
-records arrives after newer ones (the aggregate's per-partition high-water mark then skips them). Vigie's
+records arrives after newer ones (the records after them are then processed twice). Vigie's
 streamed topics are neither compacted nor written transactionally, so a hole means records were fetched
 and dropped on the way (seen around rebalances: records fetched before the post-rebalance seek), and the
 cure is to read again from the first missing offset. Likewise a record delivered and then
 skipped by its stream (Faust skips events fetched under an older rebalance generation, or while a
-rebalance has paused the streams) is read again from its offset, never counted as processed.
+rebalance has paused the streams) is read again from its offset, never counted as processed, and so is a
+record handed to the streams that none took in while a later one was taken (`HandedOut`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections import deque
+from collections.abc import Callable, Hashable
 from enum import Enum
+from itertools import islice
 from typing import Generic, TypeVar
 
 Key = TypeVar("Key", bound=Hashable)
+Item = TypeVar("Item")
 
 #: How many batches in a row may show the same hole before it is taken as real (e.g. transaction markers).
 MAX_REWINDS = 3
@@ -88,3 +92,49 @@ class InOrderOffsets(Generic[Key]):
         self._rewinds[key] = rewinds + 1
         self._rewound_in_batch.add(key)
         return Verdict.REWIND
+
+
+#: Records remembered per partition while no stream has taken them in (bounds memory if none ever does).
+MAX_HANDED = 100_000
+
+
+class HandedOut(Generic[Key, Item]):
+    """Records handed to the streams, per partition, until a stream takes each in.
+
+    A stream takes in its records in order, so a record not taken in while a later record of its partition
+    was, or while nothing is left queued for the streams, has been dropped on the way and must be read
+    again. Seen with Faust: records queued for an agent
+    around a rebalance or while it starts vanished before the agent saw them, and the next commit passed
+    over them once the following records were processed.
+    """
+
+    def __init__(self, max_handed: int = MAX_HANDED) -> None:
+        self.max_handed = max_handed
+        self._handed: dict[Key, deque[tuple[int, Item]]] = {}
+
+    def add(self, key: Key, offset: int, item: Item) -> None:
+        handed = self._handed.get(key)
+        if handed is None:
+            handed = self._handed[key] = deque(maxlen=self.max_handed)
+        handed.append((offset, item))
+
+    def forget(self, key: Key) -> None:
+        """The partition was revoked or read again from elsewhere: what was handed before no longer counts."""
+        self._handed.pop(key, None)
+
+    def lost(self, taken: Callable[[Item], bool], idle: Callable[[Key], bool]) -> dict[Key, int]:
+        """The first lost offset of each partition that has one (forgotten here: read it again).
+
+        `taken` says whether a stream took a record in; `idle` whether the streams of a partition have
+        nothing queued (then a record handed to them and not taken will never be: the last records of a
+        partition have no later one to tell)."""
+        found: dict[Key, int] = {}
+        for key, handed in list(self._handed.items()):
+            while handed and taken(handed[0][1]):
+                handed.popleft()
+            if not handed:
+                continue
+            if idle(key) or any(taken(item) for _, item in islice(handed, 1, None)):
+                found[key] = handed[0][0]
+                self._handed.pop(key, None)
+        return found

@@ -42,8 +42,12 @@ class Settings(BaseSettings):
     #: Metrics of one watchlist are published at most this often, and refreshed every refresh_interval_s.
     publish_interval_ms: int = Field(250, ge=10, le=60_000)
     refresh_interval_s: float = Field(5.0, gt=0, le=3600)
-    #: Mention ids remembered for deduplication, per worker.
+    #: Mention ids remembered for deduplication, per worker (shared out over the raw partitions).
     dedupe_capacity: int = Field(2_000_000, ge=1000)
+    #: Raw records of a partition read again to rebuild its dedupe memory when a worker starts reading it
+    #: elsewhere than where it stopped (start, takeover, rebalance): a copy of a mention this many records
+    #: or fewer after the original is dropped across a restart too.
+    dedupe_restore_records: int = Field(64, ge=0, le=100_000)
 
     # Understanding.
     sentiment_backend: Literal["linear", "vader"] = "linear"  # services.sentiment.BACKENDS

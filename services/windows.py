@@ -32,6 +32,10 @@ LABEL_INDEX = {"pos": POS, "neu": NEU, "neg": NEG}
 
 Bucket = list[float]
 
+#: Raw offsets above the applied floor remembered exactly per raw partition (`WindowState`): a partial may
+#: come after those of records up to this many offsets later in its partition and still count.
+APPLIED_WINDOW = 1024
+
 
 def empty_bucket() -> Bucket:
     return [0, 0, 0, 0, 0.0, 0]
@@ -56,11 +60,36 @@ class WindowState(msgspec.Struct, kw_only=True):
     #: Totals since the state was created, late mentions included.
     total: Bucket = msgspec.field(default_factory=empty_bucket)
     late: int = 0
-    #: Highest raw-topic offset applied, per raw partition: replays of the same record are skipped.
+    #: Raw records applied, per raw partition: every offset up to `applied` (a floor), and those above it
+    #: flagged in `applied_above` (bit i: offset floor + 1 + i, little-endian bytes, at most APPLIED_WINDOW
+    #: bits). A replayed record is skipped; a record whose partial comes after those of later records (read
+    #: again after a rebalance or a kill) still counts, once.
     applied: dict[int, int] = msgspec.field(default_factory=dict)
+    applied_above: dict[int, bytes] = msgspec.field(default_factory=dict)
 
     def already_applied(self, partition: int, offset: int) -> bool:
-        return offset <= self.applied.get(partition, -1)
+        floor = self.applied.get(partition, -1)
+        if offset <= floor:
+            return True
+        flags = int.from_bytes(self.applied_above.get(partition, b""), "little")
+        return bool(flags >> (offset - floor - 1) & 1)
+
+    def mark_applied(self, partition: int, offset: int) -> None:
+        floor = self.applied.get(partition, -1)
+        flags = int.from_bytes(self.applied_above.get(partition, b""), "little")
+        bit = offset - floor - 1
+        if bit >= APPLIED_WINDOW:  # older offsets not applied by now are taken as never coming
+            shift = bit - APPLIED_WINDOW + 1
+            floor, flags, bit = floor + shift, flags >> shift, bit - shift
+        flags |= 1 << bit
+        while flags & 1:  # the floor climbs over the offsets applied right above it
+            floor, flags = floor + 1, flags >> 1
+        if floor >= 0:
+            self.applied[partition] = floor
+        if flags:
+            self.applied_above[partition] = flags.to_bytes((flags.bit_length() + 7) // 8, "little")
+        else:
+            self.applied_above.pop(partition, None)
 
     def apply(self, buckets: Mapping[int, Bucket], *, now_ts: float, grace_s: float) -> int:
         """Add per-bucket counts; return how many mentions were too late for the kept history."""

@@ -11,6 +11,11 @@ Faust's gap bookkeeping (meant for compacted topics) marks the offsets in betwee
 next commit passes over them and those raw records are never enriched. Here every streamed partition
 is delivered strictly in offset order from where the consumer was positioned (services/offsets.py): a
 hole makes the consumer seek back and read again, and a commit never starts past an unprocessed offset.
+Records can also vanish after they were handed over (measured: records queued for the enrich agent while
+it started, or around a rebalance, never reached it). The consumer follows each record until a stream
+takes it in; one not taken while a later one of its partition was, or while nothing is left queued, is read
+again from its offset. Every seek back also lowers Faust's own read mark, below which its drain loop
+silently drops records.
 
 And it keeps a commit from running ahead of the sends of the records it covers. Faust flushes its producer
 before committing, but its buffer flush gives up after 0.1 s without progress and does not see the
@@ -39,7 +44,7 @@ from faust.types import TP, HeadersArg, Message, RecordMetadata
 from faust.types.tuples import FutureMessage
 
 from services.kafka import exact_end_offsets
-from services.offsets import InOrderOffsets, Verdict
+from services.offsets import HandedOut, InOrderOffsets, Verdict
 
 SCHEME = "vigiekafka"
 DEFAULT_FETCH_MAX_WAIT_MS = 20
@@ -75,6 +80,8 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
                 else:
                     start = await consumer.position(tp)  # auto_offset_reset decides
                 owner.in_order.expect(tp, start)  # before the seek: a stale record now triggers a rewind
+                owner._sought[tp] = start
+                owner.handed.forget(tp)
                 consumer.seek(tp, start)
             except IllegalStateError:  # revoked meanwhile: the next assignment seeks again
                 owner.in_order.forget(tp)
@@ -92,6 +99,11 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     async def rewind(self, tp: TP, offset: int) -> None:
         await self.call_thread(self._rewind, tp, offset)
 
+    def _nothing_queued(self, tp: TP) -> bool:
+        """Whether every stream channel fed by `tp` has an empty queue (False when none is known)."""
+        channels = self.app.topics._tp_index.get(tp)  # type: ignore[attr-defined]  # Faust's conductor
+        return bool(channels) and all(channel.queue.empty() for channel in channels)
+
     async def _rewind(self, tp: TP, offset: int) -> None:
         consumer = self._ensure_consumer()
         if tp in consumer.assignment():
@@ -105,6 +117,10 @@ class Consumer(faust_aiokafka.Consumer):
         self.in_order: InOrderOffsets[TP] = InOrderOffsets()
         #: Partitions to read again from an offset a stream skipped (seeks are async, acks are not).
         self._redeliver: dict[TP, int] = {}
+        #: Where each partition was sought to after its assignment (its committed offset, or its start).
+        self._sought: dict[TP, int] = {}
+        #: Records handed to the streams and not yet taken in by one (a later one taken: this one was lost).
+        self.handed: HandedOut[TP, Message] = HandedOut()
         super().__init__(*args, **kwargs)
 
     def _new_consumer_thread(self) -> ConsumerThread:
@@ -115,16 +131,23 @@ class Consumer(faust_aiokafka.Consumer):
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # noqa: ASYNC109 (Faust's)
         self.in_order.new_batch()
+        for tp, offset in self.handed.lost(_taken_in, self._nothing_queued).items():
+            if self.in_order.redeliver(tp, offset):
+                log.info(
+                    "%s: offset %d never reached its stream (a later one did): reading it again", tp, offset
+                )
+                self._redeliver[tp] = min(offset, self._redeliver.get(tp, offset))
         redeliver, self._redeliver = self._redeliver, {}
         for tp, offset in redeliver.items():
             log.info("%s: offset %d was skipped by its stream: reading again from it", tp, offset)
-            await self._thread.rewind(tp, offset)
+            await self._rewind(tp, offset)
         async for tp, message in super().getmany(timeout):
             if not self._in_order_applies(tp):
                 yield tp, message
                 continue
             verdict = self.in_order.check(tp, message.offset)
             if verdict is Verdict.DELIVER:
+                self.handed.add(tp, message.offset, message)
                 yield tp, message
             elif verdict is Verdict.REWIND:
                 expected = self.in_order.next_offset(tp)
@@ -136,10 +159,23 @@ class Consumer(faust_aiokafka.Consumer):
                     message.offset,
                     expected,
                 )
-                await self._thread.rewind(tp, expected)
+                await self._rewind(tp, expected)
             elif verdict is Verdict.ACCEPT_HOLE:
                 log.warning("%s: offsets before %d are missing from the broker; going on", tp, message.offset)
+                self.handed.add(tp, message.offset, message)
                 yield tp, message
+
+    def _nothing_queued(self, tp: TP) -> bool:
+        """Whether every stream channel fed by `tp` has an empty queue (False when none is known)."""
+        channels = self.app.topics._tp_index.get(tp)  # type: ignore[attr-defined]  # Faust's conductor
+        return bool(channels) and all(channel.queue.empty() for channel in channels)
+
+    async def _rewind(self, tp: TP, offset: int) -> None:
+        """Seek back to `offset` and let Faust's drain loop take the records from there again: it drops every
+        record below the last offset it read (`_read_offset`), and only Faust's own seeks lower that."""
+        await self._thread.rewind(tp, offset)
+        self._read_offset[tp] = offset if offset else None
+        self.handed.forget(tp)
 
     def ack(self, message: Message) -> bool:
         # Faust acks an event its stream skipped without processing it (fetched under an older rebalance
@@ -148,6 +184,13 @@ class Consumer(faust_aiokafka.Consumer):
         if not message.tracked and self._in_order_applies(message.tp):
             if self.in_order.redeliver(message.tp, message.offset):
                 self._redeliver[message.tp] = message.offset
+            return False
+        if self.in_order.next_offset(message.tp) is None and self._in_order_applies(message.tp):
+            # Revoked while an agent was processing it: Faust has already dropped the partition's commit
+            # bookkeeping, and an ack now would start it afresh with no committed offset, so the commit
+            # made during the rebalance would jump over the records before this one that were never
+            # processed. The next owner reads it again.
+            self._unacked_messages.discard(message)
             return False
         return super().ack(message)
 
@@ -178,6 +221,8 @@ class Consumer(faust_aiokafka.Consumer):
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
             self.in_order.forget(tp)
+            self.handed.forget(tp)
+            self._sought.pop(tp, None)
             self._redeliver.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
@@ -186,6 +231,8 @@ class Consumer(faust_aiokafka.Consumer):
         # commits over a record that was never acked; a commit must start exactly at the committed offset.
         acked: Iterable[int] = self._acked[tp]
         committed = self._committed_offset[tp]
+        if committed is None:  # Faust keeps none for a committed offset of 0: where the consumer was sought
+            committed = self._sought.get(tp)
         if committed is not None and acked and not self._gap[tp] and min(acked) > committed:
             return None
         return super()._new_offset(tp)
@@ -239,6 +286,11 @@ class Producer(faust_aiokafka.Producer):
                 f"expected every send before the commit to be acknowledged; {len(failed)} of "
                 f"{len(pending)} failed, first: {failed[0]!r}"
             )
+
+
+def _taken_in(message: Message) -> bool:
+    """Whether a stream took the message in (Faust marks it tracked then) or it was acked."""
+    return message.tracked or message.acked
 
 
 class Transport(faust_aiokafka.Transport):

@@ -17,7 +17,7 @@ import sqlalchemy
 import websockets
 
 from tests.database import Postgres, start_postgres
-from tests.stack import Stack, start_stack
+from tests.stack import Stack, running_stack
 
 _ids = itertools.count()
 
@@ -46,11 +46,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true",
         "VIGIE_DELIVERY_RETRY_DELAYS_S": "[0, 1, 2, 5]",
     }
-    running = start_stack(Path(tmp_path_factory.mktemp("vigie")), extra_env=loopback_delivery)
-    try:
+    with running_stack(Path(tmp_path_factory.mktemp("vigie")), extra_env=loopback_delivery) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")

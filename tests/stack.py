@@ -13,6 +13,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,7 +90,8 @@ def start_stack(data_dir: Path, *, demo: bool = False, extra_env: dict[str, str]
             "VIGIE_PORT": str(api_port),
             "VIGIE_EMBEDDED_BROKER_PORT": str(broker_port),
             "VIGIE_DATA_DIR": str(data_dir),
-            "VIGIE_LOG_LEVEL": "WARNING",
+            # INFO shows the workers' rebalances and rewinds when a scale-out test needs explaining.
+            "VIGIE_LOG_LEVEL": os.environ.get("VIGIE_TEST_STACK_LOG_LEVEL", "WARNING"),
         }
     )
     env.pop("VIGIE_KAFKA_BOOTSTRAP", None)
@@ -121,6 +124,18 @@ def start_stack(data_dir: Path, *, demo: bool = False, extra_env: dict[str, str]
         time.sleep(0.3)
     stack.stop()
     raise RuntimeError(f"vigie run was not ready within 90 s:\n{stack.log_tail()}")
+
+
+@contextmanager
+def running_stack(
+    data_dir: Path, *, demo: bool = False, extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """`start_stack`, stopped when the block ends (a fixture's whole life)."""
+    running = start_stack(data_dir, demo=demo, extra_env=extra_env)
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def start_role(

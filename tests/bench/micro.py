@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.dedupe import RecentIds
+from services.dedupe import PartitionIds
 from services.enrich import Enricher, TickerSampler
 from services.language import detect_batch
 from services.matching import CompiledWatchlists
@@ -55,7 +55,7 @@ def _enricher(watchlists: list[Watchlist], backend: str) -> Enricher:
     return Enricher(
         matcher=CompiledWatchlists(watchlists),
         scorer=load_scorer(backend),
-        seen=RecentIds(10 * 1_000_000),
+        seen=PartitionIds(10 * 1_000_000),
         ticker=TickerSampler(0.5),
         topic="bench",
     )

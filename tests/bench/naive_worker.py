@@ -15,7 +15,7 @@ import faust
 import orjson
 
 from services.aggregate import apply_partial, decode_state, encode_state
-from services.dedupe import RecentIds
+from services.dedupe import PartitionIds
 from services.enrich import Enricher, TickerSampler
 from services.matching import CompiledWatchlists
 from services.sentiment import load_scorer
@@ -50,7 +50,7 @@ table = app.Table("naive-windows", default=None, key_type=bytes, value_type=byte
 enricher = Enricher(
     matcher=CompiledWatchlists(bench_watchlists()),
     scorer=load_scorer(settings.sentiment_backend),
-    seen=RecentIds(settings.dedupe_capacity),
+    seen=PartitionIds(settings.dedupe_capacity),
     ticker=TickerSampler(0.5),
     topic=TOPIC,
 )

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.main import create_app
 from services.settings import Settings
-from tests.stack import Stack, start_stack
+from tests.stack import Stack, running_stack
 
 #: Port 9 (discard) on loopback: nothing listens, so a delivery attempt fails at once, on this machine.
 LOOPBACK_TARGET = "http://127.0.0.1:9/fuzzed"
@@ -54,14 +54,11 @@ schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 
 @pytest.fixture(scope="module")
 def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(
+    with running_stack(
         Path(tmp_path_factory.mktemp("vigie-fuzzed")),
         extra_env={"VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true"},
-    )
-    try:
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

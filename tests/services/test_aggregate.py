@@ -1,3 +1,5 @@
+import msgspec
+
 from services.aggregate import (
     PublishThrottle,
     apply_partial,
@@ -7,7 +9,7 @@ from services.aggregate import (
     with_share_of_voice,
 )
 from services.enrich import Partial
-from services.windows import EventClock, WindowState, bucket_of
+from services.windows import APPLIED_WINDOW, EventClock, WindowState, bucket_of
 
 NOW = 1_800_000_000.0
 
@@ -42,7 +44,7 @@ def test_the_applied_mark_travels_with_the_counts_in_one_changelog_value() -> No
     assert replays == [False, False, False]
     assert apply_partial(restored, partial(offset=6, n=1), clock, grace_s=300)
     assert restored.total[0] == 7
-    assert restored.applied == {0: 6}
+    assert not restored.already_applied(0, 7)
 
 
 def test_offsets_are_per_raw_partition_and_corrections_have_their_own() -> None:
@@ -50,15 +52,50 @@ def test_offsets_are_per_raw_partition_and_corrections_have_their_own() -> None:
     assert apply_partial(state, partial(offset=100, n=1, partition=0), clock, grace_s=300)
     assert apply_partial(state, partial(offset=7, n=1, partition=1), clock, grace_s=300)
     assert apply_partial(state, partial(offset=7, n=1, partition=-1), clock, grace_s=300)  # a correction
-    assert not apply_partial(state, partial(offset=99, n=1, partition=0), clock, grace_s=300)
+    assert not apply_partial(state, partial(offset=100, n=1, partition=0), clock, grace_s=300)
     assert state.total[0] == 3
+
+
+def test_a_partial_that_comes_after_later_ones_of_its_partition_still_counts_once() -> None:
+    # A worker lost records 11-19 on the way, processed 20-99 and was killed; the next one reads 11-99 again.
+    state, clock = WindowState(), EventClock(wall=NOW)
+    arrivals = [10, *range(20, 100), *range(11, 100)]
+    counted = [apply_partial(state, partial(offset=o, n=1), clock, grace_s=300) for o in arrivals]
+    assert counted == [True] * 81 + [True] * 9 + [False] * 80
+    assert state.total[0] == 90
+
+
+def test_the_exact_memory_is_bounded_and_older_offsets_count_as_applied() -> None:
+    state, clock = WindowState(), EventClock(wall=NOW)
+    for offset in range(0, 2 * APPLIED_WINDOW, 2):  # every other record mentions this watchlist
+        apply_partial(state, partial(offset=offset, n=1), clock, grace_s=300)
+    assert len(state.applied_above[0]) <= APPLIED_WINDOW // 8
+    assert state.applied[0] >= APPLIED_WINDOW - 2  # the window slid: 1 and 3 can no longer come
+    assert not apply_partial(state, partial(offset=1, n=1), clock, grace_s=300)
+    assert apply_partial(state, partial(offset=2 * APPLIED_WINDOW - 1, n=1), clock, grace_s=300)
+    assert state.total[0] == APPLIED_WINDOW + 1
+
+
+def test_records_applied_in_a_row_take_no_memory() -> None:
+    state, clock = WindowState(), EventClock(wall=NOW)
+    for offset in range(5000):
+        apply_partial(state, partial(offset=offset, n=1), clock, grace_s=300)
+    assert (state.applied, state.applied_above) == ({0: 4999}, {})
+
+
+def test_a_state_written_before_the_exact_memory_reads_its_mark_as_a_floor() -> None:
+    old = msgspec.msgpack.encode({"buckets": {}, "total": [5, 5, 0, 0, 2.5], "late": 0, "applied": {0: 41}})
+    state, clock = decode_state(old), EventClock(wall=NOW)
+    assert not apply_partial(state, partial(offset=41, n=1), clock, grace_s=300)
+    assert apply_partial(state, partial(offset=42, n=1), clock, grace_s=300)
+    assert state.total[0] == 6
 
 
 def test_a_skipped_partial_leaves_the_state_untouched() -> None:
     state, clock = WindowState(), EventClock(wall=NOW)
     apply_partial(state, partial(offset=10, n=3), clock, grace_s=300)
     before = encode_state(state)
-    assert not apply_partial(state, partial(offset=9, n=5), clock, grace_s=300)
+    assert not apply_partial(state, partial(offset=10, n=5), clock, grace_s=300)
     assert encode_state(state) == before
 
 

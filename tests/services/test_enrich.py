@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import orjson
 
 from services.aggregate import apply_partial
-from services.dedupe import RecentIds
+from services.dedupe import PartitionIds
 from services.enrich import Enricher, TickerSampler
 from services.matching import CompiledWatchlists
 from services.sentiment import load_scorer
@@ -21,7 +21,7 @@ def enricher() -> Enricher:
         ]
     )
     return Enricher(
-        matcher, load_scorer("vader"), RecentIds(1000), TickerSampler(0.5), topic="vigie.mentions.raw"
+        matcher, load_scorer("vader"), PartitionIds(1000), TickerSampler(0.5), topic="vigie.mentions.raw"
     )
 
 
@@ -77,7 +77,7 @@ def test_duplicates_are_dropped_within_and_across_batches() -> None:
 def test_the_brand_name_does_not_move_sentiment() -> None:
     # "Love" is an ordinary positive word in VADER; a brand named like that must not read as praise.
     matcher = CompiledWatchlists([Watchlist(id="love", name="Love", keywords=["love"])])
-    stage = Enricher(matcher, load_scorer("vader"), RecentIds(100), TickerSampler(0.5), topic="raw")
+    stage = Enricher(matcher, load_scorer("vader"), PartitionIds(100), TickerSampler(0.5), topic="raw")
     result = stage.process(orjson.dumps([m("1", "Love opened a new shop on main street")]), 0, 1, wall=WALL)
     assert result.enriched[0].label == "neu"
 
@@ -99,7 +99,7 @@ BRANDS = ["United", "Delta", "Orange", "Apple"]
 def test_only_the_words_around_a_watched_name_decide_its_sentiment() -> None:
     # Unmasked, the linear model reads "United" and "Apple" as positive and "Orange" as negative.
     matcher = CompiledWatchlists([Watchlist(id=b.lower(), name=b, query=b) for b in BRANDS])
-    stage = Enricher(matcher, load_scorer("linear"), RecentIds(100), TickerSampler(0.5), topic="raw")
+    stage = Enricher(matcher, load_scorer("linear"), PartitionIds(100), TickerSampler(0.5), topic="raw")
     batch = [
         m(f"{brand}-{tail}", f"{brand} {tail}".strip())
         for brand in BRANDS
@@ -116,7 +116,7 @@ def test_only_the_words_around_a_watched_name_decide_its_sentiment() -> None:
 
 def test_the_language_is_known_before_matching_and_a_source_tag_is_trusted() -> None:
     matcher = CompiledWatchlists([Watchlist(id="fr", name="Aerolis FR", query="Aerolis lang:fr")])
-    stage = Enricher(matcher, load_scorer("vader"), RecentIds(100), TickerSampler(0.5), topic="raw")
+    stage = Enricher(matcher, load_scorer("vader"), PartitionIds(100), TickerSampler(0.5), topic="raw")
     french = "Aerolis a encore perdu mes bagages, c'est vraiment n'importe quoi ce matin"
     batch = [
         m("detected", french),
@@ -154,3 +154,24 @@ def test_a_raw_record_enriched_again_after_a_kill_is_counted_once() -> None:
     assert applied == [True, True]
     assert replayed == [False, False]
     assert {w: state.total[0] for w, state in states.items()} == {"aerolis": 2, "skyvia": 2}
+
+
+def test_a_record_enriched_again_after_a_restore_gives_the_same_partials() -> None:
+    # A worker killed after enriching records 0-2 of partition 1; the next owner restarts at the committed
+    # offset 1 with its memory rebuilt from record 0, and must keep and drop exactly what the first did.
+    records = [
+        orjson.dumps([m("1", "Aerolis one"), m("2", "Aerolis two")]),
+        orjson.dumps([m("2", "Aerolis two"), m("3", "Aerolis three")]),
+        orjson.dumps([m("3", "Aerolis three"), m("1", "Aerolis one"), m("4", "Aerolis four")]),
+    ]
+    first = enricher()
+    before = [first.process(value, 1, offset, wall=WALL) for offset, value in enumerate(records)]
+    second = enricher()
+    start = second.restore_start(1, 1)
+    assert start == 0
+    second.restore(1, 1, records[start:1])
+    after = [
+        second.process(value, 1, offset, wall=WALL) for offset, value in enumerate(records) if offset >= 1
+    ]
+    assert [r.partials for r in after] == [r.partials for r in before[1:]]
+    assert [(r.accepted, r.duplicates) for r in after] == [(1, 1), (1, 2)]

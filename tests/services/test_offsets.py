@@ -1,4 +1,4 @@
-from services.offsets import InOrderOffsets, Verdict
+from services.offsets import HandedOut, InOrderOffsets, Verdict
 
 
 def deliver_all(offsets: InOrderOffsets[str], batch: list[int], key: str = "p0") -> list[int]:
@@ -74,3 +74,45 @@ def test_a_hole_that_comes_back_batch_after_batch_is_taken_as_real() -> None:
     offsets.new_batch()
     assert offsets.check("p0", 3) is Verdict.ACCEPT_HOLE
     assert deliver_all(offsets, [4]) == [4]
+
+
+class Record:
+    def __init__(self) -> None:
+        self.taken = False
+
+
+def test_a_record_no_stream_took_while_a_later_one_was_taken_is_lost() -> None:
+    handed: HandedOut[str, Record] = HandedOut()
+    records = {offset: Record() for offset in range(6, 10)}
+    for offset, record in records.items():
+        handed.add("raw-0", offset, record)
+    assert (
+        handed.lost(lambda r: r.taken, lambda key: False) == {}
+    )  # nothing taken yet: the stream is behind, not lossy
+    records[6].taken = True
+    assert handed.lost(lambda r: r.taken, lambda key: False) == {}
+    records[8].taken = True  # 7 was skipped over
+    assert handed.lost(lambda r: r.taken, lambda key: False) == {"raw-0": 7}
+    assert (
+        handed.lost(lambda r: r.taken, lambda key: False) == {}
+    )  # reported once: the partition is read again from 7
+
+
+def test_partitions_are_followed_apart_and_forgotten_on_request() -> None:
+    handed: HandedOut[str, Record] = HandedOut()
+    first, second, other = Record(), Record(), Record()
+    handed.add("raw-0", 1, first)
+    handed.add("raw-0", 2, second)
+    handed.add("raw-1", 1, other)
+    second.taken = True
+    handed.forget("raw-0")  # read again from elsewhere
+    assert handed.lost(lambda r: r.taken, lambda key: False) == {}
+
+
+def test_a_record_not_taken_while_nothing_is_queued_for_the_streams_is_lost() -> None:
+    # The last records of a partition: no later one will ever be taken to tell.
+    handed: HandedOut[str, Record] = HandedOut()
+    last = Record()
+    handed.add("raw-1", 19, last)
+    assert handed.lost(lambda r: r.taken, lambda key: False) == {}  # still queued
+    assert handed.lost(lambda r: r.taken, lambda key: True) == {"raw-1": 19}

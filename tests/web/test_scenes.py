@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import create_watchlist, unique, wait_for, wait_total
 from tests.conftest import posted_mention as mention
-from tests.stack import Stack, start_stack
+from tests.stack import Stack, running_stack
 from tests.web.test_wall import SCREENSHOT_DIR
 
 HOSTILE = "<img src=x onerror=\"document.body.dataset.pwned='1'\"><script>document.title='pwned'</script>"
@@ -26,11 +26,8 @@ HOSTILE = "<img src=x onerror=\"document.body.dataset.pwned='1'\"><script>docume
 
 @pytest.fixture(scope="module")
 def quiet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(Path(tmp_path_factory.mktemp("scenes")), demo=False)
-    try:
+    with running_stack(Path(tmp_path_factory.mktemp("scenes"))) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

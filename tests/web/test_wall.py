@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, expect
 
 from services.demo import demo_watchlists
 from tests.conftest import create_watchlist, unique
-from tests.stack import Stack, start_stack
+from tests.stack import Stack, running_stack
 
 #: Where the screenshots of the wall go (the README's picture is taken here): a setting for the run.
 SCREENSHOT_DIR = Path(os.environ.get("VIGIE_SCREENSHOT_DIR", "var/screenshots"))
@@ -28,11 +28,8 @@ SCREENSHOT_DIR = Path(os.environ.get("VIGIE_SCREENSHOT_DIR", "var/screenshots"))
 
 @pytest.fixture(scope="module")
 def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(Path(tmp_path_factory.mktemp("wall")), demo=True)
-    try:
+    with running_stack(Path(tmp_path_factory.mktemp("wall")), demo=True) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

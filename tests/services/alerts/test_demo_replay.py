@@ -10,7 +10,7 @@ from services.alerts.engine import AlertEngine
 from services.alerts.events import AlertEvent
 from services.alerts.lifecycle import AlertBook
 from services.config_feed import watchlist_record
-from services.dedupe import RecentIds
+from services.dedupe import PartitionIds
 from services.demo import demo_watchlists
 from services.demo.generator import DemoGenerator
 from services.enrich import Enricher, TickerSampler
@@ -29,7 +29,7 @@ def test_each_demo_surge_fires_one_volume_spike_alert_and_nothing_else_does() ->
     generator = DemoGenerator(seed=0, start=T0)
     watchlists = demo_watchlists()
     enricher = Enricher(
-        CompiledWatchlists(watchlists), load_scorer("linear"), RecentIds(100_000), TickerSampler(1), "raw"
+        CompiledWatchlists(watchlists), load_scorer("linear"), PartitionIds(100_000), TickerSampler(1), "raw"
     )
     media = MediaClassifier()
     engine = AlertEngine(AlertBook(600.0), is_press=lambda a: media.classify(a.handle, a.bio, a.domain).press)
