@@ -6,6 +6,7 @@ bounded length; a real Apache Kafka cluster is the path for anything that runs f
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -38,13 +39,34 @@ def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
+#: How long the broker gets to stop on SIGTERM before it is killed.
+STOP_TIMEOUT_S = 5.0
+
+
+def stop_broker(process: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) -> int:
+    """Stop the broker process: SIGTERM, then SIGKILL after `timeout_s`; return its exit status."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
+
+
 def run_broker_foreground(port: int) -> int:
-    """`vigie broker`: the embedded broker in the foreground, until Ctrl-C."""
-    process = subprocess.Popen(broker_command(port))
+    """`vigie broker`: the embedded broker in the foreground, until Ctrl-C or SIGTERM (which stop it too:
+    the broker never outlives this command)."""
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    process: subprocess.Popen[bytes] = subprocess.Popen(broker_command(port))
     try:
         return process.wait()
     except KeyboardInterrupt:
-        process.terminate()
-        return process.wait()
+        return stop_broker(process)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sys.stdout.flush()

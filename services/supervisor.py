@@ -27,7 +27,7 @@ from pathlib import Path
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.broker import start_broker
+from services.broker import start_broker, stop_broker
 from services.broker_watch import BrokerLimits, assess, read_broker
 from services.kafka import TOPICS, declare_topics, wait_for_broker
 from services.settings import Settings
@@ -310,11 +310,6 @@ class Supervisor:
                 say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it")
                 role.process.kill()
                 role.process.wait()
-        if self.broker is not None and self.broker.poll() is None:
-            self.broker.terminate()
-            try:
-                self.broker.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.broker.kill()
-                self.broker.wait()
+        if self.broker is not None:
+            stop_broker(self.broker)
         say("stopped")
