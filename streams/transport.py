@@ -99,11 +99,6 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     async def rewind(self, tp: TP, offset: int) -> None:
         await self.call_thread(self._rewind, tp, offset)
 
-    def _nothing_queued(self, tp: TP) -> bool:
-        """Whether every stream channel fed by `tp` has an empty queue (False when none is known)."""
-        channels = self.app.topics._tp_index.get(tp)  # type: ignore[attr-defined]  # Faust's conductor
-        return bool(channels) and all(channel.queue.empty() for channel in channels)
-
     async def _rewind(self, tp: TP, offset: int) -> None:
         consumer = self._ensure_consumer()
         if tp in consumer.assignment():
