@@ -134,7 +134,6 @@ class Consumer(faust_aiokafka.Consumer):
                 self._redeliver[tp] = min(offset, self._redeliver.get(tp, offset))
         redeliver, self._redeliver = self._redeliver, {}
         for tp, offset in redeliver.items():
-            log.info("%s: offset %d was skipped by its stream: reading again from it", tp, offset)
             await self._rewind(tp, offset)
         async for tp, message in super().getmany(timeout):
             if not self._in_order_applies(tp):
@@ -178,6 +177,9 @@ class Consumer(faust_aiokafka.Consumer):
         # agent saw it. A message no stream took in stays unacked here and is read again.
         if not message.tracked and self._in_order_applies(message.tp):
             if self.in_order.redeliver(message.tp, message.offset):
+                log.info(
+                    "%s: offset %d was skipped by its stream: reading it again", message.tp, message.offset
+                )
                 self._redeliver[message.tp] = message.offset
             return False
         if self.in_order.next_offset(message.tp) is None and self._in_order_applies(message.tp):
