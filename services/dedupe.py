@@ -50,9 +50,6 @@ class PartitionIds:
         self._ids: dict[int, RecentIds] = {}
         self._next_offset: dict[int, int] = {}
 
-    def __len__(self) -> int:
-        return sum(len(ids) for ids in self._ids.values())
-
     def add(self, partition: int, mention_id: str) -> bool:
         """Remember the id; False when it was already known in this partition (a duplicate)."""
         ids = self._ids.get(partition)

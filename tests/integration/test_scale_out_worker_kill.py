@@ -115,24 +115,8 @@ async def wait_for_worker_with_partitions(stack: Stack, process: subprocess.Pope
 
 async def dead_letters_mentioning(stack: Stack, marker: str) -> int:
     """How many records of the dead-letter topic, read from its start, carry `marker` in their payload."""
-    topic = Settings.model_validate({}).topic(DLQ)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=stack.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        assert partitions, f"the dead-letter topic {topic} has no partitions"
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        found = 0
-        while True:  # until a fetch comes back empty (end offsets can undercount on the embedded broker)
-            batches = await consumer.getmany(timeout_ms=1000)
-            if not any(batches.values()):
-                return found
-            found += sum(marker.encode() in (r.value or b"") for records in batches.values() for r in records)
-    finally:
-        await consumer.stop()
+    dead = await read_topic(stack, Settings.model_validate({}).topic(DLQ))
+    return sum(marker.encode() in (record.value or b"") for record in dead)
 
 
 async def read_topic(stack: Stack, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
@@ -143,6 +127,7 @@ async def read_topic(stack: Stack, topic: str) -> list[ConsumerRecord[bytes, byt
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        assert partitions, f"the topic {topic} has no partitions"
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         found: list[ConsumerRecord[bytes, bytes]] = []
