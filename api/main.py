@@ -23,6 +23,7 @@ from api.routes import (
     connectors,
     endpoints,
     health,
+    history,
     hooks,
     insights,
     live,
@@ -38,6 +39,7 @@ from services.auth import KeyStore
 from services.config_feed import publish_watchlists
 from services.delivery.retry import RetryPolicy
 from services.delivery.store import DeliveryStore
+from services.history.store import HistoryStore
 from services.kafka import CONFIG, RAW, MentionPublisher, declare_topics, make_producer, wait_for_broker
 from services.ratelimit import RateLimiter
 from services.settings import Settings
@@ -55,6 +57,7 @@ ACCESS: list[tuple[ModuleType, list[Dependency]]] = [
     (mentions, [require("ingest"), Depends(limit_ingest)]),
     (hooks, [require("ingest"), Depends(limit_ingest)]),
     (watchlists, [require("display", writes="operate")]),
+    (history, [require("display")]),
     (queries, [require("operate")]),
     (insights, [require("display")]),
     (alerts, [require("display", writes="operate")]),
@@ -81,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
         publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
         app.state.runtime = Runtime(settings, store, producer, publisher, hub)
         app.state.keys = KeyStore(store.engine)
+        app.state.history = HistoryStore(settings.db_url, engine=store.engine)
         app.state.alerts = await start_alerts(settings, store.engine, producer, hub)
         app.state.deliveries = DeliveryStore(
             store.engine, RetryPolicy(tuple(settings.delivery_retry_delays_s))

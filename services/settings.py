@@ -25,6 +25,18 @@ class Settings(BaseSettings):
     broker_memory_warn_mib: float = Field(2048.0, gt=0)
     broker_records_warn_per_partition: int = Field(20_000, ge=1)
     broker_check_interval_s: float = Field(30.0, gt=0)
+    #: `vigie run` renews the embedded broker (a fresh process, fresh topics) once its busiest partition
+    #: holds this many records, or its memory passes broker_rotate_memory_mib: ingest is held (503 with
+    #: Retry-After; the demo and connectors wait), the pipeline drains, window state is saved to the
+    #: database and restored from it, so nothing is lost or counted twice (services/rotation.py). 0 = never.
+    broker_rotate_records_per_partition: int = Field(20_000, ge=0)
+    broker_rotate_memory_mib: float = Field(1536.0, ge=0)
+    #: A rotation whose pipeline has not drained within this long is called off (ingest resumes) and tried
+    #: again at the next check.
+    broker_rotate_drain_timeout_s: float = Field(30.0, gt=0, le=600)
+    #: Which incarnation of the broker the roles talk to: set by `vigie run` at each start of the embedded
+    #: broker (window states saved under another epoch forget their raw offsets). Not for people to set.
+    broker_epoch: str = ""
     topic_prefix: str = "vigie."
     topic_partitions: int = Field(4, ge=1, le=1024)
     topic_replication: int = Field(1, ge=1, le=16)
@@ -36,6 +48,13 @@ class Settings(BaseSettings):
     # State and storage.
     data_dir: Path = Path("var")
     database_url: str = ""
+
+    # History (services/history/): minute roll-ups and window states in the database.
+    #: Roll-ups are kept this long; minute rows are folded into hour rows after history_minute_days.
+    history_days: int = Field(90, ge=1, le=3650)
+    history_minute_days: int = Field(7, ge=1, le=3650)
+    #: The aggregate stage writes what changed at most this often (one transaction per flush).
+    history_flush_interval_s: float = Field(1.0, gt=0, le=600)
 
     # Windows (event time).
     window_grace_s: int = Field(300, ge=0, le=86_400)

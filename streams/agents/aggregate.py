@@ -1,21 +1,38 @@
-"""Agent: partial aggregates -> per-watchlist window table -> throttled `metrics` updates."""
+"""Agent: partial aggregates -> per-watchlist window table -> throttled `metrics` updates and history.
+
+The window table's changelog lives on the broker; the history tables (services/history/) keep the same
+state in the database, written at most every `history_flush_interval_s` off the event loop, with the
+minute roll-ups it implies. A watchlist the table does not know (a fresh broker, after a rotation or a
+restart of `vigie run`) starts from the state saved in the database, so its totals, sparkline and timeline
+go on where they were.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 
 import faust
 import msgspec
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.aggregate import PublishThrottle, apply_partial, decode_state, encode_state, metrics_message
 from services.enrich import Partial
+from services.history.rollups import minutes_touched
+from services.history.sink import HistorySink, restore_state
+from services.history.store import HistoryStore
 from services.kafka import partition_for
 from services.settings import Settings
-from services.windows import EventClock
+from services.windows import EventClock, WindowState
 from streams.topics import Topics
 
 TABLE = "aggregate-windows"
+#: Minute rows older than the minute retention are folded into hours this often.
+COMPACT_INTERVAL_S = 3600.0
+
+log = logging.getLogger(__name__)
 
 
 def register(app: faust.App, settings: Settings, topics: Topics) -> None:
@@ -30,10 +47,26 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
     throttle = PublishThrottle(settings.publish_interval_ms / 1000)
     grace_s = settings.window_grace_s
     decode_partial = msgspec.json.Decoder(Partial).decode
-    last_refresh = {"at": 0.0}
+    last_refresh = {"at": 0.0, "compacted": time.monotonic()}
+    history = HistoryStore(settings.db_url)
+    sink = HistorySink(settings.broker_epoch)
+    #: States saved in the database of watchlists this worker's table does not hold (yet): published as
+    #: they are until a partial brings them into the table.
+    saved: dict[str, WindowState] = {
+        watchlist_id: restore_state(history.load_snapshot(watchlist_id), settings.broker_epoch)
+        for watchlist_id in history.snapshot_ids()
+    }
+
+    def state_of(key: bytes) -> WindowState | None:
+        value = table.get(key)
+        if value is not None:
+            return decode_state(value)
+        return saved.get(key.decode())
 
     async def publish(key: bytes) -> None:
-        state = decode_state(table.get(key))
+        state = state_of(key)
+        if state is None:
+            return
         message = metrics_message(key.decode(), state, clock.now(), settings.count_coordinated)
         await topics.updates.send(key=key, value=orjson.dumps(message))
 
@@ -43,9 +76,17 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
             key = event.key
             assert isinstance(key, bytes)
             partial = decode_partial(event.value)
-            state = decode_state(table.get(key))
+            value = table.get(key)
+            if value is not None:
+                state = decode_state(value)
+            else:
+                restored = saved.pop(key.decode(), None)
+                if restored is None:
+                    restored = restore_state(history.load_snapshot(key.decode()), settings.broker_epoch)
+                state = restored
             if apply_partial(state, partial, clock, grace_s):
                 table[key] = encode_state(state)
+                sink.note(partial.watchlist, minutes_touched(partial.buckets))
                 if throttle.changed(key.decode(), time.monotonic()):
                     await publish(key)
 
@@ -67,6 +108,43 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
                 await publish(key)
         if now - last_refresh["at"] >= settings.refresh_interval_s:
             last_refresh["at"] = now
-            for key in list(table.keys()):
-                if owned(key):
+            keys = set(table.keys()) | {name.encode() for name in saved}
+            for key in keys:
+                if owned(key) and not app.rebalancing:
                     await publish(key)
+
+    async def flush() -> None:
+        snapshots, minutes = sink.take(
+            lambda name: state_of(name.encode()),
+            now_ts=clock.now(),
+            grace_s=grace_s,
+            owned=lambda name: owned(name.encode()),
+        )
+        if not snapshots and not minutes:
+            return
+        try:
+            await asyncio.to_thread(history.save, snapshots, minutes)
+        except SQLAlchemyError as error:
+            sink.give_back(snapshots, minutes)
+            log.warning(
+                "history: could not write %d window states (%s); will try again", len(snapshots), error
+            )
+
+    @app.timer(settings.history_flush_interval_s)
+    async def flush_history() -> None:
+        await flush()
+        if time.monotonic() - last_refresh["compacted"] >= COMPACT_INTERVAL_S:
+            last_refresh["compacted"] = time.monotonic()
+            mine = [key.decode() for key in list(table.keys()) if owned(key)]
+            await asyncio.to_thread(
+                history.compact,
+                mine,
+                now_ts=time.time(),
+                minute_keep_s=settings.history_minute_days * 86_400,
+                keep_s=settings.history_days * 86_400,
+            )
+
+    async def flush_on_stop(app: faust.App, **_: object) -> None:
+        await flush()
+
+    app.on_before_shutdown.connect(flush_on_stop)  # type: ignore[arg-type]  # mode's signal typing

@@ -1,0 +1,165 @@
+"""The history tables on SQLite and PostgreSQL: roll-ups written twice count once, states come back as
+saved, old minutes fold into hours without changing any total, and periods answer with their comparison."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.aggregate import apply_partial, decode_state
+from services.enrich import Partial
+from services.history.period import PeriodError, history_answer, resolve_period
+from services.history.rollups import HOUR_S, minutes_touched
+from services.history.sink import HistorySink, restore_state
+from services.history.store import HistoryStore
+from services.windows import EventClock, WindowState
+
+NOW = 1_764_997_200  # an hour-aligned moment (2025-12-06 05:00 UTC)
+GRACE_S = 300
+
+
+def partial(watchlist: str, offset: int, buckets: dict[int, list[float]], partition: int = 0) -> Partial:
+    return Partial(
+        watchlist=watchlist, partition=partition, offset=offset, buckets=buckets, max_ts=max(buckets) + 1
+    )
+
+
+def fold(state: WindowState, sink: HistorySink, clock: EventClock, p: Partial) -> None:
+    if apply_partial(state, p, clock, GRACE_S):
+        sink.note(p.watchlist, minutes_touched(p.buckets))
+
+
+def flush(store: HistoryStore, sink: HistorySink, states: dict[str, WindowState], now_ts: float) -> None:
+    snapshots, minutes = sink.take(states.get, now_ts=now_ts, grace_s=GRACE_S, owned=lambda _: True)
+    store.save(snapshots, minutes)
+
+
+@pytest.fixture
+def store(database_url: str) -> HistoryStore:
+    history = HistoryStore(database_url)
+    yield history
+    history.close()
+
+
+def test_rollups_are_the_windows_figures_and_replays_change_nothing(store: HistoryStore) -> None:
+    clock = EventClock(wall=NOW)
+    sink = HistorySink(epoch="e1")
+    state = WindowState()
+    states = {"acme": state}
+    minute = NOW - 600
+    fold(
+        state,
+        sink,
+        clock,
+        partial("acme", 1, {minute: [3, 1, 1, 1, 0.2, 0], minute + 10: [2, 0, 0, 2, -1.4, 1]}),
+    )
+    fold(state, sink, clock, partial("acme", 2, {minute + 60: [1, 1, 0, 0, 0.7, 0]}))
+    flush(store, sink, states, NOW)
+    # The same raw records again (a redelivery after a kill), and a flush with nothing new: no change.
+    fold(state, sink, clock, partial("acme", 1, {minute: [3, 1, 1, 1, 0.2, 0]}))
+    sink.note("acme", {minute})
+    flush(store, sink, states, NOW)
+
+    points = store.points("acme", minute, minute + 120, 60)
+    assert [(p.count, p.pos, p.neu, p.neg, p.coordinated) for p in points] == [
+        (5, 1, 1, 3, 1),
+        (1, 1, 0, 0, 0),
+    ]
+    assert points[0].score_sum == pytest.approx(-1.2)
+    hourly = store.points("acme", NOW - HOUR_S, NOW, HOUR_S)
+    assert [p.count for p in hourly] == [6]
+
+
+def test_a_saved_state_comes_back_and_forgets_offsets_of_another_broker(store: HistoryStore) -> None:
+    clock = EventClock(wall=NOW)
+    sink = HistorySink(epoch="e1")
+    state = WindowState()
+    fold(state, sink, clock, partial("acme", 7, {NOW - 60: [4, 4, 0, 0, 3.0, 0]}))
+    flush(store, sink, {"acme": state}, NOW)
+
+    same = restore_state(store.load_snapshot("acme"), "e1")
+    assert same.total[0] == 4 and same.already_applied(0, 7)
+    fresh_broker = restore_state(store.load_snapshot("acme"), "e2")
+    assert fresh_broker.total[0] == 4 and not fresh_broker.already_applied(0, 7)
+    assert decode_state(store.load_snapshot("acme").state).buckets == state.buckets
+    assert store.snapshot_ids() == ["acme"]
+    assert restore_state(store.load_snapshot("nobody"), "e1").total[0] == 0
+
+
+def test_old_minutes_fold_into_hours_and_totals_stay(store: HistoryStore) -> None:
+    sink = HistorySink(epoch="e1")
+    day_s = 86_400
+    states: dict[str, WindowState] = {}
+    # Three minutes ten days ago and one an hour ago, each flushed while the stream was at its time.
+    for start, figures in [
+        (NOW - 10 * day_s, [2, 1, 0, 1, 0.0, 0]),
+        (NOW - 10 * day_s + 60, [3, 0, 3, 0, 0.0, 0]),
+        (NOW - 10 * day_s + 2 * HOUR_S, [1, 0, 0, 1, -0.5, 1]),
+        (NOW - HOUR_S, [5, 5, 0, 0, 4.0, 0]),
+    ]:
+        state = states.setdefault("acme", WindowState())
+        fold(state, sink, EventClock(wall=start + 30), partial("acme", start, {start: figures}))
+        flush(store, sink, states, start + 30)
+        states.clear()
+
+    before = store.points("acme", NOW - 11 * day_s, NOW, day_s)
+    folded = store.compact(["acme"], now_ts=NOW, minute_keep_s=7 * day_s, keep_s=90 * day_s)
+    after = store.points("acme", NOW - 11 * day_s, NOW, day_s)
+    assert folded == 3
+    assert [p.count for p in after] == [p.count for p in before]
+    assert sum(p.count for p in after) == 11
+    # Retention: with 5 days kept, the days-old hours are gone and the recent minute stays.
+    store.compact(["acme"], now_ts=NOW, minute_keep_s=7 * day_s, keep_s=5 * day_s)
+    assert sum(p.count for p in store.points("acme", NOW - 11 * day_s, NOW, day_s)) == 5
+
+
+def test_a_period_answers_with_the_one_before_it(store: HistoryStore) -> None:
+    sink = HistorySink(epoch="e1")
+    state = WindowState()
+    clock = EventClock(wall=NOW)
+    # A replay: the stream's clock follows event time, and each flush writes what it just applied.
+    fold(state, sink, clock, partial("acme", 1, {NOW - 2 * HOUR_S + 120: [4, 0, 0, 4, -3.0, 0]}))
+    flush(store, sink, {"acme": state}, NOW - 2 * HOUR_S + 121)
+    fold(state, sink, clock, partial("acme", 2, {NOW - 1800: [2, 2, 0, 0, 1.5, 0]}))
+    flush(store, sink, {"acme": state}, NOW - 1799)
+
+    period = resolve_period(str(NOW - HOUR_S), str(NOW), 900, now_ts=NOW, keep_s=90 * 86_400)
+    answer = history_answer(
+        "acme",
+        period,
+        store.points("acme", period.from_ts, period.to_ts, period.step_s),
+        store.points("acme", period.previous.from_ts, period.previous.to_ts, period.step_s),
+        minute_since_ts=NOW - 7 * 86_400,
+    )
+    assert [p["count"] for p in answer["points"]] == [0, 0, 2, 0]
+    assert answer["totals"]["net"] == 1.0
+    assert answer["previous"]["totals"]["count"] == 4 and answer["previous"]["totals"]["net"] == -1.0
+
+
+@pytest.mark.parametrize(
+    ("from_", "to", "step", "field"),
+    [
+        ("yesterday", None, None, "from"),
+        (str(NOW), str(NOW - 60), None, "from"),
+        (str(NOW - 3600), str(NOW), 30, "step"),
+        (str(NOW - 30 * 86_400), str(NOW), 60, "step"),
+        (str(NOW - 200 * 86_400), str(NOW), None, "from"),
+    ],
+)
+def test_a_period_that_cannot_be_answered_names_its_field(
+    from_: str, to: str | None, step: int | None, field: str
+) -> None:
+    with pytest.raises(PeriodError) as refused:
+        resolve_period(from_, to, step, now_ts=NOW, keep_s=90 * 86_400)
+    assert refused.value.field == field
+
+
+def test_periods_accept_iso_times_and_choose_a_step() -> None:
+    period = resolve_period(
+        "2025-12-06T00:00:00+01:00", "2025-12-06T23:00:00Z", None, now_ts=NOW, keep_s=86_400 * 9
+    )
+    assert period.to_ts - period.from_ts == 24 * 3600
+    assert period.step_s == 60
+    week = resolve_period(None, None, None, now_ts=NOW, keep_s=86_400 * 90)
+    assert week.to_ts == NOW and week.step_s == 60
+    seven_days = resolve_period(str(NOW - 7 * 86_400), str(NOW), None, now_ts=NOW, keep_s=86_400 * 90)
+    assert seven_days.step_s == 900  # 5-minute steps would be 2,016 points, over the 2,000 allowed
