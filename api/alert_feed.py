@@ -30,6 +30,7 @@ from services.alerts.events import AlertEvent, decode_event, encode_event
 from services.alerts.rules import RuleSet
 from services.alerts.silences import silenced
 from services.alerts.store import AlertStore
+from services.epoch import EpochWatch
 from services.kafka import ALERTS, CONFIG
 from services.settings import Settings
 from services.topic_follower import TopicFollower
@@ -120,7 +121,11 @@ async def start_alerts(
                 hub.alerts[event.alert_id] = alerts.alert_out(event, now)
     await publish_rules(producer, settings.topic(CONFIG), alerts.store.all_rules())
     alerts.follower = TopicFollower(
-        settings.bootstrap, settings.topic(ALERTS), alerts.on_record, settings.consumer_fetch_max_wait_ms
+        settings.bootstrap,
+        settings.topic(ALERTS),
+        alerts.on_record,
+        settings.consumer_fetch_max_wait_ms,
+        epoch=EpochWatch.for_settings(settings),
     )
     alerts.tasks.append(asyncio.create_task(alerts.follower.run(), name="alert-feed"))
     return alerts

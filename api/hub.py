@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket
 
 from services.aggregate import with_share_of_voice
 from services.config_feed import ConfigFeed
+from services.epoch import EpochWatch
 from services.kafka import CONFIG, UPDATES
 from services.settings import Settings
 from services.topic_follower import TopicFollower
@@ -87,13 +88,19 @@ class Hub:
         self.ticker: deque[dict[str, Any]] = deque(maxlen=TICKER_KEPT)
         self.clients: set[Client] = set()
         self.watchlists: dict[str, Watchlist] = {}
-        self.feed = ConfigFeed(settings.bootstrap, settings.topic(CONFIG), on_change=self._on_watchlists)
+        self.feed = ConfigFeed(
+            settings.bootstrap,
+            settings.topic(CONFIG),
+            on_change=self._on_watchlists,
+            epoch=EpochWatch.for_settings(settings),
+        )
         self.updates = TopicFollower(
             settings.bootstrap,
             settings.topic(UPDATES),
             self._on_update_record,
             settings.consumer_fetch_max_wait_ms,
             tail=WARM_UP_RECORDS,
+            epoch=EpochWatch.for_settings(settings),
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.updates_seen = 0

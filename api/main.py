@@ -40,6 +40,7 @@ from services.config_feed import publish_watchlists
 from services.delivery.retry import RetryPolicy
 from services.delivery.store import DeliveryStore
 from services.history.store import HistoryStore
+from services.hold import IngestHold
 from services.kafka import CONFIG, RAW, MentionPublisher, declare_topics, make_producer, wait_for_broker
 from services.ratelimit import RateLimiter
 from services.settings import Settings
@@ -81,7 +82,9 @@ def create_app(settings: Settings) -> FastAPI:
         await publish_watchlists(producer, settings.topic(CONFIG), store.list_watchlists())
         hub = Hub(settings)
         await hub.start()
-        publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
+        publisher = MentionPublisher(
+            producer, settings.topic(RAW), settings.ingest_batch_max, IngestHold(settings.data_dir)
+        )
         app.state.runtime = Runtime(settings, store, producer, publisher, hub)
         app.state.keys = KeyStore(store.engine)
         app.state.history = HistoryStore(settings.db_url, engine=store.engine)

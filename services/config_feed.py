@@ -17,6 +17,7 @@ import msgspec
 from aiokafka import AIOKafkaProducer
 
 from services.connectors.specs import Spec, encode_spec, spec_name
+from services.epoch import EpochWatch
 from services.topic_follower import TopicFollower
 from services.watchlists import Watchlist
 
@@ -70,11 +71,14 @@ class ConfigFeed:
         topic: str,
         on_change: Callable[[dict[str, Watchlist]], None],
         fetch_max_wait_ms: int = 100,
+        epoch: EpochWatch | None = None,
     ) -> None:
         self.on_change = on_change
         self.watchlists: dict[str, Watchlist] = {}
         self._changed = False
-        self._follower = TopicFollower(bootstrap, topic, self._on_record, fetch_max_wait_ms, self._on_batch)
+        self._follower = TopicFollower(
+            bootstrap, topic, self._on_record, fetch_max_wait_ms, self._on_batch, epoch=epoch
+        )
         self.ready = self._follower.ready
 
     def apply(self, key: bytes | None, value: bytes | None) -> bool:

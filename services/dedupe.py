@@ -31,6 +31,11 @@ class RecentIds:
         self._young.add(mention_id)
         return True
 
+    def newest(self, limit: int) -> list[str]:
+        """At most `limit` ids, the younger generation first (no order within a generation)."""
+        ids = list(self._young)[:limit]
+        return ids + list(self._old)[: max(0, limit - len(ids))]
+
 
 class PartitionIds:
     """Recently seen mention ids of each raw partition, and where each partition's memory ends.
@@ -49,13 +54,29 @@ class PartitionIds:
         self.restore_records = restore_records
         self._ids: dict[int, RecentIds] = {}
         self._next_offset: dict[int, int] = {}
+        self._carried: dict[int, list[str]] = {}
+
+    def carry(self, carried: dict[int, list[str]]) -> None:
+        """Ids seen before the raw topic was renewed (a fresh embedded broker numbers its records from zero
+        again): every memory of a partition, built or rebuilt, starts with them."""
+        self._carried = carried
+
+    def newest(self, limit_per_partition: int) -> dict[int, list[str]]:
+        """The most recent ids of each partition, to carry over to a renewed raw topic."""
+        return {partition: ids.newest(limit_per_partition) for partition, ids in self._ids.items()}
 
     def add(self, partition: int, mention_id: str) -> bool:
         """Remember the id; False when it was already known in this partition (a duplicate)."""
         ids = self._ids.get(partition)
         if ids is None:
-            ids = self._ids[partition] = RecentIds(self.capacity_per_partition)
+            ids = self._ids[partition] = self._fresh(partition)
         return ids.add(mention_id)
+
+    def _fresh(self, partition: int) -> RecentIds:
+        ids = RecentIds(self.capacity_per_partition)
+        for mention_id in self._carried.get(partition, ()):
+            ids.add(mention_id)
+        return ids
 
     def processing(self, partition: int, offset: int) -> None:
         """The record at `offset` is being processed: the memory now reaches past it."""
@@ -71,7 +92,7 @@ class PartitionIds:
     def restore(self, partition: int, offset: int, earlier_ids: list[str]) -> None:
         """Replace the partition's memory with `earlier_ids`, the ids of the records just before `offset`
         in partition order."""
-        ids = self._ids[partition] = RecentIds(self.capacity_per_partition)
+        ids = self._ids[partition] = self._fresh(partition)
         for mention_id in earlier_ids:
             ids.add(mention_id)
         self._next_offset[partition] = offset

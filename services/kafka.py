@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 
+from services.hold import IngestHold
 from services.records import Mention, encode_envelope
 from services.settings import Settings
 
@@ -159,6 +160,14 @@ async def wait_for_broker(bootstrap: str, timeout_s: float = 30.0) -> None:
     raise TimeoutError(f"Kafka broker at {bootstrap} did not answer within {timeout_s:.0f} s: {last_error}")
 
 
+def topic_configs(spec: TopicSpec, settings: Settings) -> dict[str, str]:
+    """A compacted topic keeps the last record per key; the others keep `topic_retention_hours` of records
+    on a Kafka cluster (the embedded broker accepts the setting and ignores it: `vigie run` renews it)."""
+    if spec.compacted:
+        return {"cleanup.policy": "compact"}
+    return {"retention.ms": str(int(settings.topic_retention_hours * 3_600_000))}
+
+
 async def declare_topics(settings: Settings) -> list[str]:
     """Create Vigie's topics that do not exist yet (the embedded broker does not auto-create); return them."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
@@ -170,7 +179,7 @@ async def declare_topics(settings: Settings) -> list[str]:
                 settings.topic(spec.name),
                 settings.topic_partitions if spec.partitioned else 1,
                 settings.topic_replication,
-                topic_configs={"cleanup.policy": "compact"} if spec.compacted else None,
+                topic_configs=topic_configs(spec, settings),
             )
             for spec in TOPICS
             if settings.topic(spec.name) not in existing
@@ -196,11 +205,14 @@ def make_producer(settings: Settings, **options: object) -> AIOKafkaProducer:
 class MentionPublisher:
     """Publishes mentions to the raw topic as batch envelopes, one per raw partition, routed by mention id."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str, batch_max: int) -> None:
+    def __init__(
+        self, producer: AIOKafkaProducer, topic: str, batch_max: int, hold: IngestHold | None = None
+    ) -> None:
         self._producer = producer
         self._topic = topic
         self._batch_max = batch_max
         self._partitions: int | None = None
+        self._hold = hold
 
     async def partitions(self) -> int:
         if self._partitions is None:
@@ -210,12 +222,20 @@ class MentionPublisher:
             self._partitions = len(found)
         return self._partitions
 
-    async def publish(self, mentions: Sequence[Mention]) -> int:
+    async def publish(self, mentions: Sequence[Mention], wait_if_held: bool = True) -> int:
         """Send and wait until the broker has acknowledged every mention; return how many were sent.
 
-        A refused send is tried once more after refreshing the producer's metadata (resending is safe:
-        mentions are deduplicated by id). A restarted embedded broker that was sent records before its
-        topics were declared answers this producer `UnknownError` until its metadata is refreshed."""
+        While ingest is held (services/hold.py) this waits, or raises IngestHeld when `wait_if_held` is
+        false; a publish under way delays the hold's drain until it is acknowledged. A refused send is
+        tried once more after refreshing the producer's metadata (resending is safe: mentions are
+        deduplicated by id). A restarted embedded broker that was sent records before its topics were
+        declared answers this producer `UnknownError` until its metadata is refreshed."""
+        if self._hold is None:
+            return await self._publish_or_retry(mentions)
+        async with self._hold.publishing(wait=wait_if_held):
+            return await self._publish_or_retry(mentions)
+
+    async def _publish_or_retry(self, mentions: Sequence[Mention]) -> int:
         try:
             return await self._publish(mentions)
         except KafkaTimeoutError:

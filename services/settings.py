@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     #: `vigie run` warns when the embedded broker (all history in memory) passes either figure.
     broker_memory_warn_mib: float = Field(2048.0, gt=0)
     broker_records_warn_per_partition: int = Field(20_000, ge=1)
-    broker_check_interval_s: float = Field(30.0, gt=0)
+    broker_check_interval_s: float = Field(5.0, gt=0)
     #: `vigie run` renews the embedded broker (a fresh process, fresh topics) once its busiest partition
     #: holds this many records, or its memory passes broker_rotate_memory_mib: ingest is held (503 with
     #: Retry-After; the demo and connectors wait), the pipeline drains, window state is saved to the
@@ -34,12 +34,17 @@ class Settings(BaseSettings):
     #: A rotation whose pipeline has not drained within this long is called off (ingest resumes) and tried
     #: again at the next check.
     broker_rotate_drain_timeout_s: float = Field(30.0, gt=0, le=600)
+    #: A renewed broker is not renewed again sooner than this: the restarted worker catches up first.
+    broker_rotate_cooldown_s: float = Field(60.0, ge=0, le=86_400)
     #: Which incarnation of the broker the roles talk to: set by `vigie run` at each start of the embedded
     #: broker (window states saved under another epoch forget their raw offsets). Not for people to set.
     broker_epoch: str = ""
     topic_prefix: str = "vigie."
     topic_partitions: int = Field(4, ge=1, le=1024)
     topic_replication: int = Field(1, ge=1, le=16)
+    #: How long a Kafka cluster keeps the records of Vigie's topics (all but the compacted `config`): what
+    #: matters lives in the database (history, archive, alerts), so a day or two covers replays and outages.
+    topic_retention_hours: float = Field(48.0, gt=0, le=24 * 365)
     #: Faust's driver hard-codes 1.5 s; every consumer hop waits at most this long for more data.
     consumer_fetch_max_wait_ms: int = Field(20, ge=1, le=10_000)
     #: How many mentions one raw Kafka record carries at most (ingest, demo, replay, connectors).

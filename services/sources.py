@@ -9,6 +9,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from services.hold import IngestHold
 from services.kafka import RAW, MentionPublisher, make_producer, wait_for_broker
 from services.settings import Settings
 
@@ -25,7 +26,9 @@ async def run_demo(settings: Settings) -> None:
     producer = make_producer(settings)
     await producer.start()
     try:
-        publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
+        publisher = MentionPublisher(
+            producer, settings.topic(RAW), settings.ingest_batch_max, IngestHold(settings.data_dir)
+        )
         generator = DemoGenerator(seed=settings.demo_seed, rate_per_s=settings.demo_rate_per_s)
         last = time.monotonic()
         while True:

@@ -52,6 +52,15 @@ def create_db_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+def create_tables(metadata: sa.MetaData, engine: sa.Engine) -> None:
+    """Create the tables that do not exist yet, when several processes (the roles of `vigie run`) may be
+    creating them at the same moment: the one that loses the race finds them made."""
+    try:
+        metadata.create_all(engine)
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
+        metadata.create_all(engine)  # made meanwhile by another process: now every check finds them
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.engine = create_db_engine(url)

@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.broker import start_broker, stop_broker
 from services.broker_watch import BrokerLimits, assess, read_broker
+from services.epoch import write_epoch
+from services.hold import IngestHold
 from services.kafka import TOPICS, declare_topics, wait_for_broker
+from services.rotation import (
+    DRAINED_TOPICS,
+    expected_consumers,
+    new_epoch,
+    rotation_reason,
+    wait_drained,
+)
 from services.settings import Settings
 from services.storage import Store
 
@@ -150,7 +160,11 @@ class Supervisor:
             self.roles.append(Role("demo", role_argv("demo")))
         self.roles.extend(connector_roles(settings))
         self.stopping = False
+        self.hold = IngestHold(settings.data_dir)
+        self.epoch = ""
+        self.env: dict[str, str] = {}
         self._broker_checked_at = time.monotonic()
+        self._renewed_at = -1e18
         self._broker_warned: dict[str, float] = {}
         #: This run's display token and admin key, printed in the wall's and the console's addresses.
         self.display_token = ""
@@ -169,6 +183,12 @@ class Supervisor:
         except (OSError, RuntimeError, TimeoutError) as error:
             say(f"could not read the embedded broker's state: {error}")
             return
+        reason = rotation_reason(
+            reading, settings.broker_rotate_records_per_partition, settings.broker_rotate_memory_mib
+        )
+        if reason is not None and now - self._renewed_at >= settings.broker_rotate_cooldown_s:
+            self._rotate_broker(reason)
+            return
         limits = BrokerLimits(settings.broker_memory_warn_mib, settings.broker_records_warn_per_partition)
         for kind, message in assess(reading, limits):
             if now - self._broker_warned.get(kind, -1e18) >= BROKER_WARNING_REPEAT_S:
@@ -182,6 +202,8 @@ class Supervisor:
         env["VIGIE_DATA_DIR"] = str(Path(self.settings.data_dir).resolve())
         if self.settings.kafka_bootstrap:
             env["VIGIE_KAFKA_BOOTSTRAP"] = self.settings.kafka_bootstrap
+        if self.epoch:
+            env["VIGIE_BROKER_EPOCH"] = self.epoch
         return env
 
     def _on_signal(self, signum: int, _frame: object) -> None:
@@ -199,8 +221,11 @@ class Supervisor:
             if settings.uses_embedded_broker:
                 log_path = Path(settings.data_dir) / "broker.log"
                 say(f"starting the embedded broker on {settings.bootstrap} (log: {log_path})")
+                self.hold.release()  # left by a run stopped in the middle of renewing its broker
                 self.broker = start_broker(settings.embedded_broker_port, log_path)
                 self.broker_started_at = time.monotonic()
+                self.epoch = new_epoch()
+                write_epoch(settings.data_dir, self.epoch)
             else:
                 say(f"using the Kafka cluster at {settings.bootstrap}")
             asyncio.run(wait_for_broker(settings.bootstrap, timeout_s=60))
@@ -213,17 +238,17 @@ class Supervisor:
                     say(f"seeded {seeded} demo watchlists")
             if settings.auth_enabled:
                 self.display_token, self.admin_key = issue_run_keys(settings)
-            env = self._env()
+            self.env = self._env()
             for role in self.roles:
-                role.start(env)
-            return self._watch(env)
+                role.start(self.env)
+            return self._watch()
         except (RuntimeError, TimeoutError, SQLAlchemyError) as error:
             say(f"cannot start: {error}")
             return 1
         finally:
             self._stop_all()
 
-    def _watch(self, env: dict[str, str]) -> int:
+    def _watch(self) -> int:
         base = f"http://{self.settings.host}:{self.settings.port}"
         announced = False
         started = time.monotonic()
@@ -254,7 +279,7 @@ class Supervisor:
                 elif now >= role.next_start_at:
                     role.restarts += 1
                     role.next_start_at = 0.0
-                    role.start(env)
+                    role.start(self.env)
             time.sleep(0.2)
         say("stopping")
         return 0
@@ -272,8 +297,9 @@ class Supervisor:
             return False
         say(
             f"the embedded broker exited with code {code}; restarting it on {settings.bootstrap}. "
-            "It kept everything in memory, so the history of mentions, windows, updates and alerts is lost: "
-            "topics are declared again and the configuration is republished from the database"
+            "It kept its topics in memory: mentions it held that were not yet counted are lost, while "
+            "windows and history go on from the database; topics are declared again and the configuration "
+            "republished"
         )
         for role in self.roles:
             if role.name in ROLES_RESTARTED_WITH_BROKER and role.alive() and role.process is not None:
@@ -282,17 +308,111 @@ class Supervisor:
                 role.process.kill()
                 role.process.wait()
         try:
-            self.broker = start_broker(settings.embedded_broker_port, Path(settings.data_dir) / "broker.log")
-            self.broker_started_at = time.monotonic()
-            asyncio.run(wait_for_broker(settings.bootstrap, timeout_s=30))
-            created = asyncio.run(declare_topics(settings))
-            watchlists, rules = asyncio.run(republish_config(settings))
+            created, watchlists, rules = self._start_fresh_broker()
         except (RuntimeError, TimeoutError, OSError, KafkaError, SQLAlchemyError) as error:
             say(f"could not restart the embedded broker: {error}; stopping")
             return False
         say(
             f"the embedded broker restarted: declared {len(created)} topics, republished {watchlists} "
-            f"watchlists and {rules} rule sets; the worker restarts with empty windows"
+            f"watchlists and {rules} rule sets; the worker restarts from the window states last saved"
+        )
+        return True
+
+    def _start_fresh_broker(
+        self, on_topics_declared: Callable[[], None] | None = None
+    ) -> tuple[list[str], int, int]:
+        """Start an empty embedded broker on the same port under a new epoch, declare the topics and
+        republish the configuration; return the topics declared and the watchlists and rule sets sent."""
+        settings = self.settings
+        self.broker = start_broker(settings.embedded_broker_port, Path(settings.data_dir) / "broker.log")
+        self.broker_started_at = time.monotonic()
+        self.epoch = new_epoch()
+        write_epoch(settings.data_dir, self.epoch)
+        self.env = self._env()
+        asyncio.run(wait_for_broker(settings.bootstrap, timeout_s=30))
+        created = asyncio.run(declare_topics(settings))
+        if on_topics_declared is not None:
+            on_topics_declared()
+        watchlists, rules = asyncio.run(republish_config(settings))
+        return created, watchlists, rules
+
+    def _stop_role(self, name: str) -> None:
+        """Stop a role cleanly (SIGTERM; killed after STOP_TIMEOUT_S); the watch does not restart it until
+        `_start_role`."""
+        for role in self.roles:
+            if role.name != name or role.process is None:
+                continue
+            role.next_start_at = float("inf")
+            if role.alive():
+                role.process.send_signal(signal.SIGTERM)
+                try:
+                    role.process.wait(timeout=STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it")
+                    role.process.kill()
+                    role.process.wait()
+
+    def _start_role(self, name: str) -> None:
+        for role in self.roles:
+            if role.name == name:
+                role.next_start_at = 0.0
+                role.start(self.env)
+
+    def _rotate_broker(self, reason: str) -> bool:
+        """Replace the embedded broker by a fresh one without losing or doubling a mention
+        (services/rotation.py); False when it was called off (the old broker goes on)."""
+        assert self.broker is not None
+        settings = self.settings
+        began = time.monotonic()
+        say(f"renewing the embedded broker: {reason}. Ingest is held while the pipeline drains")
+        self.hold.hold(f"the embedded broker is being renewed ({reason})")
+        topics = [settings.topic(name) for name in DRAINED_TOPICS]
+        timeout_s = settings.broker_rotate_drain_timeout_s
+        consumers = expected_consumers(settings.topic_prefix)
+        steps: dict[str, float] = {}
+
+        def release() -> None:
+            if "new broker" not in steps:
+                self.hold.release()
+                steps["new broker"] = time.monotonic() - began - sum(steps.values())
+
+        try:
+            if not self.hold.wait_for_publishers(timeout_s):
+                say(
+                    f"a publish was still under way after {timeout_s:.0f} s; renewal called off, "
+                    "ingest resumes"
+                )
+                return False
+            left = asyncio.run(wait_drained(settings.bootstrap, topics, timeout_s, consumers))
+            steps["drain"] = time.monotonic() - began
+            if left:
+                say(
+                    f"the pipeline did not drain within {timeout_s:.0f} s (left: {left}); renewal called "
+                    "off, ingest resumes; trying again at the next check"
+                )
+                return False
+            for name in ROLES_RESTARTED_WITH_BROKER:
+                self._stop_role(name)  # writes its last window states to the database
+            steps["worker stop"] = time.monotonic() - began - sum(steps.values())
+            # What the worker sent while stopping (alerts) reaches the notifier; the worker is gone.
+            rest = {group: read for group, read in consumers.items() if not group.endswith("-worker")}
+            asyncio.run(wait_drained(settings.bootstrap, topics, timeout_s, rest))
+            stop_broker(self.broker)
+            # Ingest resumes once the topics exist; the worker starts once the configuration is back.
+            _, watchlists, rules = self._start_fresh_broker(on_topics_declared=release)
+        except (RuntimeError, TimeoutError, OSError, KafkaError, SQLAlchemyError) as error:
+            say(f"renewing the embedded broker failed: {error}")
+            return False
+        finally:
+            for name in ROLES_RESTARTED_WITH_BROKER:
+                if not any(role.name == name and role.alive() for role in self.roles):
+                    self._start_role(name)
+            release()
+            self._renewed_at = time.monotonic()
+        took = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
+        say(
+            f"renewed the embedded broker; ingest was held {sum(steps.values()):.1f} s ({took}); "
+            f"republished {watchlists} watchlists and {rules} rule sets; windows and history go on"
         )
         return True
 

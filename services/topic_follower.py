@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from services.epoch import EpochWatch
 from services.kafka import exact_end_offsets
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class TopicFollower:
         fetch_max_wait_ms: int = 100,
         on_batch: Callable[[], None] | None = None,
         tail: int | None = None,
+        epoch: EpochWatch | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
@@ -42,6 +44,8 @@ class TopicFollower:
         self.on_batch = on_batch
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.tail = tail
+        #: When the embedded broker is renewed (services/epoch.py), the topic is read again from its start.
+        self.epoch = epoch
         self.ready = asyncio.Event()
         self.records_seen = 0
 
@@ -61,15 +65,16 @@ class TopicFollower:
                 partitions = consumer.partitions_for_topic(self.topic)
             assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             consumer.assign(assigned)
-            end_offsets = await exact_end_offsets(self.bootstrap, await consumer.end_offsets(assigned))
-            if self.tail is None:
-                await consumer.seek_to_beginning(*assigned)
-            else:
-                begins = await consumer.beginning_offsets(assigned)
-                for tp in assigned:
-                    consumer.seek(tp, max(begins[tp], end_offsets[tp] - self.tail))
+            end_offsets = await self._seek_start(consumer, assigned)
             started = time.monotonic()
             while True:
+                if self.epoch is not None and self.epoch.changed():
+                    log.info(
+                        "%s: the broker was renewed (epoch %s); reading it again",
+                        self.topic,
+                        self.epoch.current,
+                    )
+                    await self._seek_start(consumer, assigned)
                 batches = await consumer.getmany(timeout_ms=500)
                 for records in batches.values():
                     for record in records:
@@ -87,3 +92,16 @@ class TopicFollower:
                         self.ready.set()
         finally:
             await consumer.stop()
+
+    async def _seek_start(
+        self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        """Seek to where following starts (the beginning, or the last `tail` records); return the ends."""
+        end_offsets = await exact_end_offsets(self.bootstrap, await consumer.end_offsets(assigned))
+        if self.tail is None:
+            await consumer.seek_to_beginning(*assigned)
+        else:
+            begins = await consumer.beginning_offsets(assigned)
+            for tp in assigned:
+                consumer.seek(tp, max(begins[tp], end_offsets[tp] - self.tail))
+        return end_offsets

@@ -97,10 +97,16 @@ async def wait_total(
 ) -> None:
     """Wait until the watchlist's total is `expected`, then check it stays there (no late double count)."""
 
-    async def reached() -> bool:
-        return (await metrics(client, watchlist_id)).get("total") == expected
+    totals: list[Any] = [None]
 
-    await wait_for(reached, timeout_s)
+    async def reached() -> bool:
+        totals.append((await metrics(client, watchlist_id)).get("total"))
+        return totals[-1] == expected
+
+    try:
+        await wait_for(reached, timeout_s)
+    except AssertionError:
+        raise AssertionError(f"total {totals[-1]} after {timeout_s} s, expected {expected}") from None
     await asyncio.sleep(1.5)
     assert (await metrics(client, watchlist_id))["total"] == expected
 

@@ -6,12 +6,13 @@ from typing import Any
 
 import msgspec
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 
 from api.deps import Runtime, RuntimeDep
 from api.errors import FieldErrorRoute, field_error
 from api.openapi import KEYED, REFUSALS, Problem, body_doc, inline_schema, json_content, refusals
 from api.responses import FastJSONResponse
+from services.hold import RETRY_AFTER_S, IngestHeld
 from services.ingest import Refusal, parse_body
 from services.observability.metrics import count_ingest, count_published
 from services.records import Mention, MentionError
@@ -82,7 +83,14 @@ async def accept_body(body: bytes, runtime: Runtime, default_source: str | None 
         raise field_error(error.field, error.reason) from None
     count_ingest(len(parsed.mentions) + len(parsed.refused), len(parsed.refused))
     try:
-        accepted = await runtime.publisher.publish(parsed.mentions)
+        accepted = await runtime.publisher.publish(parsed.mentions, wait_if_held=False)
+    except IngestHeld as held:
+        count_published("ingest", 0, failed=len(parsed.mentions))
+        raise HTTPException(
+            503,
+            detail=[{"field": "broker", "error": f"{held}; nothing was accepted, send it again"}],
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
     except KafkaError as error:
         count_published("ingest", 0, failed=len(parsed.mentions))
         raise field_error("broker", f"the broker did not acknowledge the mentions: {error}", 503) from None

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from services.epoch import EpochWatch
 from services.kafka import UPDATES
 from services.settings import Settings
 from services.topic_follower import TopicFollower
@@ -52,4 +53,7 @@ async def follow_connector_statuses(settings: Settings, board: ConnectorBoard) -
 
     wait_ms = max(settings.consumer_fetch_max_wait_ms, 200)
     topic = settings.topic(UPDATES)
-    await TopicFollower(settings.bootstrap, topic, on_record, wait_ms, tail=WARM_UP_RECORDS).run()
+    epoch = EpochWatch.for_settings(settings)
+    await TopicFollower(
+        settings.bootstrap, topic, on_record, wait_ms, tail=WARM_UP_RECORDS, epoch=epoch
+    ).run()

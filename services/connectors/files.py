@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import orjson
 
+from services.hold import IngestHold
 from services.kafka import RAW, MentionPublisher, make_producer, wait_for_broker
 from services.records import Mention, MentionError, parse_mention
 from services.settings import Settings
@@ -347,7 +348,9 @@ async def run_replay(
     producer = make_producer(settings)
     await producer.start()
     try:
-        publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
+        publisher = MentionPublisher(
+            producer, settings.topic(RAW), settings.ingest_batch_max, IngestHold(settings.data_dir)
+        )
         pace = Pace(rate_per_s, event_time, speed)
         return await replay(mentions, publisher, pace, settings.ingest_batch_max)
     finally:

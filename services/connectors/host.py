@@ -18,6 +18,7 @@ from services.config_feed import CONNECTOR_PREFIX
 from services.connectors.base import Backoff
 from services.connectors.process import run_spec
 from services.connectors.specs import Spec, SpecError, decode_spec, spec_name
+from services.epoch import EpochWatch
 from services.kafka import CONFIG, make_producer, wait_for_broker
 from services.settings import Settings
 from services.topic_follower import TopicFollower
@@ -130,7 +131,11 @@ async def run_host(settings: Settings) -> None:
         lambda spec: run_spec(settings, spec, producer), Backoff(cap_s=settings.connector_backoff_max_s)
     )
     follower = TopicFollower(
-        settings.bootstrap, settings.topic(CONFIG), host.apply, settings.connector_config_fetch_max_wait_ms
+        settings.bootstrap,
+        settings.topic(CONFIG),
+        host.apply,
+        settings.connector_config_fetch_max_wait_ms,
+        epoch=EpochWatch.for_settings(settings),
     )
     tasks = [
         asyncio.create_task(follower.run(), name="connector-config"),

@@ -25,6 +25,7 @@ from services.connectors.base import Backoff, ConnectorRunner, ConnectorStats
 from services.connectors.cursor import CursorStore
 from services.connectors.specs import Spec, build_source, spec_name
 from services.connectors.track import Track
+from services.hold import IngestHold
 from services.kafka import RAW, UPDATES, MentionPublisher, make_producer, wait_for_broker
 from services.observability.health_server import Readiness, start_health_server
 from services.settings import Settings
@@ -50,7 +51,9 @@ async def run_spec(settings: Settings, spec: Spec, producer: AIOKafkaProducer) -
             updates, orjson.dumps(status_record(snapshot)), key=f"connector:{name}".encode()
         )
 
-    publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
+    publisher = MentionPublisher(
+        producer, settings.topic(RAW), settings.ingest_batch_max, IngestHold(settings.data_dir)
+    )
     stats = ConnectorStats(name=name, kind=source.kind)
     runner = ConnectorRunner(
         source,

@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.history.rollups import HOUR_S, MINUTE_S
-from services.storage import create_db_engine
+from services.storage import create_db_engine, create_tables
 from services.windows import COORD, COUNT, NEG, NEU, POS, SCORE_SUM, Bucket
 
 metadata = sa.MetaData()
@@ -45,6 +46,16 @@ snapshots_table = sa.Table(
     sa.Column("epoch", sa.String(64), nullable=False),
     sa.Column("state", sa.LargeBinary, nullable=False),
     sa.Column("saved_at", sa.Float, nullable=False),
+)
+
+#: Recent mention ids of each raw partition, saved by a worker that stops cleanly, so that a mention sent
+#: again after the embedded broker was renewed (raw offsets start again from zero) is still recognised.
+seen_ids_table = sa.Table(
+    "dedupe_carry",
+    metadata,
+    sa.Column("partition", sa.Integer, primary_key=True),
+    sa.Column("epoch", sa.String(64), nullable=False),
+    sa.Column("ids", sa.Text, nullable=False),
 )
 
 FIGURES = ("count", "pos", "neu", "neg", "score_sum", "coordinated")
@@ -93,7 +104,7 @@ class HistoryStore:
     def __init__(self, url: str, engine: sa.Engine | None = None) -> None:
         self.engine = engine if engine is not None else create_db_engine(url)
         self._owns_engine = engine is None
-        metadata.create_all(self.engine)
+        create_tables(metadata, self.engine)
 
     def close(self) -> None:
         if self._owns_engine:
@@ -149,6 +160,29 @@ class HistoryStore:
     def snapshot_ids(self) -> list[str]:
         with self.engine.connect() as connection:
             return list(connection.execute(sa.select(snapshots_table.c.watchlist_id)).scalars())
+
+    def save_seen_ids(self, epoch: str, ids: dict[int, list[str]]) -> None:
+        if not ids:
+            return
+        insert = _insert(self.engine, seen_ids_table)
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["partition"],
+                    set_={"epoch": insert.excluded.epoch, "ids": insert.excluded.ids},
+                ),
+                [{"partition": p, "epoch": epoch, "ids": orjson.dumps(v).decode()} for p, v in ids.items()],
+            )
+
+    def seen_ids_before(self, epoch: str) -> dict[int, list[str]]:
+        """The ids saved under another broker epoch than `epoch`, per raw partition."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(seen_ids_table.c.partition, seen_ids_table.c.ids).where(
+                    seen_ids_table.c.epoch != epoch
+                )
+            ).all()
+        return {int(row.partition): list(orjson.loads(row.ids)) for row in rows}
 
     def forget(self, watchlist_id: str) -> None:
         """Drop a watchlist's state and history (the watchlist was deleted)."""

@@ -7,6 +7,7 @@ memory (services/dedupe.py `PartitionIds`), so the record gives the same partial
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ import orjson
 from services.config_feed import ConfigFeed
 from services.dedupe import PartitionIds
 from services.enrich import Enricher, TickerSampler
+from services.history.store import HistoryStore
 from services.kafka import RAW, RangeReader
 from services.matching import CompiledWatchlists
 from services.sentiment import load_scorer
@@ -26,6 +28,8 @@ from services.watchlists import Watchlist
 from streams.topics import Topics
 
 TICKER_INTERVAL_S = 0.5
+#: Recent mention ids per raw partition a worker that stops saves for the next broker epoch.
+CARRIED_IDS_PER_PARTITION = 50_000
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,15 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
         topic=settings.topic(RAW),
     )
     encode = msgspec.json.encode
+    # Ids seen under the previous embedded broker (services/rotation.py), saved when its worker stopped.
+    history = HistoryStore(settings.db_url)
+    enricher.seen.carry(history.seen_ids_before(settings.broker_epoch))
+
+    async def save_seen_ids(app: faust.App, **_: object) -> None:
+        newest = enricher.seen.newest(CARRIED_IDS_PER_PARTITION)
+        await asyncio.to_thread(history.save_seen_ids, settings.broker_epoch, newest)
+
+    app.on_before_shutdown.connect(save_seen_ids)  # type: ignore[arg-type]  # mode's signal typing
 
     @app.agent(topics.raw, name="enrich")
     async def enrich(stream: faust.StreamT[bytes]) -> None:

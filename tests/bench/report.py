@@ -134,6 +134,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         )
     if results.get("fanout_error"):
         out.append(("FAN-OUT", "failed", results["fanout_error"][:90]))
+    out += soak_rows(results.get("soak"))
+    out += history_rows(results.get("history"))
     mem = results.get("memory")
     if mem:
         out.append(("MEMORY (RSS) after the run", "", ""))
@@ -144,6 +146,76 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         for role, mib in mem.items():
             out.append((f"  {role} of `vigie run` after latency + fan-out", _mib(mib), ""))
     return out
+
+
+def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """The endurance run (tests/bench/soak.py)."""
+    if not soak:
+        return []
+    exact = soak["probe_total_wall"] == soak["probes_accepted"] == soak["probe_total_history"]
+    return [
+        (
+            f"ENDURANCE: demo at {soak['rate_per_s']:,.0f}/s, 1 record/mention, {soak['duration_s']:.0f} s",
+            "",
+            "",
+        ),
+        (
+            "  records written (without renewal, one partition)",
+            f"{soak['raw_records_estimate']:,}",
+            "past the ~50,000-100,000 where the embedded broker stops serving reads",
+        ),
+        (
+            "  broker renewals (called off)",
+            f"{soak['renewals']} ({soak['renewals_called_off']})",
+            f"ingest held {soak['held_s_mean']:.1f} s on average, {soak['held_s_max']:.1f} s at most",
+        ),
+        ("  busiest partition at most", f"{soak['busiest_records_max'] or 0:,}", "records"),
+        ("  fetch of the updates tail at most", f"{soak['tail_fetch_ms_max'] or 0:,.0f} ms", ""),
+        ("  broker memory at most", _mib(soak["broker_rss_mib_max"]), ""),
+        (
+            "  probe POST -> wall p50 / p99, first third",
+            f"{soak['probe_p50_ms_first_third']} / {soak['probe_p99_ms_first_third']} ms",
+            "",
+        ),
+        (
+            "  probe POST -> wall p50 / p99, last third",
+            f"{soak['probe_p50_ms_last_third']} / {soak['probe_p99_ms_last_third']} ms",
+            "includes waiting out a renewal when a probe meets one",
+        ),
+        (
+            "  probes counted: wall / history / accepted",
+            f"{soak['probe_total_wall']} / {soak['probe_total_history']} / {soak['probes_accepted']}",
+            ("exact" if exact else "NOT exact") + f"; {soak['probes_never_shown']} never shown",
+        ),
+    ]
+
+
+def history_rows(history: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """History queries (tests/bench/history.py)."""
+    if not history:
+        return []
+    return [
+        (
+            f"HISTORY: {history['watchlists']} watchlists, {history['days']} days of minutes in the database",
+            "",
+            "",
+        ),
+        (
+            "  7-day history query, p50 / p95",
+            f"{history['week_p50_ms']:.1f} / {history['week_p95_ms']:.1f} ms",
+            f"target p95 <= 100 ms: {_meets(history['week_p95_ms'] <= 100)}",
+        ),
+        (
+            "  90-day history query by day, p50 / p95",
+            f"{history['quarter_p50_ms']:.1f} / {history['quarter_p95_ms']:.1f} ms",
+            "",
+        ),
+        (
+            "  one flush of 200 changed watchlists",
+            f"{history['flush_ms']:.1f} ms",
+            "written off the event loop",
+        ),
+    ]
 
 
 def table(results: dict[str, Any]) -> str:

@@ -26,8 +26,10 @@ from services.records import Mention
 from services.settings import Settings
 from tests.bench import fanout, latency, micro, stages, throughput
 from tests.bench.data import bench_watchlists, expected_totals, workload
+from tests.bench.history import measure_history
 from tests.bench.processes import children_of, command_line, rss_mib, stack_memory
 from tests.bench.report import table
+from tests.bench.soak import measure_soak
 from tests.stack import free_port, start_stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -162,6 +164,8 @@ def main() -> None:
         default=3600,
         help="event time of demo traffic fed to swarms/influence/coordination",
     )
+    parser.add_argument("--soak-s", type=float, default=240.0, help="endurance run with the demo (0: skip)")
+    parser.add_argument("--soak-rate", type=float, default=500.0, help="demo mentions/s in the endurance run")
     parser.add_argument("--quick", action="store_true", help="a small smoke run (about a minute)")
     args = parser.parse_args()
     if args.quick:
@@ -173,6 +177,7 @@ def main() -> None:
             4,
             300,
         )
+        args.soak_s = 0
     started = time.time()
     settings = Settings.model_validate({})
     results: dict[str, Any] = {
@@ -196,6 +201,13 @@ def main() -> None:
         results.update(
             measure_stack(work, mentions[:20_000], rates, args.duration_s, args.clients, args.phase_s)
         )
+        say("history queries over weeks of roll-ups")
+        results["history"] = measure_history(work)
+        if args.soak_s:
+            say(
+                f"endurance: the demo at {args.soak_rate:,.0f}/s for {args.soak_s:.0f} s, renewing the broker"
+            )
+            results["soak"] = measure_soak(work, args.soak_s, args.soak_rate)
     results["elapsed_s"] = round(time.time() - started, 1)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{results['date'][:10]}-{results['commit']}.json"

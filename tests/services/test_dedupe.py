@@ -43,3 +43,18 @@ def test_a_restored_memory_forgets_what_came_after_the_restore_point() -> None:
     seen.restore(0, 2, ["a", "b"])  # record 2 ("c") is read again, as after a kill
     assert seen.add(0, "c")
     assert not seen.add(0, "a")
+
+
+def test_ids_carried_over_a_renewed_raw_topic_are_still_known() -> None:
+    before = PartitionIds(1000)
+    for mention_id in ["a", "b", "c"]:
+        before.add(0, mention_id)
+    carried = before.newest(limit_per_partition=2)
+    assert len(carried[0]) == 2
+
+    after = PartitionIds(1000)  # the worker of the fresh broker: raw offsets start from zero again
+    after.carry({0: ["a", "b"]})
+    after.restore(0, 0, [])
+    assert not after.add(0, "a")  # sent again after the renewal: a duplicate
+    assert after.add(0, "d")
+    assert after.add(1, "a")  # another partition is not told

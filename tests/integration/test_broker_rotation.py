@@ -1,0 +1,130 @@
+"""A room that outlives its embedded broker: `vigie run` renews the broker when a partition grows past its
+limit, while mentions keep being posted, and nothing is lost, counted twice, or lost from the wall; a
+restart of `vigie run` itself keeps every total and sparkline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import websockets
+
+from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
+from tests.stack import Stack, running_stack, start_stack
+
+#: Renew the broker once a partition holds this many records (the default is 20,000).
+ROTATE_AT_RECORDS = 150
+
+
+def terminal(stack: Stack) -> str:
+    lines = stack.log_path.read_text(errors="replace").splitlines()
+    return "\n".join(line for line in lines if line.startswith("vigie: "))
+
+
+async def post_until_accepted(client: httpx.AsyncClient, mentions: list[dict[str, Any]]) -> list[int]:
+    """POST a batch until it is accepted; a 503 while ingest is held must say so and carry Retry-After."""
+    statuses: list[int] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        response = await client.post("/api/v1/mentions", json=mentions, timeout=45)
+        statuses.append(response.status_code)
+        if response.status_code == 202:
+            return statuses
+        assert response.status_code == 503, response.text
+        if "held" in response.text:
+            assert response.headers.get("retry-after"), response.headers
+        await asyncio.sleep(0.3)  # a test need not wait the whole Retry-After
+    raise AssertionError(f"never accepted within 90 s: {statuses}")
+
+
+async def history_total(client: httpx.AsyncClient, watchlist: str) -> int:
+    response = await client.get(f"/api/v1/watchlists/{watchlist}/history", params={"step": 3600})
+    assert response.status_code == 200, response.text
+    return int(response.json()["totals"]["count"])
+
+
+async def test_mentions_posted_across_broker_renewals_are_each_counted_once(tmp_path: Path) -> None:
+    env = {
+        "VIGIE_BROKER_ROTATE_RECORDS_PER_PARTITION": str(ROTATE_AT_RECORDS),
+        "VIGIE_BROKER_CHECK_INTERVAL_S": "1",
+        "VIGIE_BROKER_ROTATE_COOLDOWN_S": "10",
+        "VIGIE_INGEST_BATCH_MAX": "1",  # one raw record per mention: partitions grow as fast as they can
+    }
+    with running_stack(tmp_path, extra_env=env) as stack:
+        async with stack.http() as client:
+            brand = unique("evergreen")
+            watchlist = (await create_watchlist(client, name=brand, keywords=[brand]))["id"]
+            async with websockets.connect(stack.ws_url) as wall:
+                assert orjson.loads(await wall.recv())["type"] == "snapshot"
+                sent: list[dict[str, Any]] = []
+                statuses: list[int] = []
+                deadline = time.monotonic() + 150
+                while terminal(stack).count("renewed the embedded broker") < 2:
+                    assert time.monotonic() < deadline, f"no second renewal:\n{terminal(stack)}"
+                    batch = [posted_mention(f"{brand} flight {len(sent) + i} on time") for i in range(20)]
+                    statuses += await post_until_accepted(client, batch)
+                    sent += batch
+                    # A client resending what it already sent (a retry after a timeout) counts nothing
+                    # more, while the broker holding the first copy is the same one.
+                    statuses += await post_until_accepted(client, batch[:3])
+                    await asyncio.sleep(0.2)
+                print(
+                    f"\n{len(sent)} mentions posted; answers: {statuses.count(202)} x 202, "
+                    f"{statuses.count(503)} x 503 (ingest held)"
+                )
+                print(terminal(stack))
+                await wait_total(client, watchlist, len(sent), timeout_s=90)
+
+                # The wall, on the socket it opened before the renewals, is told the same total.
+                async def wall_total() -> bool:
+                    message = orjson.loads(await asyncio.wait_for(wall.recv(), timeout=30))
+                    return message.get("type") == "metrics" and message.get("total") == len(sent)
+
+                await wait_for(wall_total, timeout_s=60)
+            assert "renewal called off" not in terminal(stack)
+
+            async def history_complete() -> int | None:
+                total = await history_total(client, watchlist)
+                return total if total == len(sent) else None
+
+            await wait_for(history_complete, timeout_s=30)
+
+
+async def test_a_restart_of_vigie_run_keeps_totals_sparklines_and_history(tmp_path: Path) -> None:
+    stack: Stack = await asyncio.to_thread(start_stack, tmp_path)
+    try:
+        async with stack.http() as client:
+            brand = unique("longhaul")
+            watchlist = (await create_watchlist(client, name=brand, keywords=[brand]))["id"]
+            posts = [
+                posted_mention(f"{brand} lost my bag again, awful", minutes_ago=m % 20) for m in range(30)
+            ]
+            assert (await client.post("/api/v1/mentions", json=posts)).status_code == 202
+            await wait_total(client, watchlist, len(posts))
+            before = (await client.get(f"/api/v1/watchlists/{watchlist}/metrics")).json()
+            await asyncio.sleep(1.5)  # one history flush
+        await asyncio.to_thread(stack.stop)
+
+        stack = await asyncio.to_thread(start_stack, tmp_path)
+        async with stack.http() as client:
+            await wait_total(client, watchlist, len(posts))
+            after = (await client.get(f"/api/v1/watchlists/{watchlist}/metrics")).json()
+            assert after["windows"]["60m"]["count"] == before["windows"]["60m"]["count"] == len(posts)
+            assert after["windows"]["60m"]["neg"] == before["windows"]["60m"]["neg"]
+            # The sparkline: the same counts per minute, the newer series shifted by the minutes passed.
+            shift = (after["series"]["start_ts"] - before["series"]["start_ts"]) // 60
+            assert (
+                after["series"]["count"][: len(after["series"]["count"]) - shift]
+                == before["series"]["count"][shift:]
+            )
+            assert await history_total(client, watchlist) == len(posts)
+            # And the live windows go on from there.
+            more = [posted_mention(f"{brand} found it, thanks") for _ in range(4)]
+            assert (await client.post("/api/v1/mentions", json=more)).status_code == 202
+            await wait_total(client, watchlist, len(posts) + len(more))
+    finally:
+        await asyncio.to_thread(stack.stop)

@@ -1,0 +1,38 @@
+"""When the embedded broker is renewed, and when the pipeline counts as drained."""
+
+from __future__ import annotations
+
+from aiokafka import TopicPartition
+
+from services.broker_watch import BrokerReading
+from services.rotation import expected_consumers, lag_of, rotation_reason
+
+RAW = "vigie.mentions.raw"
+ALERTS = "vigie.alerts"
+
+
+def test_the_broker_is_renewed_past_either_limit_and_never_when_both_are_off() -> None:
+    busy = BrokerReading(rss_mib=300, records_by_partition={f"{RAW}/0": 25_000, f"{RAW}/1": 10})
+    assert "vigie.mentions.raw/0 holds 25,000 records" in (rotation_reason(busy, 20_000, 1536) or "")
+    assert rotation_reason(busy, 30_000, 1536) is None
+    heavy = BrokerReading(rss_mib=2000, records_by_partition={f"{RAW}/0": 5})
+    assert "memory 2,000 MiB" in (rotation_reason(heavy, 20_000, 1536) or "")
+    assert rotation_reason(heavy, 0, 0) is None
+    assert rotation_reason(busy, 0, 0) is None
+
+
+def test_a_group_that_has_not_joined_yet_still_has_to_read_its_topics() -> None:
+    ends = {TopicPartition(RAW, 0): 10, TopicPartition(RAW, 1): 0, TopicPartition(ALERTS, 0): 3}
+    expected = expected_consumers("vigie.")
+    # The worker restarted a moment ago: no commit yet, ten raw records to read. The notifier is done.
+    committed = {"vigie.notifier": {TopicPartition(ALERTS, 0): 3}}
+    assert lag_of(ends, committed, expected) == {f"vigie-worker/{RAW}": 10}
+    # Once the worker has committed everything, the pipeline is drained.
+    committed["vigie-worker"] = {TopicPartition(RAW, 0): 10, TopicPartition(RAW, 1): None}
+    assert lag_of(ends, committed, expected) == {}
+
+
+def test_other_groups_count_for_the_topics_they_commit_on() -> None:
+    ends = {TopicPartition(RAW, 0): 10, TopicPartition(ALERTS, 0): 4}
+    committed = {"archiver": {TopicPartition(RAW, 0): 7, TopicPartition(ALERTS, 0): None}}
+    assert lag_of(ends, committed) == {f"archiver/{RAW}": 3}
