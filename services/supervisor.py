@@ -28,7 +28,7 @@ from pathlib import Path
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.broker import start_broker, stop_broker
+from services.broker import start_broker, stop_broker, wait_for_port
 from services.broker_watch import BrokerLimits, assess, read_broker
 from services.epoch import write_epoch
 from services.hold import IngestHold
@@ -329,6 +329,7 @@ class Supervisor:
         self.epoch = new_epoch()
         write_epoch(settings.data_dir, self.epoch)
         self.env = self._env()
+        wait_for_port(settings.embedded_broker_port, timeout_s=30)
         asyncio.run(wait_for_broker(settings.bootstrap, timeout_s=30))
         created = asyncio.run(declare_topics(settings))
         if on_topics_declared is not None:

@@ -46,7 +46,7 @@ class HistorySink:
             state = state_of(watchlist_id)
             if state is None or not owned(watchlist_id):
                 continue
-            snapshots.append(Snapshot(watchlist_id, self.epoch, encode_state(state)))
+            snapshots.append(Snapshot(watchlist_id, self.epoch, encode_state(state), now_ts))
             for start in sorted(touched):
                 figures = minute_figures(state, start, now_ts=now_ts, grace_s=grace_s)
                 if figures is not None:

@@ -45,6 +45,8 @@ snapshots_table = sa.Table(
     #: The broker incarnation whose raw offsets the state's applied marks refer to.
     sa.Column("epoch", sa.String(64), nullable=False),
     sa.Column("state", sa.LargeBinary, nullable=False),
+    #: The stream's clock (event time) when the state was saved, and the wall time then.
+    sa.Column("clock_ts", sa.Float, nullable=False),
     sa.Column("saved_at", sa.Float, nullable=False),
 )
 
@@ -67,6 +69,7 @@ class Snapshot:
     watchlist_id: str
     epoch: str
     state: bytes
+    clock_ts: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -139,11 +142,18 @@ class HistoryStore:
                         set_={
                             "epoch": insert.excluded.epoch,
                             "state": insert.excluded.state,
+                            "clock_ts": insert.excluded.clock_ts,
                             "saved_at": now,
                         },
                     ),
                     [
-                        {"watchlist_id": s.watchlist_id, "epoch": s.epoch, "state": s.state, "saved_at": now}
+                        {
+                            "watchlist_id": s.watchlist_id,
+                            "epoch": s.epoch,
+                            "state": s.state,
+                            "clock_ts": s.clock_ts,
+                            "saved_at": now,
+                        }
                         for s in snapshots
                     ],
                 )
@@ -156,6 +166,14 @@ class HistoryStore:
                 )
             ).one_or_none()
         return Snapshot(watchlist_id, row.epoch, bytes(row.state)) if row is not None else None
+
+    def stream_clock(self, now: float) -> float | None:
+        """Where the stream's clock would be now had it run on since the last save (None: nothing saved):
+        a restarted worker resumes from it, so windows read the same as before the restart."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(snapshots_table.c.clock_ts, snapshots_table.c.saved_at)).all()
+        clocks = [row.clock_ts + (now - row.saved_at) for row in rows if row.clock_ts]
+        return max(clocks, default=None)
 
     def snapshot_ids(self) -> list[str]:
         with self.engine.connect() as connection:

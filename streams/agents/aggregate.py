@@ -56,6 +56,9 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
         watchlist_id: restore_state(history.load_snapshot(watchlist_id), settings.broker_epoch)
         for watchlist_id in history.snapshot_ids()
     }
+    resumed_ts = history.stream_clock(time.time())
+    if resumed_ts is not None:
+        clock.observe(resumed_ts)  # a replay of older mentions reads on where it was
 
     def state_of(key: bytes) -> WindowState | None:
         value = table.get(key)
