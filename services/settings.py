@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +134,13 @@ class Settings(BaseSettings):
     #: `vigie connectors` (the host of API-configured connectors) waits this long per fetch of vigie.config
     #: (the delay before a connector added or deleted through the API starts or stops; idle cost beyond).
     connector_config_fetch_max_wait_ms: int = Field(500, ge=1, le=10_000)
+    #: Connectors (RSS, Bluesky, Mastodon) reach only public addresses: a feed, instance or Jetstream URL
+    #: (or a redirect) resolving to a private, loopback, link-local or otherwise non-public address is
+    #: refused when configured through the API and at every connection (services/delivery/guard.py),
+    #: unless this is true, or the address is in `connector_allowed_networks` (JSON list of addresses or
+    #: networks, e.g. '["10.20.0.0/16"]' for an intranet feed server). Independent of the delivery setting.
+    connector_allow_private_targets: bool = False
+    connector_allowed_networks: list[str] = []
 
     # Who may see what (services/auth.py, api/auth.py, api/limits.py).
     #: When false every route and the websocket are open to anyone who can reach the port (development only).
@@ -157,6 +165,13 @@ class Settings(BaseSettings):
     #: The api's /metrics answers without a key (Prometheus scrapes usually carry none); false: `read` scope.
     metrics_public: bool = False
     web_dir: Path = REPO_ROOT / "web"
+
+    @field_validator("connector_allowed_networks")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            ipaddress.ip_network(value.strip(), strict=False)  # ValueError names the bad entry
+        return values
 
     @property
     def bootstrap(self) -> str:

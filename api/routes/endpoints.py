@@ -16,7 +16,7 @@ from api.errors import FieldErrorRoute, convert_or_422, field_error, object_body
 from api.openapi import KEYED, body_doc, refusals
 from services.delivery.attempts import DeliveryState
 from services.delivery.endpoints import Endpoint
-from services.delivery.guard import TargetRefused, check_url
+from services.delivery.guard import TargetPolicy, TargetRefused, check_url
 from services.delivery.store import DeliveryError, DeliveryStore
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"], route_class=FieldErrorRoute, responses=KEYED)
@@ -56,7 +56,7 @@ async def _parse(request: Request, allow_private: bool, endpoint_id: str | None 
     endpoint = convert_or_422(body, Endpoint)
     if endpoint.kind != "email" and endpoint.url:
         try:
-            await check_url(endpoint.url, allow_private=allow_private)
+            await check_url(endpoint.url, TargetPolicy(allow_private=allow_private))
         except TargetRefused as error:
             raise field_error("url", str(error)) from None
     return endpoint

@@ -28,6 +28,7 @@ from websockets.exceptions import WebSocketException
 
 from services.connectors.cursor import CursorStore
 from services.connectors.track import Track
+from services.delivery.guard import TargetPolicy, TargetRefused
 from services.records import Mention
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     httpx.HTTPError,
     WebSocketException,
     SourceError,
+    TargetRefused,  # the address may change (DNS) or be allowed; retried with backoff, said in the status
 )
+
+#: What a connector's refusal tells the operator to set.
+CONNECTOR_SETTING = "VIGIE_CONNECTOR_ALLOW_PRIVATE_TARGETS"
+#: Public addresses only: what a connector may reach unless the settings say otherwise.
+PUBLIC_ONLY = TargetPolicy(setting=CONNECTOR_SETTING)
 
 
 @dataclass(frozen=True)
