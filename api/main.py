@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +15,7 @@ from fastapi.params import Depends as Dependency
 from fastapi.staticfiles import StaticFiles
 
 from api.alert_feed import start_alerts
-from api.auth import require
+from api.auth import require, watch_revocations
 from api.deps import Runtime
 from api.hub import Hub
 from api.limits import BodySizeLimit, limit_ingest
@@ -85,9 +87,15 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.deliveries = DeliveryStore(
             store.engine, RetryPolicy(tuple(settings.delivery_retry_delays_s))
         )
+        revocations = asyncio.create_task(
+            watch_revocations(hub, app.state.keys, settings.key_recheck_interval_s), name="revocations"
+        )
         try:
             yield
         finally:
+            revocations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await revocations
             await app.state.alerts.stop()
             await hub.stop()
             await producer.stop()

@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     #: Ingest requests (POST mentions and hooks) per second per key, on average and at once (429 beyond).
     ingest_rate_per_s: float = Field(50.0, gt=0)
     ingest_burst: int = Field(200, ge=1)
+    #: Open websockets are checked against revoked keys this often; a revoked key's sockets are closed.
+    key_recheck_interval_s: float = Field(2.0, gt=0, le=300)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: `text` for a person at a terminal (`make run`); `json` (one object per line, with mention_id,
