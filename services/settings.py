@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +106,8 @@ class Settings(BaseSettings):
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
-    smtp_password: str = ""
+    #: A SecretStr: shown as '**********' if the settings are ever printed or logged.
+    smtp_password: SecretStr = SecretStr("")
     smtp_from: str = "vigie@localhost"
 
     # Alerts (services/alerts/).

@@ -92,7 +92,7 @@ class Deliverer:
                 port=settings.smtp_port,
                 tls=settings.smtp_tls,
                 username=settings.smtp_username,
-                password=settings.smtp_password,
+                password=settings.smtp_password.get_secret_value(),
                 sender=settings.smtp_from,
             ),
         )

@@ -144,3 +144,61 @@ async def test_no_key_or_secret_reaches_a_log_line(
         orjson.loads(line) for line in logs[chatty_apis["json"][1]].splitlines() if line.startswith("{")
     ]
     assert any(line["message"].endswith('"WebSocket /ws?token=***" 401') for line in json_lines)
+
+
+async def test_delivery_credentials_are_masked_for_every_caller_after_creation(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    _, read_key = new_key(stack, "read")
+    slack_path, routing_key = f"services/T0/B0/{secrets.token_hex(12)}", secrets.token_hex(16)
+    hook_token = secrets.token_hex(12)
+    bodies = [
+        {"kind": "slack", "url": f"http://127.0.0.1:9/{slack_path}"},
+        {"kind": "pagerduty", "routing_key": routing_key, "url": "http://127.0.0.1:9/v2/enqueue"},
+        {"kind": "webhook", "url": f"http://127.0.0.1:9/hooks/catch?token={hook_token}"},
+        {"kind": "email", "address": "oncall@example.com"},
+    ]
+    credentials = [slack_path, routing_key, hook_token]
+    created = []
+    for body in bodies:
+        answer = await client.post("/api/v1/endpoints", json={**body, "id": unique("masked")})
+        assert answer.status_code == 201, answer.text
+        created.append(answer.json())
+    assert slack_path in created[0]["url"] and created[1]["routing_key"] == routing_key  # once, whole
+    credentials.append(created[2]["secret"].removeprefix("whsec_"))
+
+    subscription = {
+        "id": unique("sub-masked"),
+        "name": "comms",
+        "channel": {"kind": "slack", "target": f"https://hooks.slack.com/{slack_path}x"},
+        "escalation": [
+            {
+                "after_min": 15,
+                "contacts": [{"name": "lead", "channel": {"kind": "pagerduty", "target": routing_key}}],
+            }
+        ],
+    }
+    saved = await client.post("/api/v1/subscriptions", json=subscription)
+    assert saved.status_code == 201, saved.text
+
+    for key in (read_key, stack.admin_key):
+        headers = {"Authorization": f"Bearer {key}"}
+        listed = await client.get("/api/v1/endpoints", headers=headers)
+        one = await client.get(f"/api/v1/endpoints/{created[0]['id']}", headers=headers)
+        subs = await client.get("/api/v1/subscriptions", headers=headers)
+        for answer in (listed, one, subs, saved):
+            assert answer.status_code in (200, 201), answer.text
+            for credential in credentials:
+                assert credential[:12] not in answer.text, (credential[:6], answer.request.url)
+        shown = {endpoint["id"]: endpoint for endpoint in listed.json()}
+        assert shown[created[0]["id"]]["url"] == "http://127.0.0.1:9/…"
+        assert shown[created[1]["id"]]["routing_key"] == routing_key[:4] + "…"
+        assert shown[created[2]["id"]]["secret"] == created[2]["secret"][:10] + "…"
+        assert shown[created[3]["id"]]["address"] == "oncall@example.com"  # not a credential
+        mine = next(s for s in subs.json() if s["id"] == subscription["id"])
+        assert mine["channel"]["target"] == "https://hooks.slack.com/…"
+
+    # What GET shows cannot be sent back in place of the credential.
+    again = {**subscription, "channel": mine["channel"]}
+    refused = await client.put(f"/api/v1/subscriptions/{subscription['id']}", json=again)
+    assert refused.status_code == 422 and "masked" in refused.text, refused.text
