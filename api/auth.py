@@ -4,7 +4,9 @@ scope allows).
 A key is read from `Authorization: Bearer vk_…`, or `X-API-Key: vk_…`, or, for GET requests and the
 websocket only, `?token=vk_…` (a browser cannot set headers on a websocket, and the wall's address must
 carry its token). Missing or unknown: 401 with `WWW-Authenticate: Bearer`; known but lacking the scope: 403
-naming the scope needed. Both name the field `authorization`.
+naming the scope needed. Both name the field `authorization`. A client address that sent more unknown or
+revoked keys than `VIGIE_AUTH_FAILURE_BURST` (then `VIGIE_AUTH_FAILURE_RATE_PER_S`) gets 429 with
+`Retry-After` for any key until its allowance refills; the key is not looked at meanwhile.
 
 Revoking a key (`vigie keys revoke`) takes effect at its next request, and closes the websockets it opened
 within `VIGIE_KEY_RECHECK_INTERVAL_S` (`watch_revocations`: one query per interval for all open sockets,
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -27,6 +30,7 @@ from starlette.websockets import WebSocket
 from api.hub import Hub
 from api.responses import FastJSONResponse
 from services.auth import ApiKey, KeyStore, Scope
+from services.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,18 @@ KEY_SHOWN_CHARS = 7
 def _unauthorized(reason: str) -> HTTPException:
     return HTTPException(
         401, detail=[{"field": "authorization", "error": reason}], headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def _throttled(failures: RateLimiter, wait_s: float) -> HTTPException:
+    reason = (
+        f"this address sent more than {failures.burst:g} unknown or revoked keys at once or "
+        f"{failures.rate_per_s:g} a second on average; retry in {wait_s:.1f} s"
+    )
+    return HTTPException(
+        429,
+        detail=[{"field": "authorization", "error": reason}],
+        headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
     )
 
 
@@ -63,9 +79,14 @@ def authenticate(connection: HTTPConnection, scope: Scope, allow_query: bool) ->
     plaintext = presented_key(connection, allow_query)
     if plaintext is None:
         raise _unauthorized(f"expected an API key as {HOW}; got none")
+    failures: RateLimiter = connection.app.state.auth_failures
+    client = connection.client.host if connection.client else "unknown"
+    if (wait_s := failures.wait_s(client)) > 0:
+        raise _throttled(failures, wait_s)
     keys: KeyStore = connection.app.state.keys
     key = keys.verify(plaintext)
     if key is None:
+        failures.take(client)
         shown = plaintext[:KEY_SHOWN_CHARS] + "…"
         raise _unauthorized(f"expected a valid API key, got {shown!r}: unknown or revoked")
     if not key.allows(scope):

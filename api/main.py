@@ -109,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
         default_response_class=FastJSONResponse,
     )
     app.state.ingest_limiter = RateLimiter(settings.ingest_rate_per_s, settings.ingest_burst)
+    app.state.auth_failures = RateLimiter(settings.auth_failure_rate_per_s, settings.auth_failure_burst)
     for module, dependencies in ACCESS:
         app.include_router(module.router, dependencies=dependencies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     #: Ingest requests (POST mentions and hooks) per second per key, on average and at once (429 beyond).
     ingest_rate_per_s: float = Field(50.0, gt=0)
     ingest_burst: int = Field(200, ge=1)
+    #: Requests carrying an unknown or revoked key, per client address: `auth_failure_burst` at once, then
+    #: `auth_failure_rate_per_s` on average; beyond, every keyed request from that address gets 429 with
+    #: Retry-After before its key is looked at (so a throttled guesser learns nothing).
+    auth_failure_rate_per_s: float = Field(1.0, gt=0)
+    auth_failure_burst: int = Field(30, ge=1)
     #: Open websockets are checked against revoked keys this often; a revoked key's sockets are closed.
     key_recheck_interval_s: float = Field(2.0, gt=0, le=300)
 

@@ -50,6 +50,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     loopback_delivery = {
         "VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true",
         "VIGIE_DELIVERY_RETRY_DELAYS_S": "[0, 1, 2, 5]",
+        # Tests send many wrong keys on purpose, all from 127.0.0.1 (test_secrets.py throttles its own api).
+        "VIGIE_AUTH_FAILURE_BURST": "100000",
         **LOOPBACK_CONNECTORS,
     }
     with running_stack(Path(tmp_path_factory.mktemp("vigie")), extra_env=loopback_delivery) as running:

@@ -57,7 +57,7 @@ schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(
         Path(tmp_path_factory.mktemp("vigie-fuzzed")),
-        extra_env={"VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true"},
+        extra_env={"VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true", "VIGIE_AUTH_FAILURE_BURST": "100000"},
     ) as running:
         yield running
 

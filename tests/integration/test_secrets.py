@@ -202,3 +202,44 @@ async def test_delivery_credentials_are_masked_for_every_caller_after_creation(
     again = {**subscription, "channel": mine["channel"]}
     refused = await client.put(f"/api/v1/subscriptions/{subscription['id']}", json=again)
     assert refused.status_code == 422 and "masked" in refused.text, refused.text
+
+
+async def test_an_address_sending_unknown_keys_is_throttled_with_retry_after(
+    stack: Stack, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {"VIGIE_PORT": str(port), "VIGIE_AUTH_FAILURE_BURST": "5", "VIGIE_AUTH_FAILURE_RATE_PER_S": "0.5"}
+    api = start_role(stack, "api", tmp_path / "api.log", env)
+    _, good = new_key(stack, "read")
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+
+            async def ready() -> bool:
+                try:
+                    return (await http.get("/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await wait_for(ready, timeout_s=60, interval_s=0.3)
+
+            def bearer(key: str) -> dict[str, str]:
+                return {"Authorization": f"Bearer {key}"}
+
+            for _ in range(10):  # no key at all: nothing is guessed, nothing counted
+                assert (await http.get("/api/v1/alerts")).status_code == 401
+            for _ in range(5):
+                wrong = await http.get("/api/v1/alerts", headers=bearer("vk_" + secrets.token_urlsafe(24)))
+                assert wrong.status_code == 401, wrong.text
+            throttled = await http.get("/api/v1/alerts", headers=bearer("vk_" + secrets.token_urlsafe(24)))
+            assert throttled.status_code == 429, throttled.text
+            assert throttled.json()["detail"][0]["field"] == "authorization"
+            retry_after_s = int(throttled.headers["retry-after"])
+            assert retry_after_s >= 1
+            # While throttled no key is looked at, a good one neither: a guesser cannot tell them apart.
+            assert (await http.get("/api/v1/alerts", headers=bearer(good))).status_code == 429
+            assert await refused_status(f"{ws(base_url)}?token={good}") == 429
+            await asyncio.sleep(retry_after_s)
+            assert (await http.get("/api/v1/alerts", headers=bearer(good))).status_code == 200
+    finally:
+        stop_role(api)
