@@ -151,3 +151,14 @@ async def watch_revocations(hub: Hub, keys: KeyStore, interval_s: float) -> None
             log.info(
                 "closing %d websocket(s) whose API key was revoked (%s)", closed, ", ".join(sorted(revoked))
             )
+
+
+#: Who acted, in audit records, when VIGIE_AUTH_ENABLED is false (no key to name).
+UNAUTHENTICATED_ACTOR = "anyone (VIGIE_AUTH_ENABLED=false)"
+
+
+def actor(request: Request) -> str:
+    """Who a write is recorded as: the name of the key that made it (after `require`), which the caller
+    cannot choose, unlike a name in the body (kept apart as a `note`)."""
+    key: ApiKey | None = getattr(request.state, "api_key", None)
+    return key.name if key is not None else UNAUTHENTICATED_ACTOR
