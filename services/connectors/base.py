@@ -29,6 +29,7 @@ from websockets.exceptions import WebSocketException
 from services.connectors.cursor import CursorStore
 from services.connectors.track import Track
 from services.delivery.guard import TargetPolicy, TargetRefused
+from services.observability.logs import redact
 from services.records import Mention
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,10 @@ class ConnectorStats:
     _rate_mark: tuple[float, int] = field(default=(0.0, 0), repr=False)
 
     def error(self, reason: str) -> None:
+        """Count an error; its reason is shown to `read` keys (GET /api/v1/connectors), secrets removed
+        (a feed URL may carry a token in its query)."""
         self.errors += 1
-        self.last_error = reason[:500]
+        self.last_error = redact(reason)[:500]
 
     def refresh_rate(self, now_ts: float | None = None) -> None:
         now_ts = time.time() if now_ts is None else now_ts

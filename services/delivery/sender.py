@@ -26,6 +26,7 @@ from services.delivery.endpoints import Endpoint
 from services.delivery.guard import TargetPolicy, TargetRefused, guarded_http_client
 from services.delivery.retry import Outcome, RetryPolicy, classify_status, parse_retry_after
 from services.delivery.store import DeliveryStore
+from services.observability.logs import redact
 from services.observability.metrics import count_delivery
 from services.settings import Settings
 
@@ -148,7 +149,7 @@ class Deliverer:
             outcome=result.outcome,
             status_code=result.status_code,
             latency_ms=round(latency_ms, 3),
-            error=result.error,
+            error=redact(result.error) if result.error else None,  # shown to `read` keys
             retry_after_s=result.retry_after_s,
         )
         if result.outcome != "delivered":
