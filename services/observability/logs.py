@@ -55,7 +55,7 @@ class RedactSecrets(logging.Filter):
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
-            record.msg, record.args = cleaned, None
+            record.msg, record.args = cleaned, ()
         if record.exc_info:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None

@@ -109,3 +109,21 @@ def test_secrets_are_hidden_in_messages_args_and_tracebacks(logged: str, shown: 
     assert output.count(shown) == 2, output  # in the message and in the traceback
     for secret in ("Zq3-x_9abc", "abcdefgh1234", "MfKQ9r8GKYq", "T0/B0/abcdef", "s3cr3t"):
         assert secret not in output
+
+
+def test_the_workers_text_handler_redacts_too() -> None:
+    """Faust's worker formats with mode's ExtensionFormatter, which formats `args` itself."""
+    from mode.utils.logging import ExtensionFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ExtensionFormatter(stream=stream, fmt="%(message)s"))
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("vigie.test.redact.worker")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("key %s, %d%% done", "vk_abcdefghijklmnop", 50)
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue().strip() == "key vk_***, 50% done"
