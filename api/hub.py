@@ -49,10 +49,13 @@ WORKER_SILENT_AFTER_S = 10.0
 
 
 class Client:
-    def __init__(self, websocket: WebSocket) -> None:
+    def __init__(self, websocket: WebSocket, key_id: str | None = None) -> None:
         self.websocket = websocket
+        #: The API key it connected with (None when auth is off): revoking the key closes the client.
+        self.key_id = key_id
         self.queue: asyncio.Queue[str] = asyncio.Queue(CLIENT_QUEUE_MAX)
         self.too_slow = asyncio.Event()
+        self.revoked = asyncio.Event()
 
     def offer(self, text: str) -> None:
         try:
@@ -176,14 +179,21 @@ class Hub:
         self._snapshot_cache = (self._version, now, text)
         return text
 
-    def connect(self, websocket: WebSocket) -> Client:
-        client = Client(websocket)
+    def connect(self, websocket: WebSocket, key_id: str | None = None) -> Client:
+        client = Client(websocket, key_id)
         client.offer(self.snapshot_text())
         self.clients.add(client)
         return client
 
     def disconnect(self, client: Client) -> None:
         self.clients.discard(client)
+
+    def revoke(self, key_ids: set[str]) -> int:
+        """Mark the clients connected with these keys for closing; how many there were."""
+        marked = [client for client in self.clients if client.key_id in key_ids]
+        for client in marked:
+            client.revoked.set()
+        return len(marked)
 
     def broadcast(self, message: dict[str, Any]) -> None:
         if message.get("type") != "heartbeat":

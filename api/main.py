@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +15,7 @@ from fastapi.params import Depends as Dependency
 from fastapi.staticfiles import StaticFiles
 
 from api.alert_feed import start_alerts
-from api.auth import require
+from api.auth import require, watch_revocations
 from api.deps import Runtime
 from api.hub import Hub
 from api.limits import BodySizeLimit, limit_ingest
@@ -92,9 +94,15 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.deliveries = DeliveryStore(
             store.engine, RetryPolicy(tuple(settings.delivery_retry_delays_s))
         )
+        revocations = asyncio.create_task(
+            watch_revocations(hub, app.state.keys, settings.key_recheck_interval_s), name="revocations"
+        )
         try:
             yield
         finally:
+            revocations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await revocations
             await app.state.alerts.stop()
             await hub.stop()
             await producer.stop()
@@ -108,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         default_response_class=FastJSONResponse,
     )
     app.state.ingest_limiter = RateLimiter(settings.ingest_rate_per_s, settings.ingest_burst)
+    app.state.auth_failures = RateLimiter(settings.auth_failure_rate_per_s, settings.auth_failure_burst)
     for module, dependencies in ACCESS:
         app.include_router(module.router, dependencies=dependencies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

@@ -52,7 +52,8 @@ REFUSALS: dict[int, str] = {
     409: "It exists already, or its state does not allow this (`field`: `id`).",
     413: "The body is larger than VIGIE_MAX_REQUEST_BYTES (`field`: `body`).",
     422: "A field is invalid: `field` names it, `error` says what was expected and what arrived.",
-    429: "Too many ingest requests for this key; retry after `Retry-After` seconds.",
+    429: "Too many ingest requests for this key, or too many unknown keys from this address; retry after "
+    "`Retry-After` seconds.",
     503: "The broker did not acknowledge in time (`field`: `broker`); nothing was lost, retry.",
 }
 
@@ -68,7 +69,7 @@ def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 #: Every router behind an API key may answer these (the key is checked before anything else).
-KEYED = refusals(401, 403, 422)
+KEYED = refusals(401, 403, 422, 429)
 
 
 def body_doc(type_: Any, example: Any, **other_media: dict[str, Any]) -> dict[str, Any]:

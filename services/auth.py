@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
@@ -171,6 +172,18 @@ class KeyStore:
             )
             row = connection.execute(sa.select(table).where(table.c.id == key_id)).first()
         return _record(row) if row is not None else None
+
+    def revoked_among(self, key_ids: Iterable[str]) -> set[str]:
+        """Those of `key_ids` that are revoked now (or gone): one query, for open websockets to be closed."""
+        wanted = set(key_ids)
+        if not wanted:
+            return set()
+        table = api_keys_table
+        with self.engine.connect() as connection:
+            live = connection.execute(
+                sa.select(table.c.id).where(table.c.id.in_(wanted), table.c.revoked_at.is_(None))
+            )
+            return wanted - {row.id for row in live}
 
     def list_keys(self) -> list[ApiKey]:
         """Every key, oldest first, revoked ones included."""

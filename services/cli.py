@@ -47,6 +47,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
+    from services.observability.logs import uvicorn_log_config
 
     settings = _settings(args)
     _logging(settings, "api")
@@ -58,7 +59,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         ws="websockets",
         access_log=False,
         # JSON: uvicorn's own lines go through the root logger's JSON handler too.
-        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        log_config=None if settings.log_format == "json" else uvicorn_log_config(),
     )
     return 0
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +130,8 @@ class Settings(BaseSettings):
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
-    smtp_password: str = ""
+    #: A SecretStr: shown as '**********' if the settings are ever printed or logged.
+    smtp_password: SecretStr = SecretStr("")
     smtp_from: str = "vigie@localhost"
 
     # Alerts (services/alerts/).
@@ -157,6 +159,13 @@ class Settings(BaseSettings):
     #: `vigie connectors` (the host of API-configured connectors) waits this long per fetch of vigie.config
     #: (the delay before a connector added or deleted through the API starts or stops; idle cost beyond).
     connector_config_fetch_max_wait_ms: int = Field(500, ge=1, le=10_000)
+    #: Connectors (RSS, Bluesky, Mastodon) reach only public addresses: a feed, instance or Jetstream URL
+    #: (or a redirect) resolving to a private, loopback, link-local or otherwise non-public address is
+    #: refused when configured through the API and at every connection (services/delivery/guard.py),
+    #: unless this is true, or the address is in `connector_allowed_networks` (JSON list of addresses or
+    #: networks, e.g. '["10.20.0.0/16"]' for an intranet feed server). Independent of the delivery setting.
+    connector_allow_private_targets: bool = False
+    connector_allowed_networks: list[str] = []
 
     # Who may see what (services/auth.py, api/auth.py, api/limits.py).
     #: When false every route and the websocket are open to anyone who can reach the port (development only).
@@ -168,6 +177,13 @@ class Settings(BaseSettings):
     #: Ingest requests (POST mentions and hooks) per second per key, on average and at once (429 beyond).
     ingest_rate_per_s: float = Field(50.0, gt=0)
     ingest_burst: int = Field(200, ge=1)
+    #: Requests carrying an unknown or revoked key, per client address: `auth_failure_burst` at once, then
+    #: `auth_failure_rate_per_s` on average; beyond, every keyed request from that address gets 429 with
+    #: Retry-After before its key is looked at (so a throttled guesser learns nothing).
+    auth_failure_rate_per_s: float = Field(1.0, gt=0)
+    auth_failure_burst: int = Field(30, ge=1)
+    #: Open websockets are checked against revoked keys this often; a revoked key's sockets are closed.
+    key_recheck_interval_s: float = Field(2.0, gt=0, le=300)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: `text` for a person at a terminal (`make run`); `json` (one object per line, with mention_id,
@@ -181,6 +197,13 @@ class Settings(BaseSettings):
     #: The api's /metrics answers without a key (Prometheus scrapes usually carry none); false: `read` scope.
     metrics_public: bool = False
     web_dir: Path = REPO_ROOT / "web"
+
+    @field_validator("connector_allowed_networks")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            ipaddress.ip_network(value.strip(), strict=False)  # ValueError names the bad entry
+        return values
 
     @property
     def bootstrap(self) -> str:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from faust.worker import Worker
 
 from services.kafka import declare_topics, wait_for_broker
+from services.observability.logs import RedactSecrets
 from services.settings import Settings
 from streams.app import build_app
+
+
+class RedactingWorker(Worker):
+    """Faust's worker, whose log handlers (its own text ones, or the JSON ones of the settings) hide
+    secrets as every other role's do (services/observability/logs.py)."""
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        for handler in logger.handlers:
+            if not any(isinstance(f, RedactSecrets) for f in handler.filters):
+                handler.addFilter(RedactSecrets())
 
 
 def run_worker(settings: Settings) -> None:
@@ -17,7 +30,7 @@ def run_worker(settings: Settings) -> None:
     loop.run_until_complete(wait_for_broker(settings.bootstrap, timeout_s=60))
     loop.run_until_complete(declare_topics(settings))
     app = build_app(settings)
-    worker = Worker(app, loop=loop, loglevel=settings.log_level.lower(), redirect_stdouts=False)
+    worker = RedactingWorker(app, loop=loop, loglevel=settings.log_level.lower(), redirect_stdouts=False)
     # At WARNING and above Faust's terminal spinner sets the root logger to DEBUG so that every log
     # record spins it: aiokafka's debug records then cost the worker a tenth of its time. No spinner.
     worker.spinner = None

@@ -39,12 +39,20 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}-{next(_ids)}"
 
 
+#: Connectors of the tests read servers on 127.0.0.1 only: every other private address (127.0.0.2 too)
+#: stays refused, so one stack shows both the allowed and the refused path of the target guard.
+LOOPBACK_CONNECTORS = {"VIGIE_CONNECTOR_ALLOWED_NETWORKS": '["127.0.0.1/32"]'}
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # Tests deliver alerts to receivers on loopback, and retry quickly.
     loopback_delivery = {
         "VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true",
         "VIGIE_DELIVERY_RETRY_DELAYS_S": "[0, 1, 2, 5]",
+        # Tests send many wrong keys on purpose, all from 127.0.0.1 (test_secrets.py throttles its own api).
+        "VIGIE_AUTH_FAILURE_BURST": "100000",
+        **LOOPBACK_CONNECTORS,
     }
     with running_stack(Path(tmp_path_factory.mktemp("vigie")), extra_env=loopback_delivery) as running:
         yield running

@@ -1,4 +1,5 @@
-"""Alerts: list with filters, one alert, its history; acknowledge and resolve by hand.
+"""Alerts: list with filters, one alert, its history; acknowledge and resolve by hand (recorded as done
+`by` the name of the key that did it, with the name the caller gave as a `note`).
 
 Alerts are written by the rule engine (streams/agents/alerts.py) and reach this process's database through
 `vigie.alerts` (api/alert_feed.py). Each listed alert is its latest event, plus `silenced_by`: the id of the
@@ -15,6 +16,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request
 
 from api.alert_feed import AlertsDep
+from api.auth import actor
 from api.errors import FieldErrorRoute, decode_json_body, field_error
 from api.openapi import KEYED, body_doc, refusals
 from services.alerts.events import AlertEvent, RuleKind, Severity, Status
@@ -28,12 +30,19 @@ T = TypeVar("T")
 MAX_LIMIT = 1000
 
 
+Note = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
 class ActionBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    by: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    """`note`: who you are (free text, kept as the event's `note`; `by` is an older name for it). The
+    event's `by` is always the name of the API key that acted."""
+
+    note: Note | None = None
+    by: Note | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
-ACTION_DOC = body_doc(ActionBody, {"by": "ana", "comment": "on it"})
+ACTION_DOC = body_doc(ActionBody, {"note": "ana", "comment": "on it"})
 
 
 def convert_record(body: Any, type_: type[T]) -> T:
@@ -129,7 +138,8 @@ async def _act(
         return alert_out(current, silences, now)  # already done: nothing new to say
     if current.status == "resolved":
         raise field_error("id", f"alert {alert_id!r} is resolved; there is nothing to {status[:-1]}", 409)
-    event = await alerts.publish(manual_event(current, status, action.by, action.comment, now))
+    event = manual_event(current, status, actor(request), action.comment, now, note=action.note or action.by)
+    event = await alerts.publish(event)
     return alert_out(event, silences, now)
 
 

@@ -21,7 +21,16 @@ from api.errors import FieldErrorRoute, field_error, object_body
 from api.openapi import KEYED, body_doc, refusals
 from services.config_feed import publish_connectors
 from services.connectors.board import ConnectorBoard, follow_connector_statuses
-from services.connectors.specs import Spec, SpecError, parse_spec, parse_specs, redacted, spec_name
+from services.connectors.specs import (
+    Spec,
+    SpecError,
+    check_targets,
+    connector_policy,
+    parse_spec,
+    parse_specs,
+    redacted,
+    spec_name,
+)
 from services.kafka import CONFIG
 
 #: A connector not heard from for this many status intervals is shown as not alive.
@@ -107,7 +116,10 @@ async def list_connectors(request: Request, runtime: RuntimeDep) -> dict[str, An
     description=(
         "A spec: `kind` (bluesky, mastodon, rss), the kind's options, `track` (words, phrases, #tags: "
         "only mentions matching one are published) and a `name` (default: the kind). `vigie connectors` "
-        "starts it within a second; its status then appears in GET /api/v1/connectors."
+        "starts it within a second; its status then appears in GET /api/v1/connectors. A URL whose host "
+        "resolves to a private, loopback or link-local address is refused (422 naming the field) unless "
+        "VIGIE_CONNECTOR_ALLOW_PRIVATE_TARGETS or VIGIE_CONNECTOR_ALLOWED_NETWORKS allow it; every "
+        "connection the connector makes, redirects included, is checked again."
     ),
     openapi_extra=BODY_DOC,
     responses=refusals(409, 413),
@@ -115,6 +127,7 @@ async def list_connectors(request: Request, runtime: RuntimeDep) -> dict[str, An
 async def create_connector(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     try:
         spec = parse_spec(object_body(await request.body()), "")
+        await check_targets(spec, connector_policy(runtime.settings))
     except SpecError as error:
         raise field_error(error.field, error.reason) from None
     name = spec_name(spec)

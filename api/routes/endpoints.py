@@ -1,7 +1,9 @@
 """Delivery endpoints (webhooks, Slack, PagerDuty, e-mail), their delivery log, and redelivery.
 
-A webhook's signing secret is shown whole once, in the answer that created the endpoint; afterwards only
-its first characters, so a log or a screen share does not leak it.
+An endpoint's credentials are shown whole once, in the answer that created it (to the admin who sent
+them); afterwards, to every caller, a webhook's signing secret and a PagerDuty routing key show only their
+first characters and a URL only its origin (Slack's and most webhooks' paths are their credential), so a
+`read` key, a log or a screen share does not leak them (services/delivery/endpoints.py, `masked_endpoint`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from starlette.requests import HTTPConnection
 from api.errors import FieldErrorRoute, convert_or_422, field_error, object_body
 from api.openapi import KEYED, body_doc, refusals
 from services.delivery.attempts import DeliveryState
-from services.delivery.endpoints import Endpoint
-from services.delivery.guard import TargetRefused, check_url
+from services.delivery.endpoints import Endpoint, masked_endpoint
+from services.delivery.guard import TargetPolicy, TargetRefused, check_url
 from services.delivery.store import DeliveryError, DeliveryStore
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"], route_class=FieldErrorRoute, responses=KEYED)
 
-SECRET_SHOWN_CHARS = 10
 #: Delivery ids are SQL BIGINTs: a larger number can name no delivery (and would overflow the query).
 DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 EXAMPLE = {"kind": "webhook", "name": "status page", "url": "https://hooks.example.com/vigie"}
@@ -41,10 +42,10 @@ DeliveriesDep = Annotated[DeliveryStore, Depends(_deliveries)]
 
 
 def _out(endpoint: Endpoint, *, reveal_secret: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = msgspec.to_builtins(endpoint)
-    if endpoint.secret and not reveal_secret:
-        body["secret"] = endpoint.secret[:SECRET_SHOWN_CHARS] + "…"
-    return body
+    if reveal_secret:
+        created: dict[str, Any] = msgspec.to_builtins(endpoint)
+        return created
+    return masked_endpoint(endpoint)
 
 
 def _not_found(kind: str, key: object) -> HTTPException:
@@ -56,7 +57,7 @@ async def _parse(request: Request, allow_private: bool, endpoint_id: str | None 
     endpoint = convert_or_422(body, Endpoint)
     if endpoint.kind != "email" and endpoint.url:
         try:
-            await check_url(endpoint.url, allow_private=allow_private)
+            await check_url(endpoint.url, TargetPolicy(allow_private=allow_private))
         except TargetRefused as error:
             raise field_error("url", str(error)) from None
     return endpoint
@@ -75,7 +76,8 @@ async def list_endpoints(deliveries: DeliveriesDep) -> list[dict[str, Any]]:
     responses=refusals(409, 413),
 )
 async def create_endpoint(request: Request, deliveries: DeliveriesDep) -> dict[str, Any]:
-    """The answer carries a webhook's whole signing secret (`whsec_…`): keep it, it is not shown again."""
+    """The answer carries the endpoint's credentials whole (a webhook's signing secret `whsec_…`, a routing
+    key, a URL): keep them, they are shown masked afterwards."""
     allow = request.app.state.runtime.settings.delivery_allow_private_targets
     endpoint = await _parse(request, allow)
     if deliveries.get_endpoint(endpoint.id) is not None:

@@ -9,7 +9,7 @@ import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from api.auth import admit_websocket
+from api.auth import CLOSE_REVOKED, admit_websocket
 from api.deps import get_runtime
 from api.hub import CLIENT_QUEUE_MAX, CLOSE_TOO_SLOW, SEND_STALL_S
 
@@ -24,7 +24,8 @@ async def live(websocket: WebSocket) -> None:
     if not await admit_websocket(websocket, "display"):
         return
     await websocket.accept()
-    client = hub.connect(websocket)
+    key = websocket.state.api_key
+    client = hub.connect(websocket, key.id if key is not None else None)
 
     async def drain_incoming() -> None:
         while True:
@@ -34,10 +35,14 @@ async def live(websocket: WebSocket) -> None:
         asyncio.create_task(client.pump()),
         asyncio.create_task(drain_incoming()),
         asyncio.create_task(client.too_slow.wait()),
+        asyncio.create_task(client.revoked.wait()),
     ]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if client.too_slow.is_set():
+        if client.revoked.is_set():
+            with contextlib.suppress(Exception):
+                await websocket.close(code=CLOSE_REVOKED, reason="API key revoked")
+        elif client.too_slow.is_set():
             log.warning(
                 "closing a websocket client at %s that stopped reading (%d messages queued, at most %d; "
                 "a message waits at most %.0f s): code %d, its wall reconnects for a fresh snapshot",

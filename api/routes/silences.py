@@ -9,6 +9,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.alert_feed import AlertsDep
+from api.auth import actor
 from api.errors import FieldErrorRoute, field_error, object_body
 from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import convert_record
@@ -23,7 +24,7 @@ BODY_DOC = body_doc(
         "rules": ["volume_spike"],
         "severities": ["warning"],
         "ends_at": "2030-01-01T08:00:00Z",
-        "created_by": "ana",
+        "note": "ana",
         "comment": "press day, we know",
     },
 )
@@ -34,8 +35,13 @@ def _not_found(silence_id: str) -> HTTPException:
 
 
 async def _parse(request: Request, silence_id: str | None = None) -> Silence:
+    """The silence of the body, recorded as created by the key's name; a `created_by` the body gives is
+    kept as its `note` (who the caller said they are)."""
     body = object_body(await request.body(), silence_id)
-    return convert_record(body, Silence)
+    silence = convert_record(body, Silence)
+    return msgspec.structs.replace(
+        silence, created_by=actor(request), note=silence.note or silence.created_by
+    )
 
 
 def _out(silence: Silence, now: datetime) -> dict[str, Any]:

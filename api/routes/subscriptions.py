@@ -1,17 +1,20 @@
-"""On-call subscriptions: who is told of which alerts, when, and who next (services/alerts/subscriptions)."""
+"""On-call subscriptions: who is told of which alerts, when, and who next (services/alerts/subscriptions).
+
+A channel given in place shows its URL or routing key masked to every caller, the one who created it too
+(the answer of POST and PUT included): it names a credential, and the caller sent it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.alert_feed import AlertsDep
 from api.errors import FieldErrorRoute, field_error, object_body
 from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import convert_record
-from services.alerts.subscriptions import Subscription
+from services.alerts.subscriptions import Subscription, masked_subscription
 
 router = APIRouter(
     prefix="/api/v1/subscriptions", tags=["subscriptions"], route_class=FieldErrorRoute, responses=KEYED
@@ -47,8 +50,7 @@ async def _parse(request: Request, subscription_id: str | None = None) -> Subscr
 
 
 def _out(subscription: Subscription) -> dict[str, Any]:
-    result: dict[str, Any] = msgspec.to_builtins(subscription)
-    return result
+    return masked_subscription(subscription)
 
 
 @router.get("", summary="List subscriptions")

@@ -40,7 +40,8 @@ class AlertEvent(msgspec.Struct, kw_only=True):
     `status` is the state after the change; `at` when it changed; `started_at` when the alert first fired
     (unchanged across the changes of one episode). `summary` is one readable line
     for a person (a phone notification); `details` the figures that made the rule fire (rule-specific).
-    `by` names who acknowledged or resolved by hand (None when the system did it).
+    `by` names who acknowledged or resolved by hand: the name of the API key that acted, which the caller
+    cannot choose (None when the system did it); `note` is the name the caller gave, free text, unverified.
     """
 
     v: int = EVENT_VERSION
@@ -57,8 +58,17 @@ class AlertEvent(msgspec.Struct, kw_only=True):
     started_at: datetime
     at: datetime
     by: str | None = None
+    #: Who the caller said they are (the console's operator name), next to the key's name in `by`.
+    note: str | None = None
     #: What the person who acknowledged or resolved by hand said (None otherwise).
     comment: str | None = None
+
+    @property
+    def who(self) -> str | None:
+        """`by` for people: "ana (key console)" when the caller gave a name, else the key's name."""
+        if self.by is None:
+            return None
+        return f"{self.note} (key {self.by})" if self.note else self.by
 
     @staticmethod
     def make_id(alert_id: str, started_at: datetime, status: str, raised_to: str | None = None) -> str:

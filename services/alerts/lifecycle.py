@@ -58,14 +58,17 @@ def manual_event(
     by: str,
     comment: str | None,
     now: datetime,
+    note: str | None = None,
 ) -> AlertEvent:
-    """The event of a person acknowledging or resolving the current episode of an alert."""
+    """The event of a person acknowledging or resolving the current episode of an alert: `by` the key's
+    name, `note` who they said they are."""
     return msgspec.structs.replace(
         current,
         event_id=AlertEvent.make_id(current.alert_id, current.started_at, status),
         status=status,
         at=now,
         by=by,
+        note=note,
         comment=comment,
     )
 

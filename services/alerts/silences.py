@@ -34,7 +34,10 @@ class Silence(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     severities: list[Severity] = msgspec.field(default_factory=list)
     starts_at: datetime = msgspec.field(default_factory=_now)
     ends_at: datetime
-    created_by: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    #: The name of the API key that saved it (set by the api, whatever the body says).
+    created_by: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    #: Who the caller said they are (free text, unverified).
+    note: Annotated[str, msgspec.Meta(max_length=200)] = ""
     comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     created_at: datetime = msgspec.field(default_factory=_now)
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 from services.alerts.events import SEVERITY_RANK, AlertEvent, RuleKind, Severity
+from services.delivery.endpoints import MASK, masked_target
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -46,10 +47,18 @@ def _clock(text: str) -> time:
 
 
 class ChannelSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A channel given in place: `{"kind": "email", "target": "ana@example.com"}`."""
+    """A channel given in place: `{"kind": "email", "target": "ana@example.com"}`. The API shows a URL or
+    routing key target masked (`masked_subscription`); sending a masked one back is refused."""
 
     kind: Literal["webhook", "slack", "pagerduty", "email"]
     target: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+    def __post_init__(self) -> None:
+        if self.kind != "email" and MASK in self.target:
+            raise ValueError(
+                f"`target` must be the whole {self.kind} target, got the masked {self.target!r} that GET "
+                "shows; send the original"
+            )
 
 
 #: An endpoint id (services/delivery) or a channel given in place.
@@ -189,3 +198,16 @@ def due_repeats(
 ) -> list[tuple[AlertEvent, Subscription]]:
     """`due_repeat` over (latest event, subscription, last sent at) triples."""
     return [(event, sub) for event, sub, last in open_alerts if due_repeat(event, sub, last, now)]
+
+
+def masked_subscription(subscription: Subscription) -> dict[str, Any]:
+    """A subscription as the API shows it: in-place channels' URLs and routing keys masked (e-mail
+    addresses whole); endpoint ids as they are (endpoints mask their own)."""
+    shown: dict[str, Any] = msgspec.to_builtins(subscription)
+    channels = [shown["channel"]] + [
+        contact["channel"] for level in shown["escalation"] for contact in level["contacts"]
+    ]
+    for channel in channels:
+        if isinstance(channel, dict):
+            channel["target"] = masked_target(channel["kind"], channel["target"])
+    return shown

@@ -28,6 +28,8 @@ from websockets.exceptions import WebSocketException
 
 from services.connectors.cursor import CursorStore
 from services.connectors.track import Track
+from services.delivery.guard import TargetPolicy, TargetRefused
+from services.observability.logs import redact
 from services.records import Mention
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     httpx.HTTPError,
     WebSocketException,
     SourceError,
+    TargetRefused,  # the address may change (DNS) or be allowed; retried with backoff, said in the status
 )
+
+#: What a connector's refusal tells the operator to set.
+CONNECTOR_SETTING = "VIGIE_CONNECTOR_ALLOW_PRIVATE_TARGETS"
+#: Public addresses only: what a connector may reach unless the settings say otherwise.
+PUBLIC_ONLY = TargetPolicy(setting=CONNECTOR_SETTING)
 
 
 @dataclass(frozen=True)
@@ -79,8 +87,10 @@ class ConnectorStats:
     _rate_mark: tuple[float, int] = field(default=(0.0, 0), repr=False)
 
     def error(self, reason: str) -> None:
+        """Count an error; its reason is shown to `read` keys (GET /api/v1/connectors), secrets removed
+        (a feed URL may carry a token in its query)."""
         self.errors += 1
-        self.last_error = reason[:500]
+        self.last_error = redact(reason)[:500]
 
     def refresh_rate(self, now_ts: float | None = None) -> None:
         now_ts = time.time() if now_ts is None else now_ts

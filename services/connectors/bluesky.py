@@ -19,9 +19,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import orjson
-import websockets
 
-from services.connectors.base import ConnectorStats, Event
+from services.connectors.base import PUBLIC_ONLY, ConnectorStats, Event
+from services.delivery.guard import TargetPolicy, guarded_websocket
 from services.records import Mention, MentionError, parse_mention
 
 log = logging.getLogger(__name__)
@@ -146,8 +146,12 @@ def subscribe_url(base_url: str, time_us: int | None, rewind_s: float = RESUME_R
 class JetstreamSource:
     kind = "bluesky"
 
-    def __init__(self, url: str = DEFAULT_URL, rewind_s: float = RESUME_REWIND_S) -> None:
+    def __init__(
+        self, url: str = DEFAULT_URL, rewind_s: float = RESUME_REWIND_S, *, policy: TargetPolicy | None = None
+    ) -> None:
         self.url = url
+        #: Which addresses it may connect to (services/delivery/guard.py); public ones only by default.
+        self.policy = policy or PUBLIC_ONLY
         self.rewind_s = rewind_s
         self.time_us: int | None = None
 
@@ -158,7 +162,8 @@ class JetstreamSource:
     async def read(self, stats: ConnectorStats) -> AsyncIterator[Event]:
         address = subscribe_url(self.url, self.time_us, self.rewind_s)
         log.info("bluesky: connecting to %s", address)
-        async with websockets.connect(address, max_size=MAX_FRAME_BYTES, open_timeout=15) as socket:
+        connecting = guarded_websocket(address, policy=self.policy, max_size=MAX_FRAME_BYTES, open_timeout=15)
+        async with connecting as socket:
             async for message in socket:
                 try:
                     event = orjson.loads(message)

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
-import websockets
 
-from services.connectors.base import ConnectorStats, Event, SourceError
+from services.connectors.base import PUBLIC_ONLY, ConnectorStats, Event, SourceError
 from services.connectors.html_text import html_to_text
 from services.connectors.sse import parse_sse
+from services.delivery.guard import TargetPolicy, guarded_http_client, guarded_websocket
 from services.records import MAX_TEXT_CHARS, Mention, MentionError, parse_mention
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,12 @@ class MastodonSource:
         timeline: str = "public",
         token: str | None = None,
         transport: Transport = "sse",
+        *,
+        policy: TargetPolicy | None = None,
     ) -> None:
         self.instance = instance.rstrip("/")
+        #: Which addresses it may connect to (services/delivery/guard.py); public ones only by default.
+        self.policy = policy or PUBLIC_ONLY
         self.host = urlsplit(self.instance).hostname or self.instance
         self.stream_path, self.stream_params, self.rest_path, self.rest_params = timeline_paths(timeline)
         self.subscribe = subscribe_message(timeline)
@@ -209,7 +213,10 @@ class MastodonSource:
         """One connection: subscribe first, then fill the gap since `last_id` by REST (what arrives on the
         stream meanwhile waits in its buffer; the overlap is dropped by id), then follow the stream."""
         timeout = httpx.Timeout(15.0, read=STREAM_READ_TIMEOUT_S)
-        async with httpx.AsyncClient(base_url=self.instance, headers=self.headers, timeout=timeout) as http:
+        http_client = guarded_http_client(
+            self.policy, timeout, follow_redirects=True, base_url=self.instance, headers=self.headers
+        )
+        async with http_client as http:
             stream = self._read_websocket if self.transport == "websocket" else self._read_sse
             async for event in stream(http, stats):
                 yield event
@@ -239,8 +246,12 @@ class MastodonSource:
 
     async def _read_websocket(self, http: httpx.AsyncClient, stats: ConnectorStats) -> AsyncIterator[Event]:
         address = websocket_url(self.instance)
-        async with websockets.connect(
-            address, additional_headers=self.headers, max_size=MAX_FRAME_BYTES, open_timeout=15
+        async with guarded_websocket(
+            address,
+            policy=self.policy,
+            additional_headers=self.headers,
+            max_size=MAX_FRAME_BYTES,
+            open_timeout=15,
         ) as socket:
             await socket.send(orjson.dumps(self.subscribe).decode())
             log.info("mastodon: streaming %s %s over the websocket", address, self.subscribe)

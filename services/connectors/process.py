@@ -23,7 +23,7 @@ from aiokafka.errors import KafkaError
 
 from services.connectors.base import Backoff, ConnectorRunner, ConnectorStats
 from services.connectors.cursor import CursorStore
-from services.connectors.specs import Spec, build_source, spec_name
+from services.connectors.specs import Spec, build_source, connector_policy, spec_name
 from services.connectors.track import Track
 from services.hold import IngestHold
 from services.kafka import RAW, UPDATES, MentionPublisher, make_producer, wait_for_broker
@@ -43,7 +43,7 @@ def status_record(snapshot: dict[str, Any], now_ts: float | None = None) -> dict
 async def run_spec(settings: Settings, spec: Spec, producer: AIOKafkaProducer) -> None:
     """One connector on a started producer, until cancelled (its cursor is saved after every batch)."""
     name = spec_name(spec)
-    source = build_source(spec)
+    source = build_source(spec, connector_policy(settings))
     updates = settings.topic(UPDATES)
 
     async def report(snapshot: dict[str, Any]) -> None:

@@ -30,8 +30,9 @@ import defusedxml
 import defusedxml.ElementTree
 import httpx
 
-from services.connectors.base import Backoff, ConnectorStats, Event, SourceError
+from services.connectors.base import PUBLIC_ONLY, Backoff, ConnectorStats, Event, SourceError
 from services.connectors.html_text import html_to_text
+from services.delivery.guard import TargetPolicy, TargetRefused, guarded_http_client
 from services.records import MAX_TEXT_CHARS, Mention, MentionError, parse_mention
 
 log = logging.getLogger(__name__)
@@ -180,11 +181,20 @@ class _FeedState:
 class RssSource:
     kind = "rss"
 
-    def __init__(self, urls: list[str], interval_s: float = 300.0, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self,
+        urls: list[str],
+        interval_s: float = 300.0,
+        backoff: Backoff | None = None,
+        *,
+        policy: TargetPolicy | None = None,
+    ) -> None:
         if not urls:
             raise ValueError("urls: expected at least one feed URL")
         self.urls = urls
         self.interval_s = interval_s
+        #: Which addresses it may fetch from, redirects included (services/delivery/guard.py).
+        self.policy = policy or PUBLIC_ONLY
         self.backoff = backoff or Backoff(base_s=interval_s, cap_s=max(interval_s, 3600.0))
         self.feeds = {url: _FeedState() for url in urls}
         #: Keys read per feed, oldest first (a dict keeps insertion order), bounded like the cursor's.
@@ -238,14 +248,14 @@ class RssSource:
     async def read(self, stats: ConnectorStats) -> AsyncIterator[Event]:
         """Poll every feed when it is due, forever; one feed's failure delays only that feed."""
         timeout = httpx.Timeout(30.0)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as http:
+        async with guarded_http_client(self.policy, timeout, follow_redirects=True) as http:
             while True:
                 for url, state in self.feeds.items():
                     if time.monotonic() < state.next_poll_at:
                         continue
                     try:
                         events = await self._poll(http, url, stats)
-                    except (httpx.HTTPError, OSError, SourceError) as error:
+                    except (httpx.HTTPError, OSError, SourceError, TargetRefused) as error:
                         stats.error(f"{url}: {type(error).__name__}: {error}")
                         delay_s = self.backoff.delay_s(state.failures)
                         state.failures += 1

@@ -17,8 +17,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from services.connectors.base import Source
+from services.connectors.base import CONNECTOR_SETTING, PUBLIC_ONLY, Source
+from services.delivery.guard import TargetPolicy, TargetRefused, check_url, parse_networks
 from services.records import problem_of
+from services.settings import Settings
 
 Name = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
@@ -125,18 +127,47 @@ def configured_spec(items: list[Any], name: str) -> Any:
     )
 
 
-def build_source(spec: Spec) -> Source:
+def connector_policy(settings: Settings) -> TargetPolicy:
+    """Which addresses connectors may reach (services/delivery/guard.py), from the settings."""
+    return TargetPolicy(
+        allow_private=settings.connector_allow_private_targets,
+        allowed_networks=parse_networks(settings.connector_allowed_networks, "connector_allowed_networks"),
+        setting=CONNECTOR_SETTING,
+    )
+
+
+def target_urls(spec: Spec) -> list[tuple[str, str]]:
+    """(field, URL) of every address the connector will call out to."""
+    if isinstance(spec, BlueskySpec):
+        return [("url", spec.url)]
+    if isinstance(spec, MastodonSpec):
+        return [("instance", spec.instance)]
+    return [(f"urls[{index}]", url) for index, url in enumerate(spec.urls)]
+
+
+async def check_targets(spec: Spec, policy: TargetPolicy) -> None:
+    """Refuse a spec that points at an address the policy forbids (SpecError naming the field). A host
+    that does not resolve now is accepted: every connection is checked again, and it may resolve later."""
+    for field, url in target_urls(spec):
+        try:
+            await check_url(url, policy)
+        except TargetRefused as error:
+            if "does not resolve" not in str(error):
+                raise SpecError(field, str(error)) from None
+
+
+def build_source(spec: Spec, policy: TargetPolicy = PUBLIC_ONLY) -> Source:
     if isinstance(spec, BlueskySpec):
         from services.connectors.bluesky import JetstreamSource
 
-        return JetstreamSource(spec.url)
+        return JetstreamSource(spec.url, policy=policy)
     if isinstance(spec, MastodonSpec):
         from services.connectors.mastodon import MastodonSource
 
-        return MastodonSource(spec.instance, spec.timeline, spec.token, spec.transport)
+        return MastodonSource(spec.instance, spec.timeline, spec.token, spec.transport, policy=policy)
     from services.connectors.rss import RssSource
 
-    return RssSource(spec.urls, spec.interval_s)
+    return RssSource(spec.urls, spec.interval_s, policy=policy)
 
 
 def encode_spec(spec: Spec) -> str:

@@ -12,7 +12,7 @@ import binascii
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -113,6 +113,53 @@ class Endpoint(msgspec.Struct, kw_only=True):
     def target(self) -> str:
         """The URL or address delivered to, for logs and errors."""
         return (self.address if self.kind == "email" else self.url) or ""
+
+
+#: What stands for the hidden part of a credential shown by the API.
+MASK = "…"
+#: Characters of a secret or routing key shown, enough to tell two apart.
+SHOWN_SECRET_CHARS = 4
+
+
+def masked_secret(value: str, keep_prefix: str = "") -> str:
+    """`whsec_MfKQ…`: the prefix (when `value` has it) and a few characters; short values show nothing."""
+    prefix = keep_prefix if value.startswith(keep_prefix) else ""
+    rest = value.removeprefix(prefix)
+    shown = rest[:SHOWN_SECRET_CHARS] if len(rest) >= 4 * SHOWN_SECRET_CHARS else ""
+    return f"{prefix}{shown}{MASK}"
+
+
+def masked_url(url: str) -> str:
+    """`https://hooks.slack.com/…`: the origin only, since paths and queries often carry the credential
+    (Slack, Discord, Teams, Zapier webhooks). PagerDuty's public Events API address is shown whole."""
+    if url == PAGERDUTY_EVENTS_URL:
+        return url
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    hidden = parts.path.strip("/") or parts.query or parts.fragment
+    return f"{origin}/{MASK}" if hidden else f"{origin}/"
+
+
+def masked_target(kind: str, target: str) -> str:
+    """A channel's target as the API shows it: e-mail addresses whole, routing keys and URLs masked."""
+    if kind == "email":
+        return target
+    if kind == "pagerduty":
+        return masked_secret(target)
+    return masked_url(target)
+
+
+def masked_endpoint(endpoint: Endpoint) -> dict[str, Any]:
+    """An endpoint as the API shows it after creation, to every caller: signing secret, routing key and
+    URL masked (the stored endpoint keeps them whole for delivery)."""
+    shown: dict[str, Any] = msgspec.to_builtins(endpoint)
+    if endpoint.secret:
+        shown["secret"] = masked_secret(endpoint.secret, SECRET_PREFIX)
+    if endpoint.routing_key:
+        shown["routing_key"] = masked_secret(endpoint.routing_key)
+    if endpoint.url:
+        shown["url"] = masked_url(endpoint.url)
+    return shown
 
 
 _decoder = msgspec.json.Decoder(Endpoint)

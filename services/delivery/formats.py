@@ -80,8 +80,8 @@ def slack_message(event: AlertEvent, link: str) -> dict[str, object]:
         f"{_slack_escape(event.watchlist)}: {_slack_escape(event.summary)}"
     )
     context = f"rule `{event.rule}` · since {event.started_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-    if event.by:
-        context += f" · by {_slack_escape(event.by)}"
+    if event.who:
+        context += f" · by {_slack_escape(event.who)}"
     return {
         "text": f"{headline} <{link}|Open in Vigie>",
         "blocks": [
@@ -152,7 +152,7 @@ def email_message(event: AlertEvent, to: str, sender: str, link: str) -> EmailMe
     lines = [
         event.summary,
         "",
-        f"Status:    {event.status}" + (f" (by {event.by})" if event.by else ""),
+        f"Status:    {event.status}" + (f" (by {event.who})" if event.who else ""),
         f"Severity:  {event.severity}",
         f"Watchlist: {event.watchlist}",
         f"Rule:      {event.rule}" + (f" on {event.subject}" if event.subject else ""),

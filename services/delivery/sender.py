@@ -23,9 +23,10 @@ import msgspec
 from services.delivery import formats
 from services.delivery.attempts import Attempt, Delivery
 from services.delivery.endpoints import Endpoint
-from services.delivery.guard import GuardedNetworkBackend, TargetRefused
+from services.delivery.guard import TargetPolicy, TargetRefused, guarded_http_client
 from services.delivery.retry import Outcome, RetryPolicy, classify_status, parse_retry_after
 from services.delivery.store import DeliveryStore
+from services.observability.logs import redact
 from services.observability.metrics import count_delivery
 from services.settings import Settings
 
@@ -51,16 +52,6 @@ class _Result(msgspec.Struct):
     retry_after_s: float | None = None
 
 
-def guarded_http_client(allow_private: bool, timeout_s: float, concurrency: int) -> httpx.AsyncClient:
-    """An HTTP client whose every connection is checked by the target guard."""
-    transport = httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    )
-    # httpx does not take a network backend; its pool does. Same pool, guarded connections.
-    transport._pool._network_backend = GuardedNetworkBackend(allow_private)
-    return httpx.AsyncClient(transport=transport, timeout=timeout_s, follow_redirects=False, trust_env=False)
-
-
 class Deliverer:
     """One attempt per due delivery, at most `concurrency` at once, each bounded by `attempt_timeout_s`."""
 
@@ -79,7 +70,9 @@ class Deliverer:
         self.concurrency = concurrency
         self.public_url = public_url
         self.smtp = smtp or SmtpRelay()
-        self.http = guarded_http_client(allow_private_targets, attempt_timeout_s, concurrency)
+        self.http = guarded_http_client(
+            TargetPolicy(allow_private=allow_private_targets), attempt_timeout_s, concurrency=concurrency
+        )
         self._slots = asyncio.Semaphore(concurrency)
 
     @classmethod
@@ -100,7 +93,7 @@ class Deliverer:
                 port=settings.smtp_port,
                 tls=settings.smtp_tls,
                 username=settings.smtp_username,
-                password=settings.smtp_password,
+                password=settings.smtp_password.get_secret_value(),
                 sender=settings.smtp_from,
             ),
         )
@@ -156,7 +149,7 @@ class Deliverer:
             outcome=result.outcome,
             status_code=result.status_code,
             latency_ms=round(latency_ms, 3),
-            error=result.error,
+            error=redact(result.error) if result.error else None,  # shown to `read` keys
             retry_after_s=result.retry_after_s,
         )
         if result.outcome != "delivered":

@@ -32,7 +32,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.server import ServerConnection, serve
 
-from tests.conftest import create_watchlist, unique, wait_for, wait_total
+from tests.conftest import LOOPBACK_CONNECTORS, create_watchlist, unique, wait_for, wait_total
 from tests.stack import Stack, free_port, start_stack, stop_role
 
 FAST_STATUS_ENV = {"VIGIE_CONNECTOR_STATUS_INTERVAL_S": "0.5", "VIGIE_LOG_LEVEL": "INFO"}
@@ -514,7 +514,7 @@ async def test_vigie_run_starts_the_configured_connectors(tmp_path: Path) -> Non
     brand = unique("run")
     feeds, port = Feeds(brand), free_port()
     spec = {"kind": "rss", "urls": [f"http://127.0.0.1:{port}/feed.xml"], "interval_s": 0.5, "name": "news"}
-    env = {"VIGIE_CONNECTORS": orjson.dumps([spec]).decode(), **FAST_STATUS_ENV}
+    env = {"VIGIE_CONNECTORS": orjson.dumps([spec]).decode(), **FAST_STATUS_ENV, **LOOPBACK_CONNECTORS}
     async with serving(feeds.app, port):
         running = await asyncio.to_thread(start_stack, tmp_path / "vigie", extra_env=env)
         try:

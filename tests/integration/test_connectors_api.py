@@ -20,7 +20,14 @@ from services.auth import KeyStore
 from services.settings import Settings
 from services.storage import Store
 from tests.conftest import create_watchlist, unique, wait_for, wait_total
-from tests.integration.test_connectors import FAST_STATUS_ENV, Jetstream, connector_status, until
+from tests.integration.test_connectors import (
+    FAST_STATUS_ENV,
+    Jetstream,
+    connector_status,
+    start_connector,
+    until,
+)
+from tests.services.connectors.test_guard import CountingServer, http_answer, listening
 from tests.stack import Stack, free_port, start_role, stop_role
 
 
@@ -182,3 +189,42 @@ async def test_configuring_connectors_needs_the_admin_scope(
             deleting = await anyone.delete(f"/api/v1/connectors/{spec['name']}", headers=headers)
             assert deleting.status_code == 403, (scope, deleting.text)
             assert (await anyone.get("/api/v1/connectors", headers=headers)).status_code == 200
+
+
+async def test_a_connector_aimed_at_a_private_address_is_refused_when_saved_and_when_it_connects(
+    stack: Stack, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The stack allows 127.0.0.1 only (tests/conftest.py): 127.0.0.2 stands for any internal address."""
+    refusals = [
+        ({"kind": "rss", "urls": ["http://127.0.0.1:9/feed.xml", "http://127.0.0.2:9/feed.xml"]}, "urls[1]"),
+        ({"kind": "bluesky", "url": "ws://169.254.169.254/subscribe"}, "url"),
+        ({"kind": "mastodon", "instance": "http://[2002:7f00:1::1]:8080"}, "instance"),
+        ({"kind": "mastodon", "instance": "https://10.0.0.5"}, "instance"),
+    ]
+    for body, field in refusals:
+        answer = await client.post("/api/v1/connectors", json={**body, "name": unique("ssrf")})
+        assert answer.status_code == 422, (body, answer.text)
+        error = answer.json()["detail"][0]
+        assert error["field"] == field and "expected a public one" in error["error"], answer.text
+        assert "VIGIE_CONNECTOR_ALLOW_PRIVATE_TARGETS" in error["error"]
+    listed = (await client.get("/api/v1/connectors")).json()["items"]
+    assert not [item for item in listed if str(item["id"]).startswith("ssrf")]
+
+    # Configured elsewhere (the CLI, VIGIE_CONNECTORS), it is refused at every connection instead.
+    inside = CountingServer(lambda: http_answer("200 OK", b"<rss/>"))
+    async with listening("127.0.0.2", inside) as port:
+        name, log_path = unique("ssrf-cli"), tmp_path / "connector.log"
+        url = f"http://127.0.0.2:{port}/feed.xml"
+        process = start_connector(stack, log_path, "rss", url, "--interval-s", "0.5", "--name", name)
+        try:
+
+            async def refused() -> dict[str, object] | None:
+                status = await connector_status(client, name)
+                return status if status and "loopback address" in str(status["last_error"]) else None
+
+            status = await wait_for(refused, timeout_s=60, interval_s=0.3)
+        finally:
+            stop_role(process)
+    assert inside.connections == 0 and status["published"] == 0
+    log = log_path.read_text(errors="replace")
+    assert "resolves to 127.0.0.2, a loopback address" in log

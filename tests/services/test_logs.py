@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from services.observability.logs import JsonFormatter, formatter
+from services.observability.logs import JsonFormatter, RedactSecrets, formatter
 
 
 @pytest.fixture
@@ -73,3 +73,57 @@ def test_text_is_the_format_for_a_terminal() -> None:
     assert text.endswith("INFO vigie.x: ready in 1.2 s")
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("logged", "shown"),
+    [
+        (
+            '127.0.0.1:5 - "WebSocket /ws?token=vk_Zq3-x_9abcdefghijklmnopqrstuv" 401',
+            '"WebSocket /ws?token=***" 401',
+        ),
+        ("GET /console.html?key=vk_abcdefgh12345678&x=1", "?key=***&x=1"),
+        ("signing with whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw=", "signing with whsec_***"),
+        ("POST https://hooks.slack.com/services/T0/B0/abcdef failed", "https://hooks.slack.com/*** failed"),
+        ("Authorization: Bearer abcdefgh12345678", "Authorization: Bearer ***"),
+        ("https://feed.example/rss?access_token=s3cr3t#top", "?access_token=***#top"),
+    ],
+)
+def test_secrets_are_hidden_in_messages_args_and_tracebacks(logged: str, shown: str) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter("text"))
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("vigie.test.redact")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("%s", logged)
+        try:
+            raise ValueError(logged)
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert output.count(shown) == 2, output  # in the message and in the traceback
+    for secret in ("Zq3-x_9abc", "abcdefgh1234", "MfKQ9r8GKYq", "T0/B0/abcdef", "s3cr3t"):
+        assert secret not in output
+
+
+def test_the_workers_text_handler_redacts_too() -> None:
+    """Faust's worker formats with mode's ExtensionFormatter, which formats `args` itself."""
+    from mode.utils.logging import ExtensionFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ExtensionFormatter(stream=stream, fmt="%(message)s"))
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("vigie.test.redact.worker")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("key %s, %d%% done", "vk_abcdefghijklmnop", 50)
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue().strip() == "key vk_***, 50% done"

@@ -42,3 +42,17 @@ def test_each_key_has_its_own_bucket() -> None:
 def test_nonsense_limits_are_refused() -> None:
     with pytest.raises(ValueError, match="rate_per_s > 0"):
         TokenBucket(rate_per_s=0.0, burst=5)
+
+
+def test_waiting_is_told_without_taking_and_full_buckets_are_forgotten_past_the_bound() -> None:
+    limiter = RateLimiter(rate_per_s=1.0, burst=2, max_keys=2)
+    assert limiter.wait_s("a", now_s=0.0) == 0.0  # never seen: nothing to wait
+    assert limiter.take("a", now_s=0.0) == 0.0 and limiter.take("a", now_s=0.0) == 0.0
+    assert limiter.wait_s("a", now_s=0.0) == 1.0 and limiter.wait_s("a", now_s=0.0) == 1.0  # took nothing
+    limiter.take("b", now_s=0.0)
+    limiter.take("c", now_s=10.0)  # a third key: a and b are full again, forgotten
+    assert set(limiter.buckets) == {"c"}
+    limiter.take("a", now_s=10.0)
+    limiter.take("a", now_s=10.0)
+    limiter.take("d", now_s=10.0)  # a is not full: kept
+    assert "a" in limiter.buckets and limiter.wait_s("a", now_s=10.0) == 1.0

@@ -49,7 +49,9 @@ export function createAlertsScene(root) {
         setText(q("status"), a.status === "firing" ? "Firing" : "Acknowledged");
         setText(q("duration"), forDuration(startedMs(a), nowMs));
         const at = parseTime(a.at);
-        setText(q("by"), a.status === "acknowledged" && a.by ? `by ${a.by} at ${shortTime(at)}` : "not acknowledged");
+        // The name the operator gave (`note`) reads best across the room; the key's name (`by`) is the audit.
+        const by = a.note || a.by;
+        setText(q("by"), a.status === "acknowledged" && by ? `by ${by} at ${shortTime(at)}` : "not acknowledged");
       });
       empty.hidden = alerts.length > 0;
       const firing = alerts.filter((a) => a.status === "firing").length;

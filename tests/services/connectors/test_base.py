@@ -119,3 +119,9 @@ async def test_a_runner_stops_when_cancelled_even_as_an_event_arrives(tmp_path: 
     task.cancel()
     done, _ = await asyncio.wait([task], timeout=5)
     assert done == {task} and task.cancelled()
+
+
+def test_an_error_shown_in_the_status_carries_no_secret() -> None:
+    stats = ConnectorStats(name="feeds", kind="rss")
+    stats.error("https://intra.example/feed.xml?token=s3cr3t-feed-token: HTTPStatusError: 500")
+    assert stats.last_error == "https://intra.example/feed.xml?token=*** HTTPStatusError: 500"

@@ -10,6 +10,8 @@ from services.delivery.endpoints import (
     Endpoint,
     decode_endpoint,
     endpoint_from_dict,
+    masked_secret,
+    masked_url,
     new_webhook_secret,
 )
 
@@ -66,3 +68,23 @@ def test_bad_endpoints_are_refused_naming_the_field(fields: dict[str, object], n
 def test_constructing_directly_validates_too() -> None:
     with pytest.raises(ValueError, match="`address` is required"):
         Endpoint(kind="email")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.slack.com/services/T0/B0/abc", "https://hooks.slack.com/…"),
+        ("https://discord.com/api/webhooks/1/tok", "https://discord.com/…"),
+        ("http://127.0.0.1:8080/?token=abc", "http://127.0.0.1:8080/…"),
+        ("https://hooks.example.com", "https://hooks.example.com/"),
+        ("https://events.pagerduty.com/v2/enqueue", "https://events.pagerduty.com/v2/enqueue"),  # public
+    ],
+)
+def test_urls_are_shown_by_their_origin(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
+
+
+def test_secrets_show_a_few_characters_and_short_ones_none() -> None:
+    assert masked_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_") == "whsec_MfKQ…"
+    assert masked_secret("0123456789abcdef0123456789abcdef") == "0123…"
+    assert masked_secret("R0UTE") == "…"

@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from services.delivery.guard import TargetRefused, address_class, check_url
+from services.delivery.guard import TargetPolicy, TargetRefused, address_class, check_url, parse_networks
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,18 @@ from services.delivery.guard import TargetRefused, address_class, check_url
         ("100.64.0.1", "non-global"),  # carrier-grade NAT
         ("93.184.215.14", None),
         ("2606:4700::6810:85e5", None),
+        # IPv6 addresses that carry an IPv4 one are judged by it.
+        ("2002:7f00:1::1", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", "link-local"),  # 6to4 of 169.254.169.254
+        ("2002:5db8:d70e::1", None),  # 6to4 of a public address
+        ("64:ff9b::7f00:1", "loopback"),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a00:5", "private"),  # NAT64 of 10.0.0.5
+        ("64:ff9b:1::c0a8:1", "private"),  # local-use NAT64 of 192.168.0.1
+        ("64:ff9b::5db8:d70e", None),  # NAT64 of a public address (DNS64 on an IPv6-only network)
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "private"),  # Teredo
+        ("::7f00:1", "reserved"),  # IPv4-compatible (deprecated)
+        ("::ffff:0:7f00:1", "reserved"),  # IPv4-translated
+        ("fec0::1", "site-local"),
     ],
 )
 def test_addresses_are_classified(address: str, kind: str | None) -> None:
@@ -36,15 +48,29 @@ def test_addresses_are_classified(address: str, kind: str | None) -> None:
 )
 async def test_private_targets_are_refused_when_the_setting_is_off(url: str) -> None:
     with pytest.raises(TargetRefused, match="VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS") as refused:
-        await check_url(url, allow_private=False)
+        await check_url(url, TargetPolicy(allow_private=False))
     assert "address; expected a public one" in str(refused.value)
 
 
 async def test_private_targets_are_accepted_when_the_setting_is_on() -> None:
-    addresses = await check_url("http://localhost:9/hook", allow_private=True)
+    addresses = await check_url("http://localhost:9/hook", TargetPolicy(allow_private=True))
     assert any(address.is_loopback for address in addresses)
 
 
 async def test_a_host_that_does_not_resolve_is_refused_with_its_name() -> None:
     with pytest.raises(TargetRefused, match="does not resolve"):
-        await check_url("https://no-such-host.invalid/hook", allow_private=False)
+        await check_url("https://no-such-host.invalid/hook", TargetPolicy(allow_private=False))
+
+
+async def test_a_policy_allows_listed_networks_and_names_its_setting() -> None:
+    policy = TargetPolicy(
+        allowed_networks=parse_networks(["127.0.0.1"], "networks"), setting="VIGIE_CONNECTOR_X"
+    )
+    assert await check_url("http://127.0.0.1:9/feed", policy)
+    with pytest.raises(TargetRefused, match="VIGIE_CONNECTOR_X") as refused:
+        await check_url("http://127.0.0.2:9/feed", policy)
+    assert "127.0.0.2, a loopback address" in str(refused.value)
+    with pytest.raises(TargetRefused, match="a loopback address"):
+        await check_url("http://[2002:7f00:1::1]:9/feed", policy)
+    with pytest.raises(ValueError, match=r"networks\[1\]: expected an address or network"):
+        parse_networks(["10.0.0.0/8", "intranet"], "networks")

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from services.delivery.endpoints import Endpoint
-from services.delivery.guard import TargetRefused, check_url
+from services.delivery.guard import TargetPolicy, TargetRefused, check_url
 from services.delivery.sender import Deliverer
 from services.delivery.store import DeliveryStore
 from services.settings import Settings
@@ -158,8 +158,8 @@ async def test_loopback_targets_are_refused_unless_allowed(
     receiver, _ = verifier
     assert hook_endpoint.url is not None
     with pytest.raises(TargetRefused, match="loopback"):
-        await check_url(hook_endpoint.url, allow_private=False)  # when saved
-    await check_url(hook_endpoint.url, allow_private=True)
+        await check_url(hook_endpoint.url, TargetPolicy(allow_private=False))  # when saved
+    await check_url(hook_endpoint.url, TargetPolicy(allow_private=True))
     delivery = store.enqueue(make_event(), hook_endpoint)
     async with Deliverer(store, allow_private_targets=False) as strict:  # and when sent
         (attempt,) = await strict.run_due()

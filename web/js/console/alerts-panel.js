@@ -78,7 +78,9 @@ export function createAlertsPanel(root, { operator, model, onError, onChange }) 
     const w = model.byId.get(a.watchlist);
     setText(q("watchlist"), w ? String(w.name ?? w.id) : String(a.watchlist));
     setText(q("rule"), String(a.rule).replace(/_/g, " "));
-    const who = a.status === "acknowledged" && a.by ? ` by ${a.by}` : "";
+    // `by` is the name of the key that acted (the audit); `note` the name its user typed.
+    const signed = a.note ? `${a.note} (key ${a.by})` : a.by;
+    const who = a.status === "acknowledged" && a.by ? ` by ${signed}` : "";
     const silenced = a.silenced_by ? " \u00b7 silenced" : "";
     setText(q("status"), `${a.status}${who}${silenced}`);
     setText(q("duration"), forDuration(startedMs(a), now));
