@@ -10,15 +10,18 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 
-from services.records import Mention, encode_envelope
+from services.packing import pack_array
+from services.records import ENVELOPE_HEAD, ENVELOPE_TAIL, MAX_RAW_RECORD_BYTES, Mention
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
+_encode = msgspec.json.encode
 
 RAW = "mentions.raw"
 ENRICHED = "mentions.enriched"
@@ -188,7 +191,7 @@ def make_producer(settings: Settings, **options: object) -> AIOKafkaProducer:
         bootstrap_servers=settings.bootstrap,
         acks="all",
         linger_ms=2,
-        max_request_size=8 * 1024 * 1024,
+        max_request_size=MAX_RAW_RECORD_BYTES,
         **options,  # type: ignore[arg-type]
     )
 
@@ -236,7 +239,12 @@ class MentionPublisher:
         sends = []
         for partition, group in by_partition.items():
             for start in range(0, len(group), self._batch_max):
-                envelope = encode_envelope(group[start : start + self._batch_max])
-                sends.append(await self._producer.send(self._topic, envelope, partition=partition))
+                parts = [_encode(mention) for mention in group[start : start + self._batch_max]]
+                # Split further when the batch would not fit one record (never for one valid mention).
+                packed = pack_array(parts, MAX_RAW_RECORD_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL)
+                if packed.too_large:
+                    raise ValueError(f"{len(packed.too_large)} mentions too large for one record each")
+                for envelope in packed.records:
+                    sends.append(await self._producer.send(self._topic, envelope, partition=partition))
         await asyncio.gather(*sends)
         return len(mentions)

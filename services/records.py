@@ -191,9 +191,14 @@ def mention_to_builtins(mention: Mention) -> dict[str, Any]:
     return result
 
 
+#: A batch envelope is `ENVELOPE_HEAD + mention,mention,... + ENVELOPE_TAIL` (services/packing.py splits).
+ENVELOPE_HEAD = b'{"v":%d,"mentions":[' % RECORD_VERSION
+ENVELOPE_TAIL = b"]}"
+
+
 def encode_envelope(mentions: list[Mention]) -> bytes:
     """One Kafka record value carrying a batch of mentions."""
-    return _encoder.encode({"v": RECORD_VERSION, "mentions": mentions})
+    return ENVELOPE_HEAD + b",".join(map(_encoder.encode, mentions)) + ENVELOPE_TAIL
 
 
 def decode_raw_record(

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     consumer_fetch_max_wait_ms: int = Field(20, ge=1, le=10_000)
     #: How many mentions one raw Kafka record carries at most (ingest, demo, replay, connectors).
     ingest_batch_max: int = Field(500, ge=1, le=100_000)
+    #: The largest record the worker's producer sends (Faust's producer_max_request_size; keep it within the
+    #: cluster's message.max.bytes). Larger enriched batches are split over several records; an item too
+    #: large alone is dead-lettered with the reason (services/outbox.py).
+    worker_max_request_bytes: int = Field(1_000_000, ge=65_536, le=64 * 1024 * 1024)
 
     # State and storage.
     data_dir: Path = Path("var")
