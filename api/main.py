@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api.alert_feed import start_alerts
 from api.auth import require
+from api.body_parser import BodyParser
+from api.content_type import ContentTypeCheck
 from api.deps import Runtime
 from api.hub import Hub
 from api.limits import BodySizeLimit, limit_ingest
@@ -79,7 +81,9 @@ def create_app(settings: Settings) -> FastAPI:
         hub = Hub(settings)
         await hub.start()
         publisher = MentionPublisher(producer, settings.topic(RAW), settings.ingest_batch_max)
-        app.state.runtime = Runtime(settings, store, producer, publisher, hub)
+        parser = BodyParser(settings.ingest_max_items)
+        await parser.start()
+        app.state.runtime = Runtime(settings, store, producer, publisher, hub, parser)
         app.state.keys = KeyStore(store.engine)
         app.state.alerts = await start_alerts(settings, store.engine, producer, hub)
         app.state.deliveries = DeliveryStore(
@@ -90,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await app.state.alerts.stop()
             await hub.stop()
+            parser.close()
             await producer.stop()
             store.close()
 
@@ -104,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module, dependencies in ACCESS:
         app.include_router(module.router, dependencies=dependencies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ContentTypeCheck)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -110,6 +110,9 @@ class MentionError(ValueError):
         self.field = field
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[MentionError], tuple[str, str]]:
+        return type(self), (self.field, self.reason)  # raised in a parsing process, read in the api
+
 
 def problem_of(error: msgspec.ValidationError) -> MentionError:
     """Turn msgspec's message ("Expected `int`, got `str` - at `$.author.followers`") into field + reason."""

@@ -145,6 +145,8 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     #: Larger request bodies are refused with 413.
     max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    #: Mentions (array items or NDJSON lines) one ingest request may carry; more is refused with 413.
+    ingest_max_items: int = Field(10_000, ge=1, le=100_000)
     #: Ingest requests (POST mentions and hooks) per second per key, on average and at once (429 beyond).
     ingest_rate_per_s: float = Field(50.0, gt=0)
     ingest_burst: int = Field(200, ge=1)
