@@ -37,12 +37,13 @@ BODY_DOC = body_doc(Mention, EXAMPLE, **{"application/x-ndjson": {"schema": {"ty
 MAX_LISTED_REFUSALS = 100
 
 
-class IngestAnswer(msgspec.Struct):
-    """How many mentions were accepted, and the refused items (the first 100) with their index and field."""
+class IngestAnswer(msgspec.Struct, omit_defaults=True):
+    """How many mentions were accepted, and the refused items with their index and field: the first 100,
+    with `refused_total` counting them all when there are more."""
 
     accepted: int
     refused: list[Refusal]
-    refused_total: int = 0
+    refused_total: int | None = None
 
 
 #: What both ingest routes (this one and api/routes/hooks.py) answer.
@@ -55,8 +56,8 @@ INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {
         "description": (
             "Some items were refused (`refused`: the first 100, each with its `index` and `field`; "
-            "`refused_total` counts them all; the others were accepted), or the body as a whole: "
-            f"{REFUSALS[422]}"
+            "`refused_total` counts them all when there are more; the others were accepted), or the body "
+            f"as a whole: {REFUSALS[422]}"
         ),
         "content": json_content({"anyOf": [inline_schema(IngestAnswer), inline_schema(Problem)]}),
     },
@@ -100,5 +101,6 @@ async def accept_body(body: bytes, runtime: Runtime, default_source: str | None 
         raise field_error("broker", f"the broker did not acknowledge the mentions: {error}", 503) from None
     count_published("ingest", accepted)
     listed = parsed.refused[:MAX_LISTED_REFUSALS]
-    answer = IngestAnswer(accepted=accepted, refused=listed, refused_total=len(parsed.refused))
+    total = len(parsed.refused) if len(parsed.refused) > len(listed) else None
+    answer = IngestAnswer(accepted=accepted, refused=listed, refused_total=total)
     return FastJSONResponse(msgspec.to_builtins(answer), status_code=422 if parsed.refused else 202)
