@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
+from api.body_parser import BodyParser
 from api.hub import Hub
 from services.kafka import MentionPublisher
 from services.settings import Settings
@@ -22,6 +23,7 @@ class Runtime:
     producer: AIOKafkaProducer
     publisher: MentionPublisher
     hub: Hub
+    parser: BodyParser
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

@@ -16,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api.alert_feed import start_alerts
 from api.auth import require, watch_revocations
+from api.body_parser import BodyParser
+from api.content_type import ContentTypeCheck
 from api.deps import Runtime
 from api.hub import Hub
 from api.limits import BodySizeLimit, limit_ingest
@@ -87,7 +89,9 @@ def create_app(settings: Settings) -> FastAPI:
         publisher = MentionPublisher(
             producer, settings.topic(RAW), settings.ingest_batch_max, IngestHold(settings.data_dir)
         )
-        app.state.runtime = Runtime(settings, store, producer, publisher, hub)
+        parser = BodyParser(settings.ingest_max_items)
+        await parser.start()
+        app.state.runtime = Runtime(settings, store, producer, publisher, hub, parser)
         app.state.keys = KeyStore(store.engine)
         app.state.history = HistoryStore(settings.db_url, engine=store.engine)
         app.state.alerts = await start_alerts(settings, store.engine, producer, hub)
@@ -105,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
                 await revocations
             await app.state.alerts.stop()
             await hub.stop()
+            parser.close()
             await producer.stop()
             store.close()
 
@@ -120,6 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module, dependencies in ACCESS:
         app.include_router(module.router, dependencies=dependencies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ContentTypeCheck)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -50,7 +50,11 @@ REFUSALS: dict[int, str] = {
     403: "The key lacks the scope this needs (`field`: `authorization`).",
     404: "Nothing with that id (`field` names the id or the parameter).",
     409: "It exists already, or its state does not allow this (`field`: `id`).",
-    413: "The body is larger than VIGIE_MAX_REQUEST_BYTES (`field`: `body`).",
+    413: (
+        "The body is larger than VIGIE_MAX_REQUEST_BYTES, or holds more mentions than "
+        "VIGIE_INGEST_MAX_ITEMS (`field`: `body`)."
+    ),
+    415: "The body is not of a type the route reads (`field`: `content-type`); JSON, or NDJSON to ingest.",
     422: "A field is invalid: `field` names it, `error` says what was expected and what arrived.",
     429: "Too many ingest requests for this key, or too many unknown keys from this address; retry after "
     "`Retry-After` seconds.",
@@ -76,4 +80,4 @@ def body_doc(type_: Any, example: Any, **other_media: dict[str, Any]) -> dict[st
     """The `openapi_extra=` of a route that reads a JSON body of `type_` itself (from `request.body()`);
     `other_media` adds media types by name (`**{"application/x-ndjson": {...}}`)."""
     content = {"application/json": {"schema": inline_schema(type_), "example": example}, **other_media}
-    return {"requestBody": {"required": True, "content": content}}
+    return {"requestBody": {"required": True, "content": content}, "responses": {"415": refusals(415)[415]}}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import cache, cached_property, partial
@@ -128,6 +129,23 @@ class Facts:
         return positions
 
     @cached_property
+    def sorted_words(self) -> list[str]:
+        """The distinct words in sorted order: the words starting with a prefix are one run of it."""
+        return sorted(self.positions)
+
+    def starting_with(self, stem: str) -> list[int]:
+        """Where words starting with `stem` occur, in text order (a binary search, not a scan)."""
+        words, positions = self.sorted_words, self.positions
+        found: list[int] = []
+        for index in range(bisect_left(words, stem), len(words)):
+            word = words[index]
+            if not word.startswith(stem):
+                break
+            found.extend(positions[word])
+        found.sort()
+        return found
+
+    @cached_property
     def author(self) -> str:
         return self.mention.author.handle.lstrip("@").lower()
 
@@ -160,21 +178,17 @@ def _memoised(key: str, compute: Callable[[Facts], T]) -> Callable[[Facts], T]:
 
 
 def _spans(term: NearSide) -> Spans:
-    """Where a word, prefix or phrase (or any of an OR of them) occurs in the mention's words."""
+    """Where a word, prefix or phrase (or any of an OR of them) occurs in the mention's words, sorted by
+    start."""
     if isinstance(term, Or):
         each = [_spans(operand) for operand in term.operands if isinstance(operand, Word | Prefix | Phrase)]
-        return lambda facts: [span for spans in each for span in spans(facts)]
+        return lambda facts: sorted(span for spans in each for span in spans(facts))
     if isinstance(term, Word):
         text = term.text
         return lambda facts: [(i, i) for i in facts.positions.get(text, ())]
     if isinstance(term, Prefix):
         stem = term.stem
-        return _memoised(
-            render(term),
-            lambda facts: [
-                (i, i) for word, at in facts.positions.items() if word.startswith(stem) for i in at
-            ],
-        )
+        return _memoised(render(term), lambda facts: [(i, i) for i in facts.starting_with(stem)])
     first, target, last = term.words[0], list(term.words), len(term.words) - 1
 
     def phrase(facts: Facts) -> list[Span]:
@@ -184,6 +198,22 @@ def _spans(term: NearSide) -> Spans:
     return _memoised(render(term), phrase)
 
 
+def follows_within(before: list[Span], after: list[Span], distance: int) -> bool:
+    """Whether a span of `after` starts with at most `distance` words between it and the end of a span
+    of `before` (`after` sorted by start). One merge of the sorted ends of `before` with the starts of
+    `after`: linear in the number of occurrences, never every pair of them."""
+    ends = sorted(end for _, end in before)
+    count = len(ends)
+    index, last_end = 0, -1  # the last end before the current start
+    for start, _ in after:
+        while index < count and ends[index] < start:
+            last_end = ends[index]
+            index += 1
+        if last_end >= 0 and start - last_end - 1 <= distance:
+            return True
+    return False
+
+
 def _near(node: Near) -> Predicate:
     left, right, distance = _spans(node.left), _spans(node.right), node.distance
 
@@ -191,11 +221,8 @@ def _near(node: Near) -> Predicate:
         first = left(facts)
         if not first:
             return False
-        for start_b, end_b in right(facts):
-            for start_a, end_a in first:
-                if 0 <= start_b - end_a - 1 <= distance or 0 <= start_a - end_b - 1 <= distance:
-                    return True
-        return False
+        second = right(facts)
+        return follows_within(first, second, distance) or follows_within(second, first, distance)
 
     return _memoised(render(node), near)
 

@@ -7,6 +7,12 @@ derived from the content so that a client retrying a request cannot count a ment
 
 On `vigie.mentions.raw` a Kafka record holds either one mention object or a batch envelope
 `{"v": 1, "mentions": [...]}`; `encode_envelope` writes the latter.
+
+Every field is bounded (the `MAX_*` figures below), so that the largest mention, enriched, still fits one
+Kafka record of the producers' default maximum (1,000,000 bytes) with room to spare: a field over its bound
+is refused naming it, except the text, which is cut to `MAX_TEXT_CHARS` (a long post or article is still
+counted, its url leads to the whole of it). Lists extracted from the text keep their first items within the
+bounds; lists a producer supplies must be within them.
 """
 
 from __future__ import annotations
@@ -21,7 +27,19 @@ import orjson
 from services.text import extract_hashtags, extract_links, extract_mentions
 
 RECORD_VERSION = 1
-MAX_TEXT_CHARS = 10_000
+#: Longer texts are cut to this many characters (ending with "…"); matching and scoring read no further.
+MAX_TEXT_CHARS = 5_000
+MAX_ID_CHARS = 256  # id, reply_to, author.id, author.handle
+MAX_SOURCE_CHARS = 64
+MAX_LANG_CHARS = 35  # the longest BCP 47 tag worth keeping
+MAX_URL_CHARS = 2048  # url and each link
+MAX_NAME_CHARS = 256  # author.name, author.domain
+MAX_BIO_CHARS = 1024
+MAX_TAG_CHARS = 140  # one hashtag or @handle of the lists
+MAX_LIST_ITEMS = 50  # hashtags, mentions
+MAX_LINKS = 20
+#: Followers, likes, reposts, replies: more than anyone has; beyond is an error, not a star.
+MAX_COUNT = 10_000_000_000
 #: A raw Kafka record larger than this, or carrying more mentions, is dead-lettered whole, unread: one
 #: hostile record must not stall the enrich agent. Our own producers stay within both (their
 #: max_request_size is 8 MiB, services/kafka.py; batches hold at most `ingest_batch_max`, <= 100,000).
@@ -30,17 +48,24 @@ MAX_RAW_RECORD_MENTIONS = 100_000
 #: A producer's clock may run a little ahead; further than this, the time is clamped to arrival time.
 MAX_FUTURE_SKEW_S = 60.0
 
-NonEmptyStr = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
-Count = Annotated[int, msgspec.Meta(ge=0)]
+Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_CHARS)]
+Id = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS)]
+Source = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SOURCE_CHARS)]
+Lang = Annotated[str, msgspec.Meta(max_length=MAX_LANG_CHARS)]
+Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME_CHARS)]
+Bio = Annotated[str, msgspec.Meta(max_length=MAX_BIO_CHARS)]
+Url = Annotated[str, msgspec.Meta(max_length=MAX_URL_CHARS)]
+Tag = Annotated[str, msgspec.Meta(max_length=MAX_TAG_CHARS)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
 
 
 class Author(msgspec.Struct, kw_only=True):
-    handle: NonEmptyStr
-    id: str = ""
-    name: str | None = None
+    handle: Handle
+    id: Id = ""
+    name: Name | None = None
     followers: Count = 0
-    bio: str | None = None
-    domain: str | None = None
+    bio: Bio | None = None
+    domain: Name | None = None
 
 
 class Engagement(msgspec.Struct, kw_only=True):
@@ -57,18 +82,18 @@ class Mention(msgspec.Struct, kw_only=True):
     """One post about something, as Vigie stores and passes it on (wire format version 1)."""
 
     v: int = RECORD_VERSION
-    id: str = ""
-    source: str = "api"
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_CHARS)]
+    id: Id = ""
+    source: Source = "api"
+    text: Annotated[str, msgspec.Meta(min_length=1)]  # cut to MAX_TEXT_CHARS by parse_mention
     author: Author
     created_at: datetime | None = None
-    lang: str | None = None
-    url: str | None = None
+    lang: Lang | None = None
+    url: Url | None = None
     engagement: Engagement = msgspec.field(default_factory=Engagement)
-    hashtags: list[str] | None = None
-    mentions: list[str] | None = None
-    links: list[str] | None = None
-    reply_to: str | None = None
+    hashtags: Annotated[list[Tag], msgspec.Meta(max_length=MAX_LIST_ITEMS)] | None = None
+    mentions: Annotated[list[Tag], msgspec.Meta(max_length=MAX_LIST_ITEMS)] | None = None
+    links: Annotated[list[Url], msgspec.Meta(max_length=MAX_LINKS)] | None = None
+    reply_to: Id | None = None
 
     @property
     def created_ts(self) -> float:
@@ -84,6 +109,9 @@ class MentionError(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+    def __reduce__(self) -> tuple[type[MentionError], tuple[str, str]]:
+        return type(self), (self.field, self.reason)  # raised in a parsing process, read in the api
 
 
 def problem_of(error: msgspec.ValidationError) -> MentionError:
@@ -131,15 +159,31 @@ def parse_mention(obj: Any, *, received_at: datetime | None = None) -> Mention:
     if not mention.id:
         stamped = created if obj.get("created_at") else None
         mention.id = derive_id(mention.source, mention.author.handle, stamped, mention.text)
+    mention.text = cut_text(mention.text)
     if mention.hashtags is None:
-        mention.hashtags = extract_hashtags(mention.text)
+        mention.hashtags = _first(extract_hashtags(mention.text), MAX_LIST_ITEMS, MAX_TAG_CHARS)
     else:
-        mention.hashtags = [tag.lstrip("#").lower() for tag in mention.hashtags if tag.strip("#")]
+        tags = [tag.lstrip("#").lower() for tag in mention.hashtags if tag.strip("#")]
+        mention.hashtags = _first(tags, MAX_LIST_ITEMS, MAX_TAG_CHARS)  # lower() can lengthen one
     if mention.mentions is None:
-        mention.mentions = extract_mentions(mention.text)
+        mention.mentions = _first(extract_mentions(mention.text), MAX_LIST_ITEMS, MAX_TAG_CHARS)
     if mention.links is None:
-        mention.links = extract_links(mention.text)
+        mention.links = _first(extract_links(mention.text), MAX_LINKS, MAX_URL_CHARS)
     return mention
+
+
+def cut_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """The text, or its first `max_chars` - 1 characters (cut at a space when one is near) and "…"."""
+    if len(text) <= max_chars:
+        return text
+    head = text[: max_chars - 1]
+    space = head.rfind(" ", max_chars - 200)
+    return (head[:space] if space > 0 else head).rstrip() + "…"
+
+
+def _first(items: list[str], count: int, max_chars: int) -> list[str]:
+    """The first `count` items of an extracted list that are at most `max_chars` long."""
+    return [item for item in items if len(item) <= max_chars][:count]
 
 
 _encoder = msgspec.json.Encoder()
@@ -150,9 +194,14 @@ def mention_to_builtins(mention: Mention) -> dict[str, Any]:
     return result
 
 
+#: A batch envelope is `ENVELOPE_HEAD + mention,mention,... + ENVELOPE_TAIL` (services/packing.py splits).
+ENVELOPE_HEAD = b'{"v":%d,"mentions":[' % RECORD_VERSION
+ENVELOPE_TAIL = b"]}"
+
+
 def encode_envelope(mentions: list[Mention]) -> bytes:
     """One Kafka record value carrying a batch of mentions."""
-    return _encoder.encode({"v": RECORD_VERSION, "mentions": mentions})
+    return ENVELOPE_HEAD + b",".join(map(_encoder.encode, mentions)) + ENVELOPE_TAIL
 
 
 def decode_raw_record(

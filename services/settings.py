@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     consumer_fetch_max_wait_ms: int = Field(20, ge=1, le=10_000)
     #: How many mentions one raw Kafka record carries at most (ingest, demo, replay, connectors).
     ingest_batch_max: int = Field(500, ge=1, le=100_000)
+    #: The largest record the worker's producer sends (Faust's producer_max_request_size; keep it within the
+    #: cluster's message.max.bytes). Larger enriched batches are split over several records; an item too
+    #: large alone is dead-lettered with the reason (services/outbox.py).
+    worker_max_request_bytes: int = Field(1_000_000, ge=65_536, le=64 * 1024 * 1024)
 
     # State and storage.
     data_dir: Path = Path("var")
@@ -174,6 +178,8 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     #: Larger request bodies are refused with 413.
     max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    #: Mentions (array items or NDJSON lines) one ingest request may carry; more is refused with 413.
+    ingest_max_items: int = Field(10_000, ge=1, le=100_000)
     #: Ingest requests (POST mentions and hooks) per second per key, on average and at once (429 beyond).
     ingest_rate_per_s: float = Field(50.0, gt=0)
     ingest_burst: int = Field(200, ge=1)

@@ -41,6 +41,7 @@ def build_app(settings: Settings) -> VigieApp:
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
         producer_acks=-1,
+        producer_max_request_size=settings.worker_max_request_bytes,
         broker_commit_interval=1.0,
         broker_rebalance_timeout=REBALANCE_TIMEOUT_S,
         broker_session_timeout=SESSION_TIMEOUT_S,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import msgspec
@@ -13,7 +14,7 @@ from api.errors import FieldErrorRoute, field_error
 from api.openapi import KEYED, REFUSALS, Problem, body_doc, inline_schema, json_content, refusals
 from api.responses import FastJSONResponse
 from services.hold import RETRY_AFTER_S, IngestHeld
-from services.ingest import Refusal, parse_body
+from services.ingest import Refusal, TooManyItems
 from services.observability.metrics import count_ingest, count_published
 from services.records import Mention, MentionError
 
@@ -33,24 +34,31 @@ EXAMPLE = {
 BODY_DOC = body_doc(Mention, EXAMPLE, **{"application/x-ndjson": {"schema": {"type": "string"}}})
 
 
-class IngestAnswer(msgspec.Struct):
-    """How many mentions were accepted, and each refused item with its index and field."""
+#: An answer lists at most this many refused items (the first ones); `refused_total` counts them all.
+MAX_LISTED_REFUSALS = 100
+
+
+class IngestAnswer(msgspec.Struct, omit_defaults=True):
+    """How many mentions were accepted, and the refused items with their index and field: the first 100,
+    with `refused_total` counting them all when there are more."""
 
     accepted: int
     refused: list[Refusal]
+    refused_total: int | None = None
 
 
 #: What both ingest routes (this one and api/routes/hooks.py) answer.
 INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **refusals(413, 429, 503),
+    **refusals(413, 415, 429, 503),
     202: {
         "description": "Every mention was accepted.",
         "content": json_content(inline_schema(IngestAnswer)),
     },
     422: {
         "description": (
-            "Some items were refused (`refused`: each with its `index` and `field`; the others were "
-            f"accepted), or the body as a whole: {REFUSALS[422]}"
+            "Some items were refused (`refused`: the first 100, each with its `index` and `field`; "
+            "`refused_total` counts them all when there are more; the others were accepted), or the body "
+            f"as a whole: {REFUSALS[422]}"
         ),
         "content": json_content({"anyOf": [inline_schema(IngestAnswer), inline_schema(Problem)]}),
     },
@@ -62,7 +70,8 @@ INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
     status_code=202,
     summary="Ingest mentions",
     description=(
-        "A JSON object, a JSON array or NDJSON. Answers 202 with the count accepted once the broker has "
+        "A JSON object, a JSON array or NDJSON, of at most VIGIE_INGEST_MAX_ITEMS (10,000) mentions "
+        "(413 beyond). Answers 202 with the count accepted once the broker has "
         "acknowledged them. When some items are invalid the answer is 422, listing each refused item with "
         "its index and field; the valid items of the same request are still accepted (and counted in "
         "`accepted`). Resending a request is safe: mentions are deduplicated by id (an id is derived from "
@@ -78,9 +87,13 @@ async def ingest_mentions(request: Request, runtime: RuntimeDep) -> Any:
 async def accept_body(body: bytes, runtime: Runtime, default_source: str | None = None) -> FastJSONResponse:
     """Parse an ingest body, publish its valid mentions and answer 202, or 422 listing the refused ones."""
     try:
-        parsed = parse_body(body, default_source=default_source)
+        parsed = await runtime.parser.parse(body, default_source)
+    except TooManyItems as error:
+        raise field_error(error.field, error.reason, 413) from None
     except MentionError as error:
         raise field_error(error.field, error.reason) from None
+    except BrokenProcessPool:
+        raise field_error("body", "the body could not be parsed (its parser stopped); retry", 503) from None
     count_ingest(len(parsed.mentions) + len(parsed.refused), len(parsed.refused))
     try:
         accepted = await runtime.publisher.publish(parsed.mentions, wait_if_held=False)
@@ -95,5 +108,7 @@ async def accept_body(body: bytes, runtime: Runtime, default_source: str | None 
         count_published("ingest", 0, failed=len(parsed.mentions))
         raise field_error("broker", f"the broker did not acknowledge the mentions: {error}", 503) from None
     count_published("ingest", accepted)
-    answer = IngestAnswer(accepted=accepted, refused=parsed.refused)
+    listed = parsed.refused[:MAX_LISTED_REFUSALS]
+    total = len(parsed.refused) if len(parsed.refused) > len(listed) else None
+    answer = IngestAnswer(accepted=accepted, refused=listed, refused_total=total)
     return FastJSONResponse(msgspec.to_builtins(answer), status_code=422 if parsed.refused else 202)

@@ -13,8 +13,7 @@ import time
 from collections.abc import Iterable
 
 import faust
-import msgspec
-import orjson
+from faust.exceptions import ProducerSendError
 
 from services.config_feed import ConfigFeed
 from services.dedupe import PartitionIds
@@ -22,6 +21,7 @@ from services.enrich import Enricher, TickerSampler
 from services.history.store import HistoryStore
 from services.kafka import RAW, RangeReader
 from services.matching import CompiledWatchlists
+from services.outbox import encode_result, fit_dead_letter, too_large
 from services.sentiment import load_scorer
 from services.settings import Settings
 from services.watchlists import Watchlist
@@ -49,7 +49,6 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
         ticker=TickerSampler(TICKER_INTERVAL_S),
         topic=settings.topic(RAW),
     )
-    encode = msgspec.json.encode
     # Ids seen under the previous embedded broker (services/rotation.py), saved when its worker stopped.
     history = HistoryStore(settings.db_url)
     enricher.seen.carry(history.seen_ids_before(settings.broker_epoch))
@@ -91,15 +90,45 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
                 (time.perf_counter() - began) * 1000,
             )
         result = enricher.process(event.value, message.partition, message.offset)
-        for partial in result.partials:
-            await topics.partials.send(key=partial.watchlist.encode(), value=encode(partial))
-        if result.enriched:
+        where = (enricher.topic, message.partition, message.offset)
+        outbox = encode_result(result, settings.worker_max_request_bytes, where)
+        for key, value in outbox.partials:
+            await send(topics.partials, value, where, key)
+        for value in outbox.enriched:
             # One partition: the insights agent needs the whole stream (streams/agents/insights.py).
-            await topics.enriched.send(value=encode(result.enriched))
-        for dead in result.dead:
-            await topics.dlq.send(value=encode(dead))
-        if result.ticker:
-            update = orjson.dumps({"type": "mentions", "v": 1, "items": result.ticker})
-            await topics.updates.send(key=b"ticker", value=update)
+            await send(topics.enriched, value, where)
+        for value in outbox.dead:
+            await send(topics.dlq, value, where)
+        for value in outbox.ticker:
+            await send(topics.updates, value, where, b"ticker")
+
+    async def send(
+        topic: faust.TopicT, value: bytes, where: tuple[str, int, int], key: bytes | None = None
+    ) -> None:
+        """Send, or dead-letter what the producer refuses (logged when even that fails): never crash-loop."""
+        try:
+            await topic.send(key=key, value=value)
+        except ProducerSendError as error:
+            log.error(
+                "enrich: %s refused a record of %d bytes from %s:%d@%d: %s",
+                topic.get_topic_name(),
+                len(value),
+                *where,
+                error,
+            )
+            if topic is topics.dlq:
+                return
+            dead = too_large(
+                "record",
+                f"a record for {topic.get_topic_name()}",
+                settings.worker_max_request_bytes,
+                where,
+                value[:4096],
+            )
+            dead.reason = f"the producer refused it: {error}"
+            try:
+                await topics.dlq.send(value=fit_dead_letter(dead, settings.worker_max_request_bytes))
+            except ProducerSendError as again:
+                log.error("enrich: the dead-letter topic refused it too: %s", again)
 
     return enricher

@@ -1,7 +1,9 @@
+import pickle
+
 import orjson
 import pytest
 
-from services.ingest import parse_body
+from services.ingest import TooManyItems, parse_body
 from services.records import MentionError
 
 GOOD = {"text": "hello", "author": {"handle": "a"}}
@@ -32,3 +34,22 @@ def test_an_unusable_body_is_refused_whole(body: bytes) -> None:
     with pytest.raises(MentionError) as error:
         parse_body(body)
     assert error.value.field == "body"
+
+
+@pytest.mark.parametrize("shape", ["array", "ndjson"])
+def test_a_body_of_more_items_than_allowed_is_refused_whole_with_both_counts(shape: str) -> None:
+    items = [orjson.dumps(GOOD)] * 4
+    body = b"[" + b",".join(items) + b"]" if shape == "array" else b"\n".join(items)
+    assert len(parse_body(body, max_items=4).mentions) == 4
+    with pytest.raises(TooManyItems) as refused:
+        parse_body(body, max_items=3)
+    assert refused.value.field == "body"
+    assert (
+        refused.value.reason
+        == "expected at most 3 mentions in one request, got 4; send them in several requests"
+    )
+
+
+def test_a_refusal_crosses_a_process_boundary_intact() -> None:
+    error = pickle.loads(pickle.dumps(TooManyItems("body", "too many")))
+    assert (type(error), error.field, error.reason) == (TooManyItems, "body", "too many")

@@ -1,9 +1,16 @@
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from types import FrameType
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services import matching
 from services.demo import DemoGenerator, demo_watchlists
-from services.matching import CompiledWatchlists, Facts, compile_query
+from services.matching import CompiledWatchlists, Facts, compile_query, follows_within
 from services.query import parse, render
-from services.records import parse_mention
+from services.records import Author, Mention, parse_mention
 from services.text import tokens
 from services.watchlists import Watchlist, effective_query
 
@@ -98,3 +105,64 @@ def test_the_index_agrees_with_evaluating_every_query_on_demo_mentions() -> None
         for watchlist_id in expected:
             per_query[int(watchlist_id[1:])] += 1
     assert all(per_query), dict(zip(queries, per_query, strict=True))  # every query matched something
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 3)), max_size=12),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 3)), max_size=12),
+    st.integers(0, 5),
+)
+def test_near_merging_agrees_with_comparing_every_pair(
+    first: list[tuple[int, int]], second: list[tuple[int, int]], distance: int
+) -> None:
+    before = sorted((start, start + length) for start, length in first)
+    after = sorted((start, start + length) for start, length in second)
+    every_pair = any(0 <= b - a_end - 1 <= distance for _, a_end in before for b, _ in after)
+    assert follows_within(before, after, distance) == every_pair
+
+
+def crafted_query(clauses: int) -> str:
+    """The probe's hostile query: many NEARs of prefixes that occur everywhere but never close enough."""
+    stems = [(a, b) for a in range(3, 7) for b in range(3, 7)]
+    near = [f"{'a' * a}* NEAR/{d} {'b' * b}*" for d in range(10) for a, b in stems]
+    return " OR ".join(near[:clauses])
+
+
+def crafted_text(words: int) -> str:
+    return "aaaaaa " * words + "q " * 60 + "bbbbbb " * words
+
+
+def lines_run(call: Callable[[], object], module: str) -> int:
+    """How many lines of `module` a call runs: the work done, counted, not timed."""
+    count = 0
+
+    def local(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+        nonlocal count
+        count += event == "line"
+        return local
+
+    def calls(frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
+        return local if frame.f_code.co_filename == module else None
+
+    sys.settrace(calls)
+    try:
+        call()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def crafted_work(words: int) -> int:
+    """Lines of services/matching.py run to match the crafted text against the 150-clause query."""
+    matcher = CompiledWatchlists([Watchlist(id="probe", name="Probe", query=crafted_query(150))])
+    crafted = Mention(text=crafted_text(words), author=Author(handle="probe"))
+    return lines_run(lambda: matcher.match(crafted), matching.__file__)
+
+
+def test_a_crafted_mention_and_query_cost_work_linear_in_the_text() -> None:
+    assert len(parse(crafted_query(150)).operands) == 150  # type: ignore[union-attr]
+    small, large = crafted_work(150), crafted_work(300)
+    # Comparing every pair of positions costs four times as much when the text doubles; a merge twice.
+    assert large <= 2.2 * small, (small, large)
+    # The issue's size (700 + 60 + 700 words, 150 clauses): a few lines per word per clause at most.
+    assert crafted_work(700) <= 10 * 150 * (2 * 700 + 60)

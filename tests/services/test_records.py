@@ -5,8 +5,17 @@ import orjson
 import pytest
 
 from services.records import (
+    MAX_COUNT,
+    MAX_ID_CHARS,
+    MAX_LANG_CHARS,
+    MAX_LINKS,
+    MAX_LIST_ITEMS,
+    MAX_NAME_CHARS,
     MAX_RAW_RECORD_MENTIONS,
+    MAX_SOURCE_CHARS,
+    MAX_TAG_CHARS,
     MAX_TEXT_CHARS,
+    MAX_URL_CHARS,
     Mention,
     MentionError,
     decode_raw_record,
@@ -120,3 +129,63 @@ def test_the_default_limits_let_through_what_our_own_producers_write() -> None:
     ]
     value = encode_envelope(mentions)  # the default batch of the longest texts: about 5 MB
     assert len(decode_raw_record(value)) == 500
+
+
+def test_a_long_text_is_cut_at_a_space_and_marked_and_the_mention_still_counts() -> None:
+    long = "Aerolis " + "word " * 3000 + "the end"
+    mention = parse_mention({"text": long, "author": {"handle": "x"}}, received_at=NOW)
+    assert len(mention.text) <= MAX_TEXT_CHARS
+    assert mention.text.endswith("word…")
+    assert mention.text.startswith("Aerolis word")
+    other = parse_mention({"text": long + " more", "author": {"handle": "x"}}, received_at=NOW)
+    assert other.text == mention.text and other.id != mention.id  # ids come from the whole text
+
+
+def test_lists_extracted_from_a_text_keep_their_first_items_within_the_bounds() -> None:
+    text = " ".join(f"#t{i} @h{i} https://x.example/{i}" for i in range(200)) + " #" + "y" * 200
+    mention = parse_mention({"text": text, "author": {"handle": "x"}}, received_at=NOW)
+    assert mention.hashtags == [f"t{i}" for i in range(MAX_LIST_ITEMS)]
+    assert mention.mentions == [f"h{i}" for i in range(MAX_LIST_ITEMS)]
+    assert mention.links == [f"https://x.example/{i}" for i in range(MAX_LINKS)]
+
+
+OVER_A_BOUND = [
+    ({"id": "i" * (MAX_ID_CHARS + 1)}, "id"),
+    ({"source": "s" * (MAX_SOURCE_CHARS + 1)}, "source"),
+    ({"lang": "l" * (MAX_LANG_CHARS + 1)}, "lang"),
+    ({"url": "https://x.example/" + "u" * MAX_URL_CHARS}, "url"),
+    ({"reply_to": "r" * (MAX_ID_CHARS + 1)}, "reply_to"),
+    ({"author": {"handle": "h" * (MAX_ID_CHARS + 1)}}, "author.handle"),
+    ({"author": {"handle": "h", "name": "n" * (MAX_NAME_CHARS + 1)}}, "author.name"),
+    ({"author": {"handle": "h", "followers": 2**63}}, "author.followers"),
+    ({"author": {"handle": "h", "followers": MAX_COUNT + 1}}, "author.followers"),
+    ({"engagement": {"likes": MAX_COUNT + 1}}, "engagement.likes"),
+    ({"hashtags": ["t"] * (MAX_LIST_ITEMS + 1)}, "hashtags"),
+    ({"hashtags": ["t" * (MAX_TAG_CHARS + 1)]}, "hashtags[0]"),
+    ({"links": ["https://x.example/"] * (MAX_LINKS + 1)}, "links"),
+]
+
+
+@pytest.mark.parametrize(("fields", "field"), OVER_A_BOUND)
+def test_a_field_over_its_bound_is_refused_naming_it_and_the_bound(
+    fields: dict[str, object], field: str
+) -> None:
+    with pytest.raises(MentionError) as refused:
+        parse_mention({"text": "t", "author": {"handle": "a"}, **fields}, received_at=NOW)
+    assert refused.value.field == field
+    assert "<=" in refused.value.reason  # e.g. "Expected `str` of length <= 256"
+
+
+def test_fields_at_their_bounds_are_accepted() -> None:
+    mention = parse_mention(
+        {
+            "id": "i" * MAX_ID_CHARS,
+            "source": "s" * MAX_SOURCE_CHARS,
+            "text": "t",
+            "author": {"handle": "h" * MAX_ID_CHARS, "name": "n" * MAX_NAME_CHARS, "followers": MAX_COUNT},
+            "url": "u" * MAX_URL_CHARS,
+            "hashtags": ["t" * MAX_TAG_CHARS] * MAX_LIST_ITEMS,
+        },
+        received_at=NOW,
+    )
+    assert mention.author.followers == MAX_COUNT
