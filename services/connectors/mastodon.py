@@ -90,12 +90,18 @@ def status_to_mention(status: dict[str, Any], host: str) -> Mention | None:
             "reposts": max(0, int(status.get("reblogs_count") or 0)),
             "replies": max(0, int(status.get("replies_count") or 0)),
         },
-        "hashtags": [str(tag.get("name")) for tag in status.get("tags") or () if tag.get("name")],
-        "mentions": [str(m.get("acct")).lower() for m in status.get("mentions") or () if m.get("acct")],
+        "hashtags": [str(tag.get("name")) for tag in _objects(status.get("tags")) if tag.get("name")],
+        "mentions": [str(m.get("acct")).lower() for m in _objects(status.get("mentions")) if m.get("acct")],
         "links": links,
         "reply_to": f"mastodon:{host}:{in_reply_to}" if in_reply_to else None,
     }
     return parse_mention(obj)
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list field (`tags`, `mentions`); anything else in it, or a field that is no
+    list, is ignored: a server's odd field costs that field, not the status."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def status_from_ws_message(message: str | bytes) -> dict[str, Any] | None:

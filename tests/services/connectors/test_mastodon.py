@@ -106,6 +106,13 @@ def test_a_local_account_gets_the_instance_in_its_handle_and_a_reply_its_parent(
     assert mention.reply_to == "mastodon:mastodon.social:113120000000000000"
 
 
+def test_odd_tag_and_mention_fields_cost_those_fields_not_the_status() -> None:
+    mention = status_to_mention(status(tags=7, mentions=["aerolis", {"acct": "Ops@example.org"}]), "x.social")
+    assert mention is not None
+    assert mention.hashtags == []
+    assert mention.mentions == ["ops@example.org"]
+
+
 def test_boosts_and_media_only_posts_give_no_mention() -> None:
     assert status_to_mention(status(reblog=status()), "mastodon.social") is None
     assert status_to_mention(status(content=""), "mastodon.social") is None
