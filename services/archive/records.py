@@ -53,7 +53,7 @@ class ArchivedMention(msgspec.Struct, kw_only=True):
     source: str = "api"
     url: str | None = None
     lang: str | None = None
-    sentiment: str = "neutral"
+    sentiment: str = "neu"  # services.sentiment.LABELS
     score: float = 0.0
     #: True or False when the producer of the record knew it; None otherwise.
     coordinated: bool | None = None

@@ -24,9 +24,12 @@ from services.archive.records import MAX_KEY, ArchivedMention, hashed, key_at
 from services.archive.store import Archive, Position, Sort
 from services.matching import Facts, Predicate, compile_query, language_of
 from services.query import UNKNOWN_LANG, Node, parse
+from services.sentiment import LABELS
 
 SORTS: tuple[Sort, ...] = ("time", "reach")
-SENTIMENTS = ("positive", "neutral", "negative")
+SENTIMENTS: tuple[str, ...] = LABELS
+#: The words also understood for a sentiment label.
+SENTIMENT_WORDS = {"negative": "neg", "neutral": "neu", "positive": "pos"}
 MAX_PAGE = 500
 #: Candidates read from the database at once (at least the page size).
 CHUNK_ROWS = 200
@@ -181,7 +184,8 @@ def build_search(
     cursor: str | None = None,
 ) -> Search:
     """A search from request parameters (blank ones are absent); `QuerySyntaxError` for a bad query,
-    `SearchError` naming any other bad parameter."""
+    `SearchError` naming any other bad parameter as the routes call it (`since` and `until` are `from`
+    and `to` there)."""
     query, watchlist, sentiment, lang, source, author, cursor = (
         value.strip() if value and value.strip() else None
         for value in (query, watchlist, sentiment, lang, source, author, cursor)
@@ -192,8 +196,11 @@ def build_search(
         raise SearchError("limit", f"expected 1 to {MAX_PAGE}, got {limit}")
     if watchlist is not None and not _WATCHLIST.fullmatch(watchlist):
         raise SearchError("watchlist", f"expected a watchlist id (a-z, 0-9, _ and -), got {watchlist!r}")
-    if sentiment is not None and sentiment not in SENTIMENTS:
-        raise SearchError("sentiment", f"expected one of {', '.join(SENTIMENTS)}, got {sentiment!r}")
+    if sentiment is not None:
+        sentiment = SENTIMENT_WORDS.get(sentiment.lower(), sentiment.lower())
+        if sentiment not in SENTIMENTS:
+            expected = ", ".join((*SENTIMENTS, *SENTIMENT_WORDS))
+            raise SearchError("sentiment", f"expected one of {expected}, got {sentiment!r}")
     if lang is not None:
         lang = lang.lower()
         if not _LANG.fullmatch(lang):
@@ -201,9 +208,7 @@ def build_search(
         lang = UNKNOWN_LANG if lang == "und" else lang
     since, until = (_utc(moment) for moment in (since, until))
     if since is not None and until is not None and since >= until:
-        raise SearchError(
-            "until", f"expected a time after since ({since.isoformat()}), got {until.isoformat()}"
-        )
+        raise SearchError("to", f"expected a time after from ({since.isoformat()}), got {until.isoformat()}")
     filters = Filters(watchlist, sentiment, lang, source, author, since, until)
     position = decode_cursor(cursor, sort) if cursor is not None else None  # type: ignore[arg-type]
     node = parse(query) if query is not None else None
