@@ -35,7 +35,8 @@ MAX_KEY = (1 << 63) - 1
 MAX_LEXEME_CHARS = 200
 #: ASCII characters an index term may hold besides letters and digits (every non-ASCII character may).
 LEXEME_PUNCTUATION = "#@:._-"
-_UNSAFE = re.compile(r"[\x00-\x7f]")
+#: An ASCII character that is neither a letter, a digit nor one of LEXEME_PUNCTUATION.
+_UNSAFE = re.compile(r"[^\x80-\U0010ffffA-Za-z0-9#@:._\-]")
 
 
 class ArchivedMention(msgspec.Struct, kw_only=True):
@@ -170,9 +171,7 @@ def hashed(kind: str, value: str) -> str:
 
 def indexable(lexeme: str) -> bool:
     """Whether a term is kept whole by the index (length, and only letters, digits, `#@:._-` in ASCII)."""
-    if not lexeme or len(lexeme) > MAX_LEXEME_CHARS:
-        return False
-    return all(ch.isalnum() or ch in LEXEME_PUNCTUATION for ch in _UNSAFE.findall(lexeme))
+    return 0 < len(lexeme) <= MAX_LEXEME_CHARS and _UNSAFE.search(lexeme) is None
 
 
 def lexemes(mention: ArchivedMention) -> list[str]:

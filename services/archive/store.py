@@ -259,6 +259,7 @@ class Archive:
             # The index yields its rowids (keys) newest first and stops at the limit.
             source = f"{FTS_TABLE} f CROSS JOIN {TABLE} m ON m.key = f.rowid"
             where = [f"{FTS_TABLE} MATCH :match", "f.rowid >= :low", "f.rowid < :high"]
+            order = "f.rowid DESC"  # m.key would sort the whole match in a temporary b-tree
             params["match"] = to_fts5(formula)
         elif formula is not None:
             where.append(
