@@ -164,22 +164,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--max-scan", type=int, default=20_000)
     parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--keep", type=Path, help="an SQLite file to fill once and keep (searched again by the next run)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigie-archive-bench-") as folder:
-        url = args.database_url or f"sqlite:///{Path(folder) / 'archive.db'}"
+        path = args.keep or Path(folder) / "archive.db"
+        url = args.database_url or f"sqlite:///{path.resolve()}"
         archive = Archive(url)
         try:
-            rate = fill(archive, args.mentions, args.days)
-            size_mib = (
-                sum(path.stat().st_size for path in Path(folder).iterdir()) / 2**20
-                if not args.database_url
-                else None
-            )
+            rate = fill(archive, args.mentions, args.days) if archive.count() == 0 else None
+            held = archive.count()
             results = measure(archive, args.rounds, args.max_scan)
         finally:
             archive.close()
-    print(f"archive of {args.mentions:,} mentions over {args.days:g} days ({archive.engine.dialect.name})")
-    print(f"  filled at {rate:,.0f} mentions/s" + (f", {size_mib:,.0f} MiB on disk" if size_mib else ""))
+        size_mib = sum(file.stat().st_size for file in path.parent.glob(path.name + "*")) / 2**20
+        on_disk = "" if args.database_url else f", {size_mib:,.0f} MiB on disk"
+    print(f"archive of {held:,} mentions over {args.days:g} days ({archive.engine.dialect.name}{on_disk})")
+    if rate is not None:
+        print(f"  filled at {rate:,.0f} mentions/s")
     for name, figures in results["searches"].items():
         p50, slowest, results_count = figures["p50_ms"], figures["max_ms"], figures["results"]
         print(f"  {name:<28} p50 {p50:>7.1f} ms  max {slowest:>7.1f} ms  ({results_count} results)")
