@@ -129,7 +129,12 @@ def test_filters_narrow_by_watchlist_sentiment_language_source_author_and_time(a
     ]  # the word works too
 
 
-def test_sorted_by_reach_and_paged_with_a_cursor_new_arrivals_do_not_disturb(archive: Archive) -> None:
+@pytest.mark.parametrize("wide", [False, True], ids=["narrow match", "wide match"])
+def test_sorted_by_reach_and_paged_with_a_cursor_new_arrivals_do_not_disturb(
+    archive: Archive, wide: bool
+) -> None:
+    if wide:  # SQLite reads a wide match down the reach index (a few rows at a time, to cross chunks)
+        archive.wide_match_rows, archive.reach_walk_chunk = 3, 4
     archive.write([archived(f"post {i}", minutes_ago=i + 1, followers=(i * 37) % 11) for i in range(23)])
     searcher = Searcher(archive, max_scan=10_000)
     for sort in ("time", "reach"):
