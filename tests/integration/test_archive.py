@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import signal
 from typing import Any
 
 import httpx
 import orjson
 
 from tests.conftest import create_watchlist, posted_mention, unique, wait_for
+from tests.stack import Stack, stack_child
 
 
 async def search(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
@@ -90,3 +93,23 @@ async def test_bad_search_parameters_are_refused_naming_the_field(client: httpx.
     assert query["position"] == 11 and "term" in query["expected"]
     export = await client.get("/api/v1/mentions/export", params={"format": "xlsx"})
     assert export.status_code == 422 and export.json()["detail"][0]["field"] == "format"
+
+
+async def test_a_killed_archiver_loses_nothing_and_archives_nothing_twice(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    brand = unique("kill").replace("-", "")
+    await create_watchlist(client, name=brand, keywords=[brand])
+    first = [posted_mention(f"{brand} first wave {i}") for i in range(150)]
+    assert (await client.post("/api/v1/mentions", json=first)).status_code == 202
+    os.kill(stack_child(stack, "services.cli", "archiver"), signal.SIGKILL)  # the supervisor restarts it
+    second = [posted_mention(f"{brand} second wave {i}") for i in range(150)]
+    assert (await client.post("/api/v1/mentions", json=second)).status_code == 202
+
+    async def exported_ids() -> list[str] | None:
+        response = await client.get("/api/v1/mentions/export", params={"q": brand, "format": "ndjson"})
+        ids = [orjson.loads(line)["id"] for line in response.text.splitlines()]
+        return ids if len(ids) >= len(first) + len(second) else None
+
+    ids = await wait_for(exported_ids, timeout_s=90)
+    assert sorted(ids) == sorted(m["id"] for m in first + second)
