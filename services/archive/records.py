@@ -8,8 +8,8 @@ range is a key range, and retention deletes the lowest keys.
 Index terms (`lexemes`) are exact strings, never re-tokenised (SQLite FTS5's `ascii` tokenizer keeps
 non-ASCII letters and `#@:._-` inside a token; PostgreSQL builds its tsvector with `array_to_tsvector`):
 the folded words of the text (services/text.py `tokens`), `#tag`, `@handle` (author and @mentioned),
-`site:domain` (and each parent domain), `lang:xx`, and for the filters `wl:<watchlist>`,
-`sentiment:<label>`, `source:<hash>` and `by:<hash>`.
+`site:domain` (and each parent domain), `lang:xx`, for the filters `wl:<watchlist>`,
+`sentiment:<label>`, `source:<hash>` and `by:<hash>`, and `reach:<bit length of reach>` for sorting by reach.
 """
 
 from __future__ import annotations
@@ -174,6 +174,15 @@ def indexable(lexeme: str) -> bool:
     return 0 < len(lexeme) <= MAX_LEXEME_CHARS and _UNSAFE.search(lexeme) is None
 
 
+#: Reach tiers are bit lengths: tier t holds reaches from 2^(t-1) to 2^t - 1 (tier 0: no audience).
+MAX_REACH_TIER = 63
+
+
+def reach_tier(tier: int) -> str:
+    """The index term of a reach tier: sorting a wide match by reach reads it tier by tier from the top."""
+    return f"reach:{tier}"
+
+
 def lexemes(mention: ArchivedMention) -> list[str]:
     """The index terms of a mention, distinct, in a stable order."""
     record = mention.mention()
@@ -187,5 +196,6 @@ def lexemes(mention: ArchivedMention) -> list[str]:
         f"sentiment:{mention.sentiment}",
         hashed("source", mention.source),
         hashed("by", mention.author_handle.lstrip("@")),
+        reach_tier(mention.reach.bit_length()),
     ]
     return [lexeme for lexeme in dict.fromkeys(found) if indexable(lexeme)]

@@ -17,8 +17,16 @@ from typing import Any, Literal
 import orjson
 import sqlalchemy as sa
 
-from services.archive.prefilter import Requirement, to_fts5, to_tsquery
-from services.archive.records import MAX_KEY_MS, ArchivedMention, archive_key, key_at, lexemes
+from services.archive.prefilter import AllOf, Requirement, Term, to_fts5, to_tsquery
+from services.archive.records import (
+    MAX_KEY_MS,
+    MAX_REACH_TIER,
+    ArchivedMention,
+    archive_key,
+    key_at,
+    lexemes,
+    reach_tier,
+)
 from services.storage import create_db_engine
 
 log = logging.getLogger(__name__)
@@ -27,9 +35,6 @@ TABLE = "archive_mentions"
 FTS_TABLE = "archive_fts"
 #: Ids or keys looked up in one IN (...) list.
 LOOKUP_CHUNK = 500
-#: A full-text match wider than this is sorted by reach by reading down the reach index (SQLite).
-WIDE_MATCH_ROWS = 5000
-REACH_WALK_CHUNK = 5000
 
 metadata = sa.MetaData()
 mentions_table = sa.Table(
@@ -129,8 +134,6 @@ class Archive:
 
     def __init__(self, url: str) -> None:
         self.engine = create_db_engine(url)
-        self.wide_match_rows = WIDE_MATCH_ROWS
-        self.reach_walk_chunk = REACH_WALK_CHUNK
         self.postgres = self.engine.dialect.name == "postgresql"
         metadata.create_all(self.engine)
         with self.engine.begin() as connection:
@@ -267,63 +270,39 @@ class Archive:
             order = "f.rowid DESC"  # m.key would sort the whole match in a temporary b-tree
             params["match"] = to_fts5(formula)
         elif formula is not None:
-            params["match"] = to_fts5(formula)
-            with self.engine.connect() as connection:
-                # Through the driver: SQLAlchemy's rows cost more than the query for thousands of keys.
-                cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-                    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid >= ? AND rowid < ?",
-                    (params["match"], low_key, high_key),
-                )
-                keys = {key for (key,) in cursor.fetchall()}
-                if len(keys) > self.wide_match_rows:
-                    return self._walk_by_reach(connection, keys, after, limit)
-            where.append(
-                f"m.key IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match "
-                "AND rowid >= :low AND rowid < :high)"
-            )
+            return self._by_reach_tiers(formula, where, params, after, limit)
         statement = (
             f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
         )
         with self.engine.connect() as connection:
             return [_from_row(row) for row in connection.execute(sa.text(statement), params)]
 
-    def _walk_by_reach(
-        self, connection: sa.Connection, keys: set[int], after: Position | None, limit: int
+    def _by_reach_tiers(
+        self,
+        formula: Requirement,
+        where: list[str],
+        params: dict[str, Any],
+        after: Position | None,
+        limit: int,
     ) -> list[tuple[int, ArchivedMention]]:
-        """The first `limit` of `keys` by reach, read down the (reach, key) index: sorting a wide match
-        would read every row of it, while down the index one in `len(keys) / rows` is a match."""
-        chosen: list[int] = []
-        driver = connection.connection.driver_connection
-        while len(chosen) < limit:
-            chunk = self.reach_walk_chunk
-            where, params = "", [chunk]
-            if after is not None:
-                where = "WHERE reach < ? OR (reach = ? AND key < ?)"
-                params = [after.reach, after.reach, after.key, chunk]
-            rows = driver.execute(  # type: ignore[union-attr]
-                f"SELECT key, reach FROM {TABLE} INDEXED BY archive_mentions_reach {where} "
-                "ORDER BY reach DESC, key DESC LIMIT ?",
-                params,
-            ).fetchall()
-            for key, reach in rows:
-                after = Position(key, reach)
-                if key in keys:
-                    chosen.append(key)
-                    if len(chosen) == limit:
-                        break
-            if len(rows) < chunk:
-                break
-        found = dict(self._rows(connection, chosen))
-        return [(key, found[key]) for key in chosen if key in found]
-
-    def _rows(self, connection: sa.Connection, keys: list[int]) -> list[tuple[int, ArchivedMention]]:
-        query = sa.select(mentions_table).where(
-            mentions_table.c.key.in_(sa.bindparam("keys", expanding=True))
+        """SQLite, by reach: one reach tier at a time from the top (`reach:<bit length>` index terms), so
+        a wide match is never sorted whole; the first tiers of a common term hold a page already."""
+        columns = ", ".join(f"m.{name}" for name in COLUMNS)
+        statement = (
+            f"SELECT {columns} FROM {TABLE} m WHERE {' AND '.join(where)} AND m.key IN "
+            f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match AND rowid >= :low "
+            "AND rowid < :high) ORDER BY m.reach DESC, m.key DESC LIMIT :limit"
         )
-        rows: list[tuple[int, ArchivedMention]] = []
-        for chunk in _chunks(keys):
-            rows.extend(_from_row(row) for row in connection.execute(query, {"keys": list(chunk)}))
-        return rows
+        found: list[tuple[int, ArchivedMention]] = []
+        top = after.reach.bit_length() if after is not None else MAX_REACH_TIER
+        with self.engine.connect() as connection:
+            for tier in range(top, -1, -1):
+                tiered = AllOf((formula, Term(reach_tier(tier))))
+                values = {**params, "match": to_fts5(tiered), "limit": limit - len(found)}
+                found.extend(_from_row(row) for row in connection.execute(sa.text(statement), values))
+                if len(found) >= limit:
+                    break
+        return found
 
     # -- retention --------------------------------------------------------------------------------------
 
