@@ -109,6 +109,8 @@ def decode_cursor(text: str, sort: Sort) -> Position:
         raise SearchError(
             "cursor", "expected a next_cursor from an earlier page, got something else"
         ) from None
+    if not (0 <= key <= MAX_KEY and 0 <= reach <= MAX_KEY):
+        raise SearchError("cursor", "expected a next_cursor from an earlier page, got one out of range")
     if made_for != sort:
         raise SearchError("cursor", f"this cursor is for sort={made_for}, not sort={sort}")
     return Position(key, reach)

@@ -6,6 +6,7 @@ pages with a cursor that new arrivals do not disturb, exports, and retention del
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -216,6 +217,7 @@ def test_bad_parameters_name_their_field() -> None:
         ({"sort": "random"}, "sort"),
         ({"limit": 0}, "limit"),
         ({"cursor": "%%%"}, "cursor"),
+        ({"cursor": base64.urlsafe_b64encode(b'{"s":"time","k":%d,"r":0}' % 2**70).decode()}, "cursor"),
         ({"since": NOW, "until": NOW - timedelta(hours=1)}, "to"),
     ]
     for params, field in cases:
