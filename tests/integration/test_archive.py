@@ -33,7 +33,8 @@ async def test_posted_mentions_are_archived_searched_and_exported(client: httpx.
         posted_mention(f'{brand} "lost luggage" desk closed', minutes_ago=4, lang="en"),
     ]
     posted[2]["author"]["followers"] = 90_000
-    response = await client.post("/api/v1/mentions", json=posted)
+    too_old = posted_mention(f"{brand} from last season", minutes_ago=60 * 24 * 40)  # VIGIE_ARCHIVE_DAYS=30
+    response = await client.post("/api/v1/mentions", json=[too_old, *posted])
     assert response.status_code == 202, response.text
 
     async def all_archived() -> dict[str, Any] | None:
