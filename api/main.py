@@ -24,6 +24,7 @@ from api.limits import BodySizeLimit, limit_ingest
 from api.responses import FastJSONResponse
 from api.routes import (
     alerts,
+    archive,
     connectors,
     endpoints,
     health,
@@ -39,6 +40,8 @@ from api.routes import (
     subscriptions,
     watchlists,
 )
+from services.archive.search import Searcher
+from services.archive.store import Archive
 from services.auth import KeyStore
 from services.config_feed import publish_watchlists
 from services.delivery.retry import RetryPolicy
@@ -59,6 +62,7 @@ log = logging.getLogger(__name__)
 ACCESS: list[tuple[ModuleType, list[Dependency]]] = [
     (health, []),
     (metrics, []),  # checks its key itself unless VIGIE_METRICS_PUBLIC (api/routes/metrics.py)
+    (archive, [require("read")]),  # before `mentions`: GET /api/v1/mentions/search and /export
     (mentions, [require("ingest"), Depends(limit_ingest)]),
     (hooks, [require("ingest"), Depends(limit_ingest)]),
     (watchlists, [require("display", writes="operate")]),
@@ -79,6 +83,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.db_url)
+        archived = Archive(settings.db_url)
+        app.state.archive_searcher = Searcher(archived, settings.archive_search_max_scan)
         await wait_for_broker(settings.bootstrap)
         await declare_topics(settings)
         producer = make_producer(settings)
@@ -111,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
             await hub.stop()
             parser.close()
             await producer.stop()
+            archived.close()
             store.close()
 
     app = FastAPI(

@@ -80,6 +80,16 @@ def cmd_notifier(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archiver(args: argparse.Namespace) -> int:
+    from services.archive.process import run_archiver
+
+    settings = _settings(args)
+    _logging(settings, "archiver")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_archiver(settings))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from services.sources import run_demo
 
@@ -269,6 +279,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("notifier", help="alert delivery (webhooks, Slack, PagerDuty, e-mail)").set_defaults(
         handler=cmd_notifier
     )
+    commands.add_parser(
+        "archiver", help="keep enriched mentions in the database, searchable (VIGIE_ARCHIVE_DAYS)"
+    ).set_defaults(handler=cmd_archiver)
     commands.add_parser("demo", help="the demo source alone").set_defaults(handler=cmd_demo)
 
     replay = commands.add_parser(

@@ -60,6 +60,7 @@ def expected_consumers(topic_prefix: str) -> dict[str, set[str]]:
     return {
         f"{topic_prefix.strip('.')}-worker": {f"{topic_prefix}{name}" for name in (RAW, PARTIALS, ENRICHED)},
         f"{topic_prefix}notifier": {f"{topic_prefix}{ALERTS}"},
+        f"{topic_prefix}archiver": {f"{topic_prefix}{ENRICHED}"},
     }
 
 

@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     #: The aggregate stage writes what changed at most this often (one transaction per flush).
     history_flush_interval_s: float = Field(1.0, gt=0, le=600)
 
+    # Archive of enriched mentions (services/archive/): searchable, exported, kept this many days of event
+    # time; `vigie archiver` deletes older ones every archive_retention_interval_s, in transactions of at
+    # most archive_delete_batch rows (writers and readers never wait long).
+    archive_days: float = Field(30.0, gt=0, le=3650)
+    archive_retention_interval_s: float = Field(600.0, gt=0, le=86_400)
+    archive_delete_batch: int = Field(5000, ge=100, le=1_000_000)
+    #: One search request examines at most this many candidates (pre-filtered by the full-text index, then
+    #: checked by the real matcher); a page that ran out of them says where to go on (`next_cursor`).
+    archive_search_max_scan: int = Field(20_000, ge=100, le=10_000_000)
+
     # Windows (event time).
     window_grace_s: int = Field(300, ge=0, le=86_400)
     #: Metrics of one watchlist are published at most this often, and refreshed every refresh_interval_s.

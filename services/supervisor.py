@@ -154,6 +154,7 @@ class Supervisor:
             Role("worker", role_argv("worker")),
             Role("api", role_argv("api")),
             Role("notifier", role_argv("notifier")),
+            Role("archiver", role_argv("archiver")),
             Role("connectors", role_argv("connectors")),
         ]
         if demo:

@@ -23,6 +23,8 @@ SCOPES = ("ingest", "read", "operate", "admin", "display")
 #: without an entry fails `test_every_route_is_listed`.
 NEEDED = {
     ("POST", "/api/v1/mentions"): "ingest",
+    ("GET", "/api/v1/mentions/search"): "read",
+    ("GET", "/api/v1/mentions/export"): "read",
     ("POST", "/api/v1/hooks/{source}"): "ingest",
     ("GET", "/api/v1/watchlists"): "display",
     ("POST", "/api/v1/watchlists"): "operate",

@@ -25,7 +25,7 @@ def test_a_group_that_has_not_joined_yet_still_has_to_read_its_topics() -> None:
     ends = {TopicPartition(RAW, 0): 10, TopicPartition(RAW, 1): 0, TopicPartition(ALERTS, 0): 3}
     expected = expected_consumers("vigie.")
     # The worker restarted a moment ago: no commit yet, ten raw records to read. The notifier is done.
-    committed = {"vigie.notifier": {TopicPartition(ALERTS, 0): 3}}
+    committed = {"vigie.notifier": {TopicPartition(ALERTS, 0): 3}, "vigie.archiver": {}}
     assert lag_of(ends, committed, expected) == {f"vigie-worker/{RAW}": 10}
     # Once the worker has committed everything, the pipeline is drained.
     committed["vigie-worker"] = {TopicPartition(RAW, 0): 10, TopicPartition(RAW, 1): None}

@@ -1,0 +1,145 @@
+"""The archive: `GET /api/v1/mentions/search` (a page) and `GET /api/v1/mentions/export` (all, streamed).
+
+Both take the same parameters: `q` (a watchlist query, services/query.py), the filters `watchlist`,
+`sentiment`, `lang`, `source`, `author`, `from` and `to` (ISO 8601; `from` inclusive, `to` exclusive), and
+`sort` (`time`: newest first, or `reach`: largest audience first). Search pages with `limit` and `cursor`
+(the `next_cursor` of the page before); export writes CSV or NDJSON, up to `limit` rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.errors import FieldErrorRoute, field_error
+from api.openapi import KEYED
+from api.routes.queries import query_error
+from services.archive.export import FORMATS, MEDIA_TYPES, csv_header, csv_rows, ndjson_lines
+from services.archive.search import MAX_PAGE, Search, Searcher, SearchError, build_search
+from services.query import QuerySyntaxError
+
+router = APIRouter(prefix="/api/v1/mentions", tags=["archive"], route_class=FieldErrorRoute, responses=KEYED)
+
+MAX_EXPORT_ROWS = 1_000_000
+
+Q = Annotated[
+    str | None,
+    Query(description='A watchlist query: `(Aerolis OR #FlyAerolis) AND (retard* OR "lost luggage")`'),
+]
+WatchlistParam = Annotated[str | None, Query(description="Only mentions matched to this watchlist id")]
+SentimentParam = Annotated[str | None, Query(description="pos, neu or neg (or positive, neutral, negative)")]
+LangParam = Annotated[str | None, Query(description="Two-letter language code, or unknown")]
+SourceParam = Annotated[str | None, Query(description="The mention's source, e.g. demo, api, rss:…")]
+AuthorParam = Annotated[str | None, Query(description="The author's handle (with or without @)")]
+FromParam = Annotated[datetime | None, Query(alias="from", description="Event time from (inclusive)")]
+ToParam = Annotated[datetime | None, Query(alias="to", description="Event time before (exclusive)")]
+SortParam = Annotated[str, Query(description="time (newest first) or reach (largest audience first)")]
+
+
+def searcher(request: Request) -> Searcher:
+    found: Searcher = request.app.state.archive_searcher
+    return found
+
+
+def _search(**params: Any) -> Search:
+    try:
+        return build_search(**params)
+    except QuerySyntaxError as error:
+        raise query_error(error, field="q") from None
+    except SearchError as error:
+        raise field_error(error.field, error.reason) from None
+
+
+@router.get("/search", summary="Search the archive of mentions")
+async def search_mentions(
+    request: Request,
+    q: Q = None,
+    watchlist: WatchlistParam = None,
+    sentiment: SentimentParam = None,
+    lang: LangParam = None,
+    source: SourceParam = None,
+    author: AuthorParam = None,
+    since: FromParam = None,
+    until: ToParam = None,
+    sort: SortParam = "time",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+) -> dict[str, Any]:
+    """`{"items": [...], "next_cursor": "..." | null, "scanned": n}`: the matches in order. A page may be
+    shorter than `limit` when one request's scan budget ran out (VIGIE_ARCHIVE_SEARCH_MAX_SCAN); follow
+    `next_cursor` until it is null. Mentions archived meanwhile never shift the pages left."""
+    search = _search(
+        query=q,
+        watchlist=watchlist,
+        sentiment=sentiment,
+        lang=lang,
+        source=source,
+        author=author,
+        since=since,
+        until=until,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    page = await asyncio.to_thread(searcher(request).search, search)
+    return {
+        "items": [mention.to_item() for mention in page.items],
+        "next_cursor": page.next_cursor,
+        "scanned": page.scanned,
+    }
+
+
+@router.get(
+    "/export",
+    summary="Export archived mentions as CSV or NDJSON",
+    response_class=StreamingResponse,
+    responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
+)
+async def export_mentions(
+    request: Request,
+    format: Annotated[str, Query(description="csv or ndjson")] = "csv",
+    q: Q = None,
+    watchlist: WatchlistParam = None,
+    sentiment: SentimentParam = None,
+    lang: LangParam = None,
+    source: SourceParam = None,
+    author: AuthorParam = None,
+    since: FromParam = None,
+    until: ToParam = None,
+    sort: SortParam = "time",
+    limit: Annotated[int, Query(ge=1, le=MAX_EXPORT_ROWS)] = 100_000,
+) -> StreamingResponse:
+    """Every match (up to `limit`), streamed as it is read: CSV with a header row, or one JSON object per
+    line (the items of search)."""
+    if format not in FORMATS:
+        raise field_error("format", f"expected one of {', '.join(FORMATS)}, got {format!r}")
+    search = _search(
+        query=q,
+        watchlist=watchlist,
+        sentiment=sentiment,
+        lang=lang,
+        source=source,
+        author=author,
+        since=since,
+        until=until,
+        sort=sort,
+    )
+    pages = searcher(request).iterate(search, limit)
+
+    def body() -> Iterator[bytes]:  # a plain generator: Starlette runs it in a thread, page by page
+        if format == "csv":
+            yield csv_header().encode()
+            for items in pages:
+                yield csv_rows(items).encode()
+        else:
+            for items in pages:
+                yield ndjson_lines(items)
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    headers = {"Content-Disposition": f'attachment; filename="mentions-{stamp}.{format}"'}
+    return StreamingResponse(body(), media_type=MEDIA_TYPES[format], headers=headers)

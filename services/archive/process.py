@@ -1,0 +1,136 @@
+"""`vigie archiver`: follows `vigie.mentions.enriched` and keeps every enriched mention in the database.
+
+Archivers form one consumer group (`<prefix>archiver`). Each fetched batch is written in one transaction,
+and its offsets are committed only after that transaction: a killed archiver reads the batch again, and
+writing it again changes nothing (mentions are unique by id). A database that refuses a write is tried
+again with a growing delay, without reading further. Retention runs beside it every
+`archive_retention_interval_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.archive.records import ArchivedMention, decode_enriched
+from services.archive.store import Archive
+from services.kafka import ENRICHED, declare_topics, wait_for_broker
+from services.observability.health_server import start_health_server
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WRITE_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+#: Records fetched at once at most (each is a batch of mentions).
+MAX_RECORDS_PER_FETCH = 200
+
+
+class Archiver:
+    def __init__(self, settings: Settings, archive: Archive) -> None:
+        self.settings = settings
+        self.archive = archive
+        self.consuming = False
+        self.archived = 0
+
+    def not_ready(self) -> str | None:
+        return None if self.consuming else "not reading the enriched topic yet"
+
+    async def write(self, mentions: list[ArchivedMention]) -> int:
+        """Write one batch, trying again until the database takes it."""
+        attempt = 0
+        while True:
+            keep_since = datetime.now(UTC) - timedelta(days=self.settings.archive_days)
+            try:
+                written = await asyncio.to_thread(self.archive.write, mentions, keep_since)
+            except SQLAlchemyError as error:
+                delay = WRITE_RETRY_DELAYS_S[min(attempt, len(WRITE_RETRY_DELAYS_S) - 1)]
+                log.warning(
+                    "could not archive %d mentions (%s); trying again in %.1f s", len(mentions), error, delay
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
+                continue
+            self.archived += written
+            return written
+
+    async def consume(self) -> None:
+        settings = self.settings
+        consumer = AIOKafkaConsumer(
+            settings.topic(ENRICHED),
+            bootstrap_servers=settings.bootstrap,
+            group_id=f"{settings.topic_prefix}archiver",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+        )
+        await consumer.start()
+        self.consuming = True
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS_PER_FETCH)
+                mentions: list[ArchivedMention] = []
+                for records in batches.values():
+                    for record in records:
+                        found, problems = decode_enriched(record.value)
+                        mentions.extend(found)
+                        for problem in problems:
+                            log.error("enriched record %d:%d: %s", record.partition, record.offset, problem)
+                if mentions:
+                    await self.write(mentions)
+                if batches:
+                    await consumer.commit()  # after the transaction: at least once, and idempotent
+        finally:
+            self.consuming = False
+            await consumer.stop()
+
+    async def keep_retention(self) -> None:
+        settings = self.settings
+        while True:
+            try:
+                deleted = await asyncio.to_thread(
+                    self.archive.apply_retention,
+                    datetime.now(UTC),
+                    settings.archive_days,
+                    settings.archive_delete_batch,
+                )
+            except SQLAlchemyError as error:
+                log.warning("archive retention failed (%s); trying again later", error)
+            else:
+                if deleted:
+                    log.info(
+                        "archive retention: deleted %d mentions older than %g days",
+                        deleted,
+                        settings.archive_days,
+                    )
+            await asyncio.sleep(settings.archive_retention_interval_s)
+
+
+async def run_archiver(settings: Settings) -> None:
+    await wait_for_broker(settings.bootstrap, timeout_s=60)
+    await declare_topics(settings)
+    archive = Archive(settings.db_url)
+    archiver = Archiver(settings, archive)
+    health = await start_health_server("archiver", settings.host, settings.health_port, archiver.not_ready)
+    tasks = [
+        asyncio.create_task(archiver.consume(), name="archiver-consume"),
+        asyncio.create_task(archiver.keep_retention(), name="archiver-retention"),
+    ]
+    log.info("archiver started (keeping %g days)", settings.archive_days)
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # a loop that died raises here, and the supervisor restarts the role
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if health is not None:
+            await health.stop()
+        archive.close()
