@@ -39,21 +39,26 @@ class Period:
         return Period(self.from_ts - span, self.from_ts, self.step_s)
 
 
+#: Times outside 1970-2199 are refused (they are typos, and would overflow the database's integers).
+LATEST_TS = 7_258_118_400
+
+
 def parse_time(field: str, value: str) -> int:
+    expected = f"expected an ISO 8601 time (2026-12-06T09:00:00+01:00) or Unix seconds, got {value!r}"
     text = value.strip()
     try:
-        return int(float(text))
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise PeriodError(
-            field, f"expected an ISO 8601 time (2026-12-06T09:00:00+01:00) or Unix seconds, got {value!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
+        ts = int(float(text))
+    except (ValueError, OverflowError):
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise PeriodError(field, expected) from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        ts = int(parsed.timestamp())
+    if not 0 <= ts < LATEST_TS:
+        raise PeriodError(field, f"{expected}: a time between 1970 and 2199")
+    return ts
 
 
 def resolve_period(

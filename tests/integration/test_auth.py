@@ -32,6 +32,7 @@ NEEDED = {
     ("PUT", "/api/v1/watchlists/{watchlist_id}"): "operate",
     ("DELETE", "/api/v1/watchlists/{watchlist_id}"): "operate",
     ("GET", "/api/v1/watchlists/{watchlist_id}/metrics"): "display",
+    ("GET", "/api/v1/watchlists/{watchlist_id}/history"): "display",
     ("POST", "/api/v1/queries/validate"): "operate",
     ("GET", "/api/v1/swarms"): "display",
     ("GET", "/api/v1/watchlists/{watchlist_id}/influencers"): "display",

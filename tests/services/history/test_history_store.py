@@ -139,6 +139,8 @@ def test_a_period_answers_with_the_one_before_it(store: HistoryStore) -> None:
     ("from_", "to", "step", "field"),
     [
         ("yesterday", None, None, "from"),
+        ("inf", None, None, "from"),
+        (str(NOW), "1e30", None, "to"),
         (str(NOW), str(NOW - 60), None, "from"),
         (str(NOW - 3600), str(NOW), 30, "step"),
         (str(NOW - 30 * 86_400), str(NOW), 60, "step"),
