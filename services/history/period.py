@@ -75,9 +75,10 @@ def resolve_period(
     span = to_ts - from_ts
     if step is None:
         step = next((s for s in STEPS_S if span / s <= MAX_POINTS), STEPS_S[-1])
-    elif step < MINUTE_S or step % MINUTE_S:
+    elif step < MINUTE_S or step % MINUTE_S or step > keep_s:
         raise PeriodError(
-            "step", f"expected a whole number of minutes in seconds (60, 300, 3600…), got {step}"
+            "step",
+            f"expected a whole number of minutes in seconds (60, 300, 3600…) within the kept history, got {step}",
         )
     elif span / step > MAX_POINTS:
         raise PeriodError("step", f"{span // step} points asked; at most {MAX_POINTS}: choose a larger step")

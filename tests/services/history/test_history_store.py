@@ -143,6 +143,7 @@ def test_a_period_answers_with_the_one_before_it(store: HistoryStore) -> None:
         (str(NOW), "1e30", None, "to"),
         (str(NOW), str(NOW - 60), None, "from"),
         (str(NOW - 3600), str(NOW), 30, "step"),
+        (str(NOW - 3600), str(NOW), 10**20, "step"),
         (str(NOW - 30 * 86_400), str(NOW), 60, "step"),
         (str(NOW - 200 * 86_400), str(NOW), None, "from"),
     ],
