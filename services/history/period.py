@@ -76,10 +76,8 @@ def resolve_period(
     if step is None:
         step = next((s for s in STEPS_S if span / s <= MAX_POINTS), STEPS_S[-1])
     elif step < MINUTE_S or step % MINUTE_S or step > keep_s:
-        raise PeriodError(
-            "step",
-            f"expected a whole number of minutes in seconds (60, 300, 3600…) within the kept history, got {step}",
-        )
+        expected = "a whole number of minutes in seconds (60, 300, 3600…) within the kept history"
+        raise PeriodError("step", f"expected {expected}, got {step}")
     elif span / step > MAX_POINTS:
         raise PeriodError("step", f"{span // step} points asked; at most {MAX_POINTS}: choose a larger step")
     aligned = from_ts // step * step if step <= HOUR_S else from_ts // MINUTE_S * MINUTE_S
