@@ -55,10 +55,11 @@ def cmd_api(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        ws="websockets",
+        # The sans-I/O implementation: the legacy `websockets` one is deprecated (a warning at each start).
+        ws="websockets-sansio",
         access_log=False,
-        # JSON: uvicorn's own lines go through the root logger's JSON handler too.
-        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        # uvicorn's own lines go through the root logger's handler, in Vigie's text or JSON format.
+        log_config=None,
     )
     return 0
 
@@ -291,7 +292,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from services.lifeline import watch_supervisor_from_env
+
     args = parser().parse_args(argv)
+    if args.command != "run":
+        watch_supervisor_from_env()  # a role of `vigie run` stops when it is gone
     code: int = args.handler(args)
     return code
 

@@ -2,7 +2,8 @@
 
 Before it starts, an admin key and a display token are written to its database (as `vigie keys create`
 would), so tests hold keys without reading them off the terminal: `stack.headers` for HTTP, `stack.ws_url`
-(with `?token=`) for the websocket.
+(with `?token=`) for the websocket. `stack.log_path` holds what `vigie run` said on its terminal; each
+role's whole log is in `stack.data_dir / "logs" / "<role>.log"`.
 """
 
 from __future__ import annotations

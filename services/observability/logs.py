@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -59,12 +60,24 @@ def configure_logging(level: str, log_format: Literal["text", "json"], role: str
     logging.captureWarnings(log_format == "json")
 
 
-def dict_config(level: str, role: str) -> dict[str, Any]:
-    """The same JSON logging as a `logging.config.dictConfig` mapping (Faust's worker takes one)."""
+def log_to_file(path: Path, level: str, log_format: Literal["text", "json"], role: str) -> None:
+    """Send every log record of this process to `path` (appended) instead of the terminal."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(formatter(log_format, role))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def dict_config(level: str, role: str, log_format: Literal["text", "json"] = "json") -> dict[str, Any]:
+    """The same logging as a `logging.config.dictConfig` mapping (Faust's worker takes one): text lines
+    in TEXT_FORMAT (which `vigie run` reads to pick what the terminal shows), or JSON lines."""
+    formatters = {
+        "json": {"()": f"{__name__}.JsonFormatter", "role": role},
+        "text": {"format": TEXT_FORMAT},
+    }
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": f"{__name__}.JsonFormatter", "role": role}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "level": level}},
+        "formatters": {log_format: formatters[log_format]},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": log_format, "level": level}},
         "root": {"level": level, "handlers": ["stderr"]},
     }
