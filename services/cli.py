@@ -187,6 +187,15 @@ def cmd_keys(args: argparse.Namespace) -> int:
                 return 2
             print(f"revoked {revoked.id} {revoked.name!r}")
             return 0
+        if args.action == "rotate-display":
+            from services import wall_token
+
+            settings = _settings(args)
+            token = keys.rotate_display()
+            wall_token.save(settings.data_dir, token)
+            print("the wall's previous token is revoked; walls showing it now say so on screen")
+            print(f"the wall's new address: http://{settings.host}:{settings.port}/?token={token}")
+            return 0
         row = "{:<17} {:<20} {:<17} {:<17} {:<17} {}"
         print(row.format("id", "scopes", "created (UTC)", "last used", "revoked", "name"))
         for key in keys.list_keys():
@@ -199,7 +208,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def _keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke, rotate the wall's token")
     actions = keys.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a key and print it (once)")
     create.add_argument("--name", required=True, help="who or what uses it")
@@ -209,6 +218,10 @@ def _keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     actions.add_parser("list", help="every key, revoked ones too (never the keys themselves)")
     revoke = actions.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id")
+    actions.add_parser(
+        "rotate-display",
+        help="replace the wall's display token that `vigie run` keeps across restarts (revokes the old one)",
+    )
     keys.set_defaults(handler=cmd_keys)
 
 

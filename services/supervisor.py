@@ -136,12 +136,18 @@ def seed_demo_watchlists(settings: Settings) -> int:
 
 
 def issue_run_keys(settings: Settings) -> tuple[str, str]:
-    """This run's display token (the wall) and admin key (the console); the previous run's are revoked."""
+    """This run's display token (the wall's, kept from the previous run while it is live: see
+    services/wall_token.py) and admin key (the console's; the previous run's is revoked)."""
+    from services import wall_token
     from services.auth import KeyStore
 
     store = Store(settings.db_url)
     try:
-        return KeyStore(store.engine).issue_run_keys()
+        kept = wall_token.load(settings.data_dir)
+        display, admin = KeyStore(store.engine).issue_run_keys(keep_display=kept)
+        if display != kept:
+            wall_token.save(settings.data_dir, display)
+        return display, admin
     finally:
         store.close()
 

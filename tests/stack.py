@@ -83,8 +83,11 @@ def create_keys(env: dict[str, str], data_dir: Path) -> tuple[str, str]:
         store.close()
 
 
-def start_stack(data_dir: Path, *, demo: bool = False, extra_env: dict[str, str] | None = None) -> Stack:
-    api_port, broker_port = free_port(), free_port()
+def start_stack(
+    data_dir: Path, *, demo: bool = False, extra_env: dict[str, str] | None = None, api_port: int = 0
+) -> Stack:
+    """`vigie run` on free ports (the api on `api_port` when given: a restart on the same address)."""
+    api_port, broker_port = api_port or free_port(), free_port()
     env = dict(os.environ)
     env.update(
         {
