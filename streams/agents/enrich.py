@@ -86,7 +86,16 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
         for dead in result.dead:
             await topics.dlq.send(value=encode(dead))
         if result.ticker:
-            update = orjson.dumps({"type": "mentions", "v": 1, "items": result.ticker})
-            await topics.updates.send(key=b"ticker", value=update)
+            await send_ticker(result.ticker)
+
+    async def send_ticker(items: list[dict[str, object]]) -> None:
+        update = orjson.dumps({"type": "mentions", "v": 1, "items": items})
+        await topics.updates.send(key=b"ticker", value=update)
+
+    @app.timer(interval=TICKER_INTERVAL_S)
+    async def ticker_held_back() -> None:
+        """The mentions of a burst held back by the ticker's sampler, once their watchlist is due."""
+        if held := enricher.held_ticker():
+            await send_ticker(held)
 
     return enricher

@@ -98,3 +98,17 @@ def test_the_index_agrees_with_evaluating_every_query_on_demo_mentions() -> None
         for watchlist_id in expected:
             per_query[int(watchlist_id[1:])] += 1
     assert all(per_query), dict(zip(queries, per_query, strict=True))  # every query matched something
+
+
+def test_a_watchlists_own_accounts_are_the_handles_it_asks_for_outside_a_not() -> None:
+    from services.watchlists import own_handles
+
+    listed = Watchlist(id="aerolis", name="Aerolis", keywords=["aerolis"], handles=["@FlyAerolis"])
+    assert own_handles(listed) == ["flyaerolis"]
+    queried = Watchlist(
+        id="skyvane",
+        name="Skyvane",
+        query='(Skyvane OR @flyskyvane OR author:skyvane_help) AND NOT @skyvane_parody NOT "Skyvane Miles"',
+    )
+    assert own_handles(queried) == ["flyskyvane", "skyvane_help"]
+    assert own_handles(Watchlist(id="t", name="T", keywords=["t"])) == []
