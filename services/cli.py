@@ -259,30 +259,97 @@ def _connect_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     configured.set_defaults(handler=cmd_connect)
 
 
+#: The settings that matter most to each role, named in its --help (every one is documented, with its
+#: default, in services/settings.py; all are environment variables prefixed VIGIE_).
+ROLE_ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "run": (
+        "VIGIE_HOST",
+        "VIGIE_PORT",
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_EMBEDDED_BROKER_PORT",
+        "VIGIE_DATA_DIR",
+        "VIGIE_DATABASE_URL",
+        "VIGIE_CONNECTORS",
+        "VIGIE_LOG_LEVEL",
+        "VIGIE_BROKER_MEMORY_WARN_MIB",
+    ),
+    "worker": (
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_TOPIC_PARTITIONS",
+        "VIGIE_CONSUMER_FETCH_MAX_WAIT_MS",
+        "VIGIE_SENTIMENT_BACKEND",
+        "VIGIE_DEDUPE_CAPACITY",
+        "VIGIE_COUNT_COORDINATED",
+        "VIGIE_HEALTH_PORT",
+        "VIGIE_LOG_FORMAT",
+    ),
+    "api": (
+        "VIGIE_HOST",
+        "VIGIE_PORT",
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_DATABASE_URL",
+        "VIGIE_AUTH_ENABLED",
+        "VIGIE_METRICS_PUBLIC",
+        "VIGIE_CORS_ORIGINS",
+        "VIGIE_INGEST_RATE_PER_S",
+        "VIGIE_LOG_FORMAT",
+    ),
+    "notifier": (
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_DATABASE_URL",
+        "VIGIE_DELIVERY_RETRY_DELAYS_S",
+        "VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS",
+        "VIGIE_SMTP_HOST",
+        "VIGIE_PUBLIC_URL",
+        "VIGIE_HEALTH_PORT",
+    ),
+    "connectors": ("VIGIE_KAFKA_BOOTSTRAP", "VIGIE_DATABASE_URL", "VIGIE_DATA_DIR", "VIGIE_HEALTH_PORT"),
+    "demo": ("VIGIE_KAFKA_BOOTSTRAP", "VIGIE_DEMO_RATE_PER_S", "VIGIE_DEMO_SEED"),
+    "broker": ("VIGIE_EMBEDDED_BROKER_PORT",),
+}
+
+
+def _role(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A role's sub-command, whose --help names the environment variables that matter to it."""
+    environment = ", ".join(ROLE_ENVIRONMENT[name])
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=f"Environment: {environment} (see services/settings.py for every setting and its default).",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vigie", description="Real-time command center for brand mentions.")
     commands = top.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser(
-        "run", help="broker (embedded unless VIGIE_KAFKA_BOOTSTRAP), worker, api and demo"
+    run = _role(
+        commands,
+        "run",
+        "everything on this machine: the broker (embedded unless VIGIE_KAFKA_BOOTSTRAP), worker, api, "
+        "notifier, connectors and the demo; Ctrl-C stops them, the broker last; logs in "
+        "$VIGIE_DATA_DIR/logs/",
     )
     run.add_argument("--no-demo", action="store_true", help="do not start the demo source")
     run.add_argument("--host", help="address the api listens on (VIGIE_HOST, default 127.0.0.1)")
     run.add_argument("--port", type=int, help="port the api listens on (VIGIE_PORT, default 8000)")
     run.set_defaults(handler=cmd_run)
 
-    commands.add_parser("worker", help="the Faust agents").set_defaults(handler=cmd_worker)
-    api = commands.add_parser("api", help="the HTTP and websocket API and the wall")
-    api.add_argument("--host")
-    api.add_argument("--port", type=int)
-    api.set_defaults(handler=cmd_api)
-    commands.add_parser("broker", help="the embedded broker alone, in the foreground").set_defaults(
-        handler=cmd_broker
+    _role(commands, "worker", "the Faust agents: enrich, aggregate, alerts, insights").set_defaults(
+        handler=cmd_worker
     )
-    commands.add_parser("notifier", help="alert delivery (webhooks, Slack, PagerDuty, e-mail)").set_defaults(
+    api = _role(commands, "api", "the HTTP and websocket API, the wall and the console")
+    api.add_argument("--host", help="address to listen on (VIGIE_HOST, default 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port to listen on (VIGIE_PORT, default 8000)")
+    api.set_defaults(handler=cmd_api)
+    _role(commands, "broker", "the embedded broker alone, in the foreground").set_defaults(handler=cmd_broker)
+    _role(commands, "notifier", "alert delivery (webhooks, Slack, PagerDuty, e-mail)").set_defaults(
         handler=cmd_notifier
     )
-    commands.add_parser("demo", help="the demo source alone").set_defaults(handler=cmd_demo)
+    _role(commands, "demo", "the demo source alone").set_defaults(handler=cmd_demo)
 
     replay = commands.add_parser(
         "replay", help="publish a file of mentions (JSON lines, CSV, Twitter export)"
@@ -297,8 +364,8 @@ def parser() -> argparse.ArgumentParser:
     )
     replay.set_defaults(handler=cmd_replay)
     _connect_parser(commands)
-    commands.add_parser(
-        "connectors", help="run the connectors configured through the API (POST /api/v1/connectors)"
+    _role(
+        commands, "connectors", "run the connectors configured through the API (POST /api/v1/connectors)"
     ).set_defaults(handler=cmd_connectors)
     _keys_parser(commands)
     return top
