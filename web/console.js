@@ -9,6 +9,7 @@ import { createAlertsPanel } from "./js/console/alerts-panel.js";
 import { createWatchlistsPanel } from "./js/console/watchlists-panel.js";
 import { createDeliveryPanel } from "./js/console/delivery-panel.js";
 import { createMentionsPanel } from "./js/console/mentions-panel.js";
+import { createNav } from "./js/console/nav.js";
 
 const $ = (sel) => document.querySelector(sel);
 const OPERATOR_KEY = "vigie.operator";
@@ -51,6 +52,13 @@ const deliveryPanel = createDeliveryPanel($("#delivery-panel"), { onError: showE
 const mentionsPanel = createMentionsPanel($("#mentions-panel"), { model });
 $("#mentions-panel").addEventListener("input", requestRender);
 $("#mentions-panel").addEventListener("change", requestRender);
+// One panel at a time (web/js/console/nav.js lists them); the delivery lists are read again when shown.
+const nav = createNav(document.querySelector("#console-nav"), {
+  onShow(panel) {
+    if (panel.id === "delivery-panel") deliveryPanel.refresh();
+    requestRender();
+  },
+});
 
 function render() {
   frameRequested = false;
@@ -58,6 +66,8 @@ function render() {
   if (dirty.tickerReset) mentionsPanel.add(model.mentions);
   else if (dirty.tickerNew.length) mentionsPanel.add(dirty.tickerNew);
   alertsPanel.render();
+  const firing = [...model.alerts.values()].filter((a) => a.status === "firing").length;
+  nav.badge("alerts-panel", firing ? `${firing} firing` : "");
   if (dirty.layout) watchlistsPanel.render();
   mentionsPanel.render();
 }
@@ -78,5 +88,4 @@ createConnection({
 }).start();
 
 setInterval(requestRender, 15_000); // alert durations
-deliveryPanel.refresh();
 requestRender();

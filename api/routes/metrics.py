@@ -22,7 +22,7 @@ router = APIRouter(tags=["health"], responses=refusals(401, 403))
 #: stages are declared in every process but counted where the work happens.
 WORKER_FIGURES_NOTE = (
     b"# This is the api process: it counts the ingest stage, its websocket clients and its readiness.\n"
-    b"# vigie_mentions_*{stage=\"enrich\"|\"aggregate\"}, vigie_records_*, vigie_send_errors_total,\n"
+    b'# vigie_mentions_*{stage="enrich"|"aggregate"}, vigie_records_*, vigie_send_errors_total,\n'
     b"# vigie_consumer_lag_records and vigie_end_to_end_latency_seconds are counted by the worker processes\n"
     b"# and stay at 0 here: scrape each worker's /metrics on its VIGIE_HEALTH_PORT (off by default; set one\n"
     b"# per process), and each notifier's for vigie_deliveries_total.\n"
