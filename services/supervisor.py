@@ -322,7 +322,7 @@ class Supervisor:
                     if role.log is not None and not role.killed_on_purpose:
                         say(f"its last lines ({role.log.path}):")
                         for line in role.log.tail():
-                            print(f"    {line}", flush=True)
+                            say(f"  | {line}")
                     role.next_start_at = now + delay
                 elif now >= role.next_start_at:
                     role.killed_on_purpose = False

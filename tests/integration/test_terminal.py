@@ -165,8 +165,19 @@ def test_ctrl_c_in_the_terminal_stops_everything_cleanly_broker_last(terminal: T
         assert " ERROR " not in log, f"{role}.log:\n{log[-3000:]}"
 
 
-def test_every_role_exits_when_vigie_run_is_killed(terminal: Terminal) -> None:
+def test_a_role_that_dies_is_reported_and_restarted_and_none_outlives_a_killed_vigie_run(
+    terminal: Terminal,
+) -> None:
     terminal.read_until(r"the wall is live at http://\S+", timeout_s=120)
+    [demo] = [pid for pid in terminal.descendants() if command_line(pid)[-2:] == ["demo", ""]]
+    os.kill(demo, signal.SIGKILL)
+    terminal.read_until(r"demo exited with code -9; restarting in \d+ s", timeout_s=10)
+    terminal.read_until(r"its last lines \(\S+demo\.log\)", timeout_s=5)
+    deadline = time.monotonic() + 10
+    while not [pid for pid in terminal.descendants() if command_line(pid)[-2:] == ["demo", ""]]:
+        assert time.monotonic() < deadline, f"the demo was not restarted:\n{terminal.text}"
+        time.sleep(0.2)
+
     children = terminal.descendants()
     assert len(children) >= 6, [command_line(pid) for pid in children]
 
