@@ -69,7 +69,7 @@ async def test_the_focus_scene_is_read_whole_and_shows_the_brands_own_account_ap
         ),
         *[
             mention(f"{brand} was fine today", author={"handle": f"reader_{i}", "followers": 100 + i})
-            for i in range(6)
+            for i in range(10)  # more than the board holds
         ],
     ]
     assert (await api.post("/api/v1/mentions", json=posted)).status_code == 202
@@ -92,6 +92,13 @@ async def test_the_focus_scene_is_read_whole_and_shows_the_brands_own_account_ap
         await expect(name).to_have_text(f"@{LONG_HANDLE}")
         for handle in await board.locator('[data-field="handle"]').all():
             assert await shown_whole(handle), await handle.inner_text()
+        # A full board with the own accounts' line under it: every row wholly on screen.
+        await expect(board).to_have_count(7)
+        cut = await board.evaluate_all(
+            "(rows) => { const b = rows[0].parentElement.getBoundingClientRect().bottom;"
+            " return rows.filter((r) => r.getBoundingClientRect().bottom > b + 1).length; }"
+        )
+        assert cut == 0, f"{cut} influencer rows cut at the bottom of the board"
         # The pillars are named in full, large enough to read from across the room.
         panel = focus.locator(".focus__influencers")
         for pillar in ("Reach", "Resonance", "Relevance"):

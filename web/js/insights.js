@@ -78,11 +78,13 @@ export function boardFor(influencers, watchlist, limit = 8) {
   const mine = new Set(ownList.map((h) => String(h).replace(/^@/, "").toLowerCase()));
   const all = influencersFor(influencers, watchlist && watchlist.id, Infinity);
   const isOwn = (r) => mine.has(r.handle.replace(/^@/, "").toLowerCase());
+  const own = all.filter(isOwn);
+  // The own accounts' line takes one row's room on the panel: one row fewer, none cut in half.
   const rows = all
     .filter((r) => !isOwn(r))
-    .slice(0, limit)
+    .slice(0, own.length ? limit - 1 : limit)
     .map((r, i) => ({ ...r, place: i + 1 }));
-  return { rows, own: all.filter(isOwn) };
+  return { rows, own };
 }
 
 /** The influencer rows of a watchlist (at most `limit`), best rank first. */

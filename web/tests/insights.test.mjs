@@ -43,6 +43,9 @@ test("the influencer board shows a watchlist's own accounts apart and places the
   assert.deepEqual(board.own.map((r) => r.handle), ["FlyAerolis"]);
   assert.deepEqual(board.rows.map((r) => [r.place, r.handle]), [[1, "metropolitan_news_desk"], [2, "marie"]]);
   assert.deepEqual(boardFor(inf, { id: "aerolis" }).own, []);
+  // With its own accounts shown, the board keeps one row fewer (their line takes that room).
+  assert.equal(boardFor(inf, { id: "aerolis", own_handles: ["flyaerolis"] }, 1).rows.length, 0);
+  assert.equal(boardFor(inf, { id: "aerolis" }, 1).rows.length, 1);
 });
 
 test("without swarms, hashtags come from the ticker sample of that watchlist", () => {
