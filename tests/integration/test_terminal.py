@@ -56,6 +56,20 @@ class Terminal:
     def type(self, keys: bytes) -> None:
         os.write(self.master_fd, keys)
 
+    def hang_up(self, timeout_s: float) -> int:
+        """Close the terminal (as closing its window does: SIGHUP to its foreground process group) and
+        wait for `vigie run` to exit; its exit code."""
+        os.close(self.master_fd)
+        self.master_fd = -1
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                return self.status
+            time.sleep(0.1)
+        raise AssertionError(f"vigie run did not exit within {timeout_s:.0f} s of its terminal closing")
+
     def wait_exit(self, timeout_s: float) -> int:
         """Read the terminal until `vigie run` exits; its exit code."""
         deadline = time.monotonic() + timeout_s
@@ -128,7 +142,8 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
             os.kill(pid, signal.SIGKILL)
         if running.status is None:
             os.waitpid(running.pid, 0)
-        os.close(running.master_fd)
+        if running.master_fd >= 0:
+            os.close(running.master_fd)
 
 
 def test_ctrl_c_in_the_terminal_stops_everything_cleanly_broker_last(terminal: Terminal) -> None:
@@ -188,3 +203,16 @@ def test_a_role_that_dies_is_reported_and_restarted_and_none_outlives_a_killed_v
     left = wait_gone(children, timeout_s=15)
     print(f"every role gone {time.monotonic() - killed_at:.1f} s after SIGKILL")
     assert left == [], [command_line(pid) for pid in left]
+
+
+def test_closing_the_terminal_stops_everything_in_order(terminal: Terminal) -> None:
+    terminal.read_until(r"the wall is live at http://\S+", timeout_s=120)
+    children = terminal.descendants()
+    assert len(children) >= 6, [command_line(pid) for pid in children]
+
+    code = terminal.hang_up(timeout_s=30)
+
+    assert code == 0
+    assert wait_gone(children, timeout_s=5) == [], [command_line(pid) for pid in children]
+    said = (terminal.data_dir / "logs" / "supervisor.log").read_text(errors="replace")
+    assert "services.supervisor: stopped" in said and "killing" not in said, said[-2000:]
