@@ -81,9 +81,19 @@ createConnection({
   onMessage(msg) {
     if (store.apply(msg)) requestRender();
   },
+  // A refused handshake says nothing to a browser: ask over HTTP whether the key is still taken (each
+  // `vigie run` makes a new console key and revokes the previous one).
+  async checkKey() {
+    const response = await fetch("/api/v1/watchlists", { headers: { authorization: `Bearer ${key}` }, cache: "no-store" });
+    if (response.status === 401 || response.status === 403) return "refused";
+    return response.ok ? "ok" : "unknown";
+  },
   onStatus(s) {
     connEl.setAttribute("data-state", s.state);
-    connEl.textContent = s.state === "live" ? "Live" : s.state === "stale" ? "Stale" : "Reconnecting\u2026";
+    const words = { live: "Live", stale: "Stale", refused: "Key refused" };
+    connEl.textContent = words[s.state] || "Reconnecting\u2026";
+    if (s.state === "refused")
+      showError("This console's key was refused: open the console address the latest `vigie run` printed (…/console.html?key=vk_…).");
   },
 }).start();
 

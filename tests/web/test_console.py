@@ -223,3 +223,18 @@ async def test_the_query_editor_warns_of_lower_case_operators_and_counts_charact
     await form.locator('button[type="submit"]').click()
     await expect(saved).to_contain_text(f"Saved {name}")
     await expect(form.locator('[data-field="form-title"]')).to_have_text(f"Edit {name}")
+
+
+async def test_a_console_whose_key_is_refused_says_so_instead_of_reconnecting(
+    browser: Browser, console_stack: Stack
+) -> None:
+    page = await browser.new_page()
+    try:
+        # A key from an earlier run (each `vigie run` revokes the previous console key): unknown here.
+        await page.goto(f"{console_stack.base_url}/console.html?key=vk_revokedbyalaterrunofvigie00000")
+        await expect(page.locator('[data-testid="connection"]')).to_have_attribute(
+            "data-state", "refused", timeout=15_000
+        )
+        await expect(page.locator('[data-testid="console-error"]')).to_contain_text("key was refused")
+    finally:
+        await page.close()
