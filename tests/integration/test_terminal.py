@@ -27,6 +27,8 @@ class Terminal:
     data_dir: Path
     output: bytearray = field(default_factory=bytearray)
     status: int | None = None
+    #: Every descendant ever seen, so a failed test still stops those orphaned by a killed `vigie run`.
+    seen: set[int] = field(default_factory=set)
 
     @property
     def text(self) -> str:
@@ -83,12 +85,21 @@ class Terminal:
             self._read(0.2)
         raise AssertionError(f"vigie run did not exit within {timeout_s:.0f} s; the terminal:\n{self.text}")
 
+    def owns(self, pid: int) -> bool:
+        """Whether `pid` runs with this terminal's data directory (the roles and the broker inherit it)."""
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return f"VIGIE_DATA_DIR={self.data_dir}".encode() in environ
+
     def descendants(self) -> list[int]:
         found, todo = [], [self.pid]
         while todo:
             children = child_pids(todo.pop())
             found.extend(children)
             todo.extend(children)
+        self.seen.update(found)
         return found
 
 
@@ -137,7 +148,9 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     try:
         yield running
     finally:
-        leftovers = [pid for pid in [running.pid, *running.descendants()] if alive(pid)]
+        running.descendants()
+        # Only processes of this test's stack (a pid seen earlier may since belong to someone else).
+        leftovers = [pid for pid in [running.pid, *running.seen] if alive(pid) and running.owns(pid)]
         for pid in leftovers:
             os.kill(pid, signal.SIGKILL)
         if running.status is None:
