@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -46,7 +47,13 @@ def convert_or_422(body: Any, type_: type[T]) -> T:
         return msgspec.convert(body, type_)
     except msgspec.ValidationError as error:
         problem = problem_of(error)
-        raise field_error(problem.field, problem.reason) from None
+        field = problem.field
+        if field == "mention" and " - at `" not in str(error):
+            # Raised by the record's own check (`__post_init__`), at no path: its message starts by
+            # naming the field ("`url` must start with http://..."); else the body as a whole.
+            named = re.match(r"`(\w+)`", problem.reason)
+            field = named.group(1) if named else "body"
+        raise field_error(field, problem.reason) from None
 
 
 def parameter_problems(error: RequestValidationError) -> list[dict[str, str]]:

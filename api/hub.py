@@ -29,7 +29,7 @@ from services.epoch import EpochWatch
 from services.kafka import CONFIG, UPDATES
 from services.settings import Settings
 from services.topic_follower import TopicFollower
-from services.watchlists import Watchlist
+from services.watchlists import Watchlist, own_handles
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,10 @@ class Hub:
         self.broadcast({"type": "watchlists", "v": 1, "items": self.watchlist_items()})
 
     def watchlist_items(self) -> list[dict[str, Any]]:
-        return [
-            msgspec.to_builtins(w) for w in sorted(self.watchlists.values(), key=lambda w: (w.group, w.id))
-        ]
+        """The watchlists as the protocol sends them, each with its `own_handles` (the wall shows its own
+        accounts apart from the people who talk about it)."""
+        ordered = sorted(self.watchlists.values(), key=lambda w: (w.group, w.id))
+        return [{**msgspec.to_builtins(w), "own_handles": own_handles(w)} for w in ordered]
 
     def apply_update(self, message: dict[str, Any]) -> dict[str, Any] | None:
         """Fold one message from the updates topic into the hub's state; return what clients should get."""

@@ -192,13 +192,36 @@ class KeyStore:
             rows = connection.execute(sa.select(table).order_by(table.c.created_at, table.c.id))
             return [_record(row) for row in rows]
 
-    def issue_run_keys(self, now: datetime | None = None) -> tuple[str, str]:
+    def issue_run_keys(self, now: datetime | None = None, keep_display: str = "") -> tuple[str, str]:
         """`vigie run`'s display token and admin key for this run: (display, admin) plaintexts. The
-        previous runs' keys are revoked, so an address printed by an earlier run stops working."""
+        previous runs' admin keys are revoked, so a console address printed by an earlier run stops
+        working. The wall's token `keep_display` (the previous run's) is kept while it is live, so a
+        kiosk left open survives a restart; otherwise a new one replaces every previous run's."""
+        kept = self.verify(keep_display) if keep_display else None
+        if kept is not None and not (
+            kept.scopes == {"display"} and kept.name.startswith(RUN_KEY_NAME_PREFIX)
+        ):
+            kept = None
         for key in self.list_keys():
-            if key.name.startswith(RUN_KEY_NAME_PREFIX) and key.revoked_at is None:
+            mine = key.name.startswith(RUN_KEY_NAME_PREFIX) and key.revoked_at is None
+            if mine and (kept is None or key.id != kept.id):
                 self.revoke(key.id)
         stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        _, display = self.create_key(f"{RUN_KEY_NAME_PREFIX}{stamp} (wall)", {"display"})
+        display = keep_display if kept is not None else self._run_display_key(stamp)
         _, admin = self.create_key(f"{RUN_KEY_NAME_PREFIX}{stamp} (console)", {"admin"})
         return display, admin
+
+    def rotate_display(self, now: datetime | None = None) -> str:
+        """A new display token for `vigie run`'s wall; the one it replaces is revoked."""
+        for key in self.list_keys():
+            if (
+                key.name.startswith(RUN_KEY_NAME_PREFIX)
+                and key.name.endswith("(wall)")
+                and not key.revoked_at
+            ):
+                self.revoke(key.id)
+        return self._run_display_key((now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def _run_display_key(self, stamp: str) -> str:
+        _, display = self.create_key(f"{RUN_KEY_NAME_PREFIX}{stamp} (wall)", {"display"})
+        return display

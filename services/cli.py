@@ -47,7 +47,6 @@ def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
-    from services.observability.logs import uvicorn_log_config
 
     settings = _settings(args)
     _logging(settings, "api")
@@ -56,10 +55,11 @@ def cmd_api(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        ws="websockets",
+        # The sans-I/O implementation: the legacy `websockets` one is deprecated (a warning at each start).
+        ws="websockets-sansio",
         access_log=False,
-        # JSON: uvicorn's own lines go through the root logger's JSON handler too.
-        log_config=None if settings.log_format == "json" else uvicorn_log_config(),
+        # uvicorn's own lines go through the root logger's handler (text or JSON, secrets redacted).
+        log_config=None,
     )
     return 0
 
@@ -197,6 +197,15 @@ def cmd_keys(args: argparse.Namespace) -> int:
                 return 2
             print(f"revoked {revoked.id} {revoked.name!r}")
             return 0
+        if args.action == "rotate-display":
+            from services import wall_token
+
+            settings = _settings(args)
+            token = keys.rotate_display()
+            wall_token.save(settings.data_dir, token)
+            print("the wall's previous token is revoked; walls showing it now say so on screen")
+            print(f"the wall's new address: http://{settings.host}:{settings.port}/?token={token}")
+            return 0
         row = "{:<17} {:<20} {:<17} {:<17} {:<17} {}"
         print(row.format("id", "scopes", "created (UTC)", "last used", "revoked", "name"))
         for key in keys.list_keys():
@@ -209,7 +218,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def _keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke, rotate the wall's token")
     actions = keys.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a key and print it (once)")
     create.add_argument("--name", required=True, help="who or what uses it")
@@ -219,6 +228,10 @@ def _keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     actions.add_parser("list", help="every key, revoked ones too (never the keys themselves)")
     revoke = actions.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("id")
+    actions.add_parser(
+        "rotate-display",
+        help="replace the wall's display token that `vigie run` keeps across restarts (revokes the old one)",
+    )
     keys.set_defaults(handler=cmd_keys)
 
 
@@ -256,33 +269,102 @@ def _connect_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     configured.set_defaults(handler=cmd_connect)
 
 
+#: The settings that matter most to each role, named in its --help (every one is documented, with its
+#: default, in services/settings.py; all are environment variables prefixed VIGIE_).
+ROLE_ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "run": (
+        "VIGIE_HOST",
+        "VIGIE_PORT",
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_EMBEDDED_BROKER_PORT",
+        "VIGIE_DATA_DIR",
+        "VIGIE_DATABASE_URL",
+        "VIGIE_CONNECTORS",
+        "VIGIE_LOG_LEVEL",
+        "VIGIE_BROKER_ROTATE_RECORDS_PER_PARTITION",
+        "VIGIE_HISTORY_DAYS",
+    ),
+    "worker": (
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_TOPIC_PARTITIONS",
+        "VIGIE_CONSUMER_FETCH_MAX_WAIT_MS",
+        "VIGIE_SENTIMENT_BACKEND",
+        "VIGIE_DEDUPE_CAPACITY",
+        "VIGIE_COUNT_COORDINATED",
+        "VIGIE_HEALTH_PORT",
+        "VIGIE_LOG_FORMAT",
+    ),
+    "api": (
+        "VIGIE_HOST",
+        "VIGIE_PORT",
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_DATABASE_URL",
+        "VIGIE_AUTH_ENABLED",
+        "VIGIE_METRICS_PUBLIC",
+        "VIGIE_CORS_ORIGINS",
+        "VIGIE_INGEST_RATE_PER_S",
+        "VIGIE_LOG_FORMAT",
+    ),
+    "notifier": (
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_DATABASE_URL",
+        "VIGIE_DELIVERY_RETRY_DELAYS_S",
+        "VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS",
+        "VIGIE_SMTP_HOST",
+        "VIGIE_PUBLIC_URL",
+        "VIGIE_HEALTH_PORT",
+    ),
+    "connectors": ("VIGIE_KAFKA_BOOTSTRAP", "VIGIE_DATABASE_URL", "VIGIE_DATA_DIR", "VIGIE_HEALTH_PORT"),
+    "archiver": ("VIGIE_KAFKA_BOOTSTRAP", "VIGIE_DATABASE_URL", "VIGIE_ARCHIVE_DAYS", "VIGIE_HEALTH_PORT"),
+    "demo": ("VIGIE_KAFKA_BOOTSTRAP", "VIGIE_DEMO_RATE_PER_S", "VIGIE_DEMO_SEED"),
+    "broker": ("VIGIE_EMBEDDED_BROKER_PORT",),
+}
+
+
+def _role(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A role's sub-command, whose --help names the environment variables that matter to it."""
+    environment = ", ".join(ROLE_ENVIRONMENT[name])
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=f"Environment: {environment} (see services/settings.py for every setting and its default).",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vigie", description="Real-time command center for brand mentions.")
     commands = top.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser(
-        "run", help="broker (embedded unless VIGIE_KAFKA_BOOTSTRAP), worker, api and demo"
+    run = _role(
+        commands,
+        "run",
+        "everything on this machine: the broker (embedded unless VIGIE_KAFKA_BOOTSTRAP), worker, api, "
+        "notifier, connectors and the demo; Ctrl-C stops them, the broker last; logs in "
+        "$VIGIE_DATA_DIR/logs/",
     )
     run.add_argument("--no-demo", action="store_true", help="do not start the demo source")
     run.add_argument("--host", help="address the api listens on (VIGIE_HOST, default 127.0.0.1)")
     run.add_argument("--port", type=int, help="port the api listens on (VIGIE_PORT, default 8000)")
     run.set_defaults(handler=cmd_run)
 
-    commands.add_parser("worker", help="the Faust agents").set_defaults(handler=cmd_worker)
-    api = commands.add_parser("api", help="the HTTP and websocket API and the wall")
-    api.add_argument("--host")
-    api.add_argument("--port", type=int)
-    api.set_defaults(handler=cmd_api)
-    commands.add_parser("broker", help="the embedded broker alone, in the foreground").set_defaults(
-        handler=cmd_broker
+    _role(commands, "worker", "the Faust agents: enrich, aggregate, alerts, insights").set_defaults(
+        handler=cmd_worker
     )
-    commands.add_parser("notifier", help="alert delivery (webhooks, Slack, PagerDuty, e-mail)").set_defaults(
+    api = _role(commands, "api", "the HTTP and websocket API, the wall and the console")
+    api.add_argument("--host", help="address to listen on (VIGIE_HOST, default 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port to listen on (VIGIE_PORT, default 8000)")
+    api.set_defaults(handler=cmd_api)
+    _role(commands, "broker", "the embedded broker alone, in the foreground").set_defaults(handler=cmd_broker)
+    _role(commands, "notifier", "alert delivery (webhooks, Slack, PagerDuty, e-mail)").set_defaults(
         handler=cmd_notifier
     )
-    commands.add_parser(
-        "archiver", help="keep enriched mentions in the database, searchable (VIGIE_ARCHIVE_DAYS)"
+    _role(
+        commands, "archiver", "keep enriched mentions in the database, searchable (VIGIE_ARCHIVE_DAYS)"
     ).set_defaults(handler=cmd_archiver)
-    commands.add_parser("demo", help="the demo source alone").set_defaults(handler=cmd_demo)
+    _role(commands, "demo", "the demo source alone").set_defaults(handler=cmd_demo)
 
     replay = commands.add_parser(
         "replay", help="publish a file of mentions (JSON lines, CSV, Twitter export)"
@@ -297,15 +379,19 @@ def parser() -> argparse.ArgumentParser:
     )
     replay.set_defaults(handler=cmd_replay)
     _connect_parser(commands)
-    commands.add_parser(
-        "connectors", help="run the connectors configured through the API (POST /api/v1/connectors)"
+    _role(
+        commands, "connectors", "run the connectors configured through the API (POST /api/v1/connectors)"
     ).set_defaults(handler=cmd_connectors)
     _keys_parser(commands)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
+    from services.lifeline import watch_supervisor_from_env
+
     args = parser().parse_args(argv)
+    if args.command != "run":
+        watch_supervisor_from_env()  # a role of `vigie run` stops when it is gone
     code: int = args.handler(args)
     return code
 

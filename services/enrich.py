@@ -68,8 +68,9 @@ class EnrichResult(msgspec.Struct, kw_only=True):
     unmatched: int = 0
 
 
-def ticker_item(item: EnrichedMention) -> dict[str, Any]:
-    """The `<mention item>` of the websocket protocol (api/websocket.md)."""
+def ticker_item(item: EnrichedMention, more: int = 0) -> dict[str, Any]:
+    """The `<mention item>` of the websocket protocol (api/websocket.md); `more`: how many other mentions
+    of its watchlists arrived since the last one the ticker got, and are not shown."""
     mention = item.mention
     return {
         "id": mention.id,
@@ -86,26 +87,48 @@ def ticker_item(item: EnrichedMention) -> dict[str, Any]:
         "url": mention.url,
         "hashtags": mention.hashtags or [],
         "sentiment": {"score": round(item.score, 3), "label": item.label},
+        "more": more,
     }
 
 
 class TickerSampler:
-    """Lets through at most one mention per watchlist per `interval_s`: the wall's ticker stays readable."""
+    """Lets through at most one mention per watchlist per `interval_s`, so the wall's ticker stays
+    readable: the most-reached (most followers; the latest among equals) of those that arrived since the
+    previous one, with the count of the others, which are not shown (the wall says `+18 more`). A mention
+    held back is shown once its watchlist is due: with the next batch, or by `sample([], now)` on a timer."""
 
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
         self._last: dict[str, float] = {}
+        self._unshown: dict[str, int] = {}
+        #: The most-reached mention of each watchlist not shown yet: (followers, arrival, mention).
+        self._best: dict[str, tuple[int, int, EnrichedMention]] = {}
+        self._arrivals = 0
 
-    def sample(self, items: list[EnrichedMention], wall: float) -> list[EnrichedMention]:
-        chosen: list[EnrichedMention] = []
-        for item in reversed(items):
-            due = [w for w in item.watchlists if wall - self._last.get(w, -1e18) >= self.interval_s]
-            if due:
-                for watchlist_id in item.watchlists:
-                    self._last[watchlist_id] = wall
-                chosen.append(item)
-        chosen.reverse()
-        return chosen
+    def sample(self, items: list[EnrichedMention], wall: float) -> list[tuple[EnrichedMention, int]]:
+        """The mentions to show, in arrival order, each with how many others it stands for."""
+        for item in items:
+            self._arrivals += 1
+            reach = item.mention.author.followers or 0
+            for watchlist_id in item.watchlists:
+                self._unshown[watchlist_id] = self._unshown.get(watchlist_id, 0) + 1
+                held = self._best.get(watchlist_id)
+                if held is None or reach >= held[0]:
+                    self._best[watchlist_id] = (reach, self._arrivals, item)
+        chosen: dict[int, tuple[EnrichedMention, int]] = {}  # arrival -> (mention, more)
+        for watchlist_id in sorted(self._best, key=lambda w: -self._best[w][0]):
+            if watchlist_id not in self._best:  # shown meanwhile with another watchlist's mention
+                continue
+            if wall - self._last.get(watchlist_id, -1e18) < self.interval_s:
+                continue
+            _, arrival, item = self._best[watchlist_id]
+            more = max(self._unshown.get(w, 0) for w in item.watchlists) - 1
+            for shown_for in item.watchlists:
+                self._last[shown_for] = wall
+                self._unshown[shown_for] = 0
+                self._best.pop(shown_for, None)
+            chosen[arrival] = (item, max(0, more))
+        return [chosen[arrival] for arrival in sorted(chosen)]
 
 
 def set_languages(mentions: list[Mention]) -> None:
@@ -178,6 +201,12 @@ class Enricher:
                 continue
         return mentions
 
+    def held_ticker(self, wall: float | None = None) -> list[dict[str, Any]]:
+        """The ticker items held back by the sampler that are due now (called on a timer, so the last
+        mentions of a burst are shown, or counted, without waiting for the next one)."""
+        wall = time.time() if wall is None else wall
+        return [ticker_item(item, more) for item, more in self.ticker.sample([], wall)]
+
     def process(
         self, value: bytes | None, partition: int, offset: int, wall: float | None = None
     ) -> EnrichResult:
@@ -237,5 +266,5 @@ class Enricher:
             Partial(watchlist=w, partition=partition, offset=offset, buckets=b, max_ts=newest[w])
             for w, b in per_watchlist.items()
         ]
-        result.ticker = [ticker_item(item) for item in self.ticker.sample(result.enriched, wall)]
+        result.ticker = [ticker_item(item, more) for item, more in self.ticker.sample(result.enriched, wall)]
         return result

@@ -111,10 +111,11 @@ NearSide = Positional | Or  # an Or here holds only Positional terms: (delay OR 
 
 
 class QuerySyntaxError(ValueError):
-    """A query that cannot be parsed: where (0-based character offset), what was expected, what was found."""
+    """A query that cannot be parsed: where (`position`, the 0-based character offset; the message counts
+    characters from 1, as a person does), what was expected, what was found."""
 
     def __init__(self, position: int, expected: str, found: str) -> None:
-        super().__init__(f"at {position}: expected {expected}, found {found}")
+        super().__init__(f"at character {position + 1}: expected {expected}, found {found}")
         self.position = position
         self.expected = expected
         self.found = found
@@ -155,7 +156,9 @@ def _lex(query: str) -> list[_Lexeme]:
         elif ch in _OPEN_QUOTES:
             end = next((j for j in range(i + 1, n) if query[j] in _CLOSE_QUOTES), -1)
             if end < 0:
-                raise QuerySyntaxError(n, f"a closing quote for the phrase opened at {i}", "end of query")
+                raise QuerySyntaxError(
+                    n, f"a closing quote for the phrase opened at character {i + 1}", "end of query"
+                )
             lexemes.append(_Lexeme("phrase", query[i : end + 1], i))
             i = end + 1
         else:
@@ -343,7 +346,7 @@ class _Parser:
             if close.kind != ")":
                 raise QuerySyntaxError(
                     close.position,
-                    f'a term, AND, OR or ")" to close the "(" at {lexeme.position}',
+                    f'a term, AND, OR or ")" to close the "(" at character {lexeme.position + 1}',
                     close.describe(),
                 )
             self.depth -= 1
@@ -489,3 +492,28 @@ def _anchor_cost(anchor: frozenset[Anchor] | None) -> tuple[int, int, int, int]:
     langs = sum(kind == "lang" for kind, _ in anchor)
     sites = sum(kind == "site" for kind, _ in anchor)
     return (langs, sites, len(anchor), -sum(len(value) for _, value in anchor))
+
+
+#: Operators a person may type in lower case, meaning them as operators.
+_OPERATOR_WORDS = ("and", "or", "not")
+_QUOTED = re.compile(r'"[^"]*"?')
+
+
+def operator_warnings(query: str) -> list[str]:
+    """Words that read as operators but are not, because operators are upper case: `Aerolis and delay`
+    looks for the word "and" too. One warning per such word, naming what to write instead."""
+    unquoted = _QUOTED.sub(" ", query)
+    warnings = []
+    for word in _OPERATOR_WORDS:
+        found = sorted(set(re.findall(rf"(?<![\w#@:*]){word}(?![\w*:])", unquoted, re.IGNORECASE)))
+        found = [spelled for spelled in found if spelled != word.upper()]
+        if found:
+            spelled = found[0]
+            warnings.append(
+                f'"{spelled}" is read as a word to find, not as an operator: write {word.upper()} to '
+                f'{_MEANING[word]}, or "{spelled}" in quotes to find the word'
+            )
+    return warnings
+
+
+_MEANING = {"and": "require both sides", "or": "accept either side", "not": "exclude what follows"}

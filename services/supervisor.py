@@ -1,8 +1,14 @@
 """`vigie run`: the embedded broker and every role on one machine, started in order, stopped in order.
 
-Each role is a child process (`python -m services.cli <role>`) in its own session, so Ctrl-C reaches the
-supervisor alone, which then stops the sources first and the broker last. A role that dies is restarted
-with a growing delay, and the terminal says so.
+Each role is a child process (`python -m services.cli <role>`), and so is the embedded broker, each in its
+own session: Ctrl-C typed in the terminal reaches the supervisor alone, which then stops the sources first,
+then the api and the notifier, then the worker, and the broker last. Children never outlive the supervisor,
+even one killed with SIGKILL (services/lifeline.py). A role that dies is restarted with a growing delay,
+and the terminal says so.
+
+The terminal shows progress while starting, the addresses, then only what calls for action: each role
+writes its whole log to `$VIGIE_DATA_DIR/logs/<role>.log`, and the supervisor repeats the lines a person
+must act on (services/observability/terminal.py); its own library chatter goes to `logs/supervisor.log`.
 
 The embedded broker keeps everything in memory: when it dies, the supervisor starts it again on the same
 port, declares the topics again and republishes the configuration from the database (watchlists and rule
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -33,6 +40,9 @@ from services.broker_watch import BrokerLimits, assess, read_broker
 from services.epoch import write_epoch
 from services.hold import IngestHold
 from services.kafka import TOPICS, declare_topics, wait_for_broker
+from services.lifeline import SUPERVISOR_PID_ENV, die_with_parent
+from services.observability.logs import log_to_file
+from services.observability.terminal import LogFollower
 from services.rotation import (
     DRAINED_TOPICS,
     expected_consumers,
@@ -44,6 +54,11 @@ from services.settings import Settings
 from services.storage import Store
 
 STOP_TIMEOUT_S = 15.0
+#: Roles stop in waves, each wave once the one before has stopped: sources first, the worker last (the
+#: broker after every role). A role not named here stops with the first wave.
+STOP_WAVES = (("api", "notifier"), ("worker",))
+#: While starting, how often the terminal says what is still awaited.
+PROGRESS_EVERY_S = 5.0
 RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 #: How often a standing warning about the embedded broker is repeated on the terminal.
 BROKER_WARNING_REPEAT_S = 600.0
@@ -53,8 +68,20 @@ BROKER_CRASH_LOOP_S = 10.0
 ROLES_RESTARTED_WITH_BROKER = ("worker",)
 
 
+log = logging.getLogger(__name__)
+
+
 def say(message: str) -> None:
-    print(f"vigie: {message}", flush=True)
+    """A line for the person at the terminal (and for the supervisor's log file)."""
+    log.info(message)
+    try:
+        print(f"vigie: {message}", flush=True)
+    except OSError as error:  # the terminal was closed (SIGHUP): the log file still has it
+        log.warning("could not write to the terminal: %s", error)
+
+
+def log_dir(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "logs"
 
 
 @dataclass
@@ -65,10 +92,34 @@ class Role:
     restarts: int = 0
     next_start_at: float = 0.0
     started_at: float = field(default_factory=time.monotonic)
+    log: LogFollower | None = None
+    #: Set when the supervisor itself killed the role (after the broker died): no last lines to show.
+    killed_on_purpose: bool = False
 
-    def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(self.argv, env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+    @property
+    def log_name(self) -> str:
+        return self.name.replace(" ", "-") + ".log"
+
+    def start(self, env: dict[str, str], logs: Path) -> None:
+        """Start the role in its own session, writing its output to `logs/<role>.log`."""
+        if self.log is None:
+            self.log = LogFollower(logs / self.log_name)
+            self.log.skip_to_end()  # what a previous run wrote is not news
+        with self.log.path.open("ab") as output:
+            self.process = subprocess.Popen(
+                self.argv,
+                env=env,
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent(),
+            )
         self.started_at = time.monotonic()
+
+    def wave(self) -> int:
+        """When it stops (STOP_WAVES): 0 for the sources, then in order."""
+        return next((i + 1 for i, names in enumerate(STOP_WAVES) if self.name in names), 0)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -95,12 +146,18 @@ def seed_demo_watchlists(settings: Settings) -> int:
 
 
 def issue_run_keys(settings: Settings) -> tuple[str, str]:
-    """This run's display token (the wall) and admin key (the console); the previous run's are revoked."""
+    """This run's display token (the wall's, kept from the previous run while it is live: see
+    services/wall_token.py) and admin key (the console's; the previous run's is revoked)."""
+    from services import wall_token
     from services.auth import KeyStore
 
     store = Store(settings.db_url)
     try:
-        return KeyStore(store.engine).issue_run_keys()
+        kept = wall_token.load(settings.data_dir)
+        display, admin = KeyStore(store.engine).issue_run_keys(keep_display=kept)
+        if display != kept:
+            wall_token.save(settings.data_dir, display)
+        return display, admin
     finally:
         store.close()
 
@@ -126,14 +183,16 @@ async def republish_config(settings: Settings) -> tuple[int, int]:
         store.close()
 
 
-def pipeline_ready(readyz_url: str) -> bool:
-    """True when the api is ready and at least one worker holds partitions."""
+def pipeline_waiting_for(readyz_url: str) -> str:
+    """What the pipeline still waits for ("" once the api is ready and a worker holds partitions)."""
     try:
         with urllib.request.urlopen(readyz_url, timeout=2) as response:
             workers: int = json.loads(response.read()).get("workers_alive", 0)
-            return response.status == 200 and workers > 0
+            return "" if workers > 0 else "a worker to take its partitions"
+    except urllib.error.HTTPError as error:
+        return f"the api to be ready ({error.code})"
     except (urllib.error.URLError, OSError, ValueError):
-        return False
+        return "the api to answer"
 
 
 def connector_roles(settings: Settings) -> list[Role]:
@@ -198,6 +257,7 @@ class Supervisor:
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
+        env[SUPERVISOR_PID_ENV] = str(os.getpid())
         env["VIGIE_HOST"] = self.settings.host
         env["VIGIE_PORT"] = str(self.settings.port)
         env["VIGIE_DATA_DIR"] = str(Path(self.settings.data_dir).resolve())
@@ -214,14 +274,16 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> int:
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGTERM, self._on_signal)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal was closed
+            signal.signal(signum, self._on_signal)
         settings = self.settings
-        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        logs = log_dir(settings)
+        logs.mkdir(parents=True, exist_ok=True)
+        log_to_file(logs / "supervisor.log", settings.log_level, settings.log_format, "supervisor")
         try:
             if settings.uses_embedded_broker:
-                log_path = Path(settings.data_dir) / "broker.log"
-                say(f"starting the embedded broker on {settings.bootstrap} (log: {log_path})")
+                log_path = logs / "broker.log"
+                say(f"starting the embedded broker on {settings.bootstrap}")
                 self.hold.release()  # left by a run stopped in the middle of renewing its broker
                 self.broker = start_broker(settings.embedded_broker_port, log_path)
                 self.broker_started_at = time.monotonic()
@@ -241,7 +303,8 @@ class Supervisor:
                 self.display_token, self.admin_key = issue_run_keys(settings)
             self.env = self._env()
             for role in self.roles:
-                role.start(self.env)
+                role.start(self.env, logs)
+            say(f"started {', '.join(role.name for role in self.roles)} (their logs: {logs}/)")
             return self._watch()
         except (RuntimeError, TimeoutError, SQLAlchemyError) as error:
             say(f"cannot start: {error}")
@@ -252,9 +315,13 @@ class Supervisor:
     def _watch(self) -> int:
         base = f"http://{self.settings.host}:{self.settings.port}"
         announced = False
-        started = time.monotonic()
+        started = progress_at = time.monotonic()
         while not self.stopping:
-            if not announced and pipeline_ready(f"{base}/readyz"):
+            waiting_for = "" if announced else pipeline_waiting_for(f"{base}/readyz")
+            if not announced and waiting_for and time.monotonic() - progress_at >= PROGRESS_EVERY_S:
+                progress_at = time.monotonic()
+                say(f"starting ({progress_at - started:.0f} s): waiting for {waiting_for}")
+            if not announced and not waiting_for:
                 announced = True
                 say(f"ready in {time.monotonic() - started:.1f} s")
                 wall, console = f"{base}/", f"{base}/console.html"
@@ -267,6 +334,8 @@ class Supervisor:
             self._check_broker()
             now = time.monotonic()
             for role in self.roles:
+                for line in role.log.to_say(now) if role.log else []:
+                    say(f"{role.name}: {line}")
                 if role.alive():
                     continue
                 if role.next_start_at == 0.0:
@@ -276,11 +345,16 @@ class Supervisor:
                         role.restarts = 0
                         delay = RESTART_DELAYS_S[0]
                     say(f"{role.name} exited with code {code}; restarting in {delay:.0f} s")
+                    if role.log is not None and not role.killed_on_purpose:
+                        say(f"its last lines ({role.log.path}):")
+                        for line in role.log.tail():
+                            say(f"  | {line}")
                     role.next_start_at = now + delay
                 elif now >= role.next_start_at:
+                    role.killed_on_purpose = False
                     role.restarts += 1
                     role.next_start_at = 0.0
-                    role.start(self.env)
+                    role.start(self.env, log_dir(self.settings))
             time.sleep(0.2)
         say("stopping")
         return 0
@@ -292,7 +366,7 @@ class Supervisor:
         settings = self.settings
         code = self.broker.returncode
         if time.monotonic() - self.broker_started_at < BROKER_CRASH_LOOP_S:
-            log_path = Path(settings.data_dir) / "broker.log"
+            log_path = log_dir(settings) / "broker.log"
             say(f"the embedded broker exited with code {code} within {BROKER_CRASH_LOOP_S:.0f} s of starting")
             say(f"not restarting it again; see {log_path}. Stopping")
             return False
@@ -306,6 +380,7 @@ class Supervisor:
             if role.name in ROLES_RESTARTED_WITH_BROKER and role.alive() and role.process is not None:
                 # Its state lived on the lost broker, so there is nothing to save, and a graceful stop
                 # hangs on the dead connections: kill it; the watch loop starts it again.
+                role.killed_on_purpose = True
                 role.process.kill()
                 role.process.wait()
         try:
@@ -325,7 +400,7 @@ class Supervisor:
         """Start an empty embedded broker on the same port under a new epoch, declare the topics and
         republish the configuration; return the topics declared and the watchlists and rule sets sent."""
         settings = self.settings
-        self.broker = start_broker(settings.embedded_broker_port, Path(settings.data_dir) / "broker.log")
+        self.broker = start_broker(settings.embedded_broker_port, log_dir(settings) / "broker.log")
         self.broker_started_at = time.monotonic()
         self.epoch = new_epoch()
         write_epoch(settings.data_dir, self.epoch)
@@ -358,7 +433,7 @@ class Supervisor:
         for role in self.roles:
             if role.name == name:
                 role.next_start_at = 0.0
-                role.start(self.env)
+                role.start(self.env, log_dir(self.settings))
 
     def _rotate_broker(self, reason: str) -> bool:
         """Replace the embedded broker by a fresh one without losing or doubling a mention
@@ -419,19 +494,22 @@ class Supervisor:
         return True
 
     def _stop_all(self) -> None:
-        for role in reversed(self.roles):
-            if role.alive() and role.process is not None:
-                role.process.send_signal(signal.SIGTERM)
+        """Stop the roles wave by wave (STOP_WAVES), then the broker; whatever has not stopped by
+        STOP_TIMEOUT_S is killed."""
         deadline = time.monotonic() + STOP_TIMEOUT_S
-        for role in reversed(self.roles):
-            if role.process is None:
-                continue
-            try:
-                role.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it")
-                role.process.kill()
-                role.process.wait()
+        for wave in sorted({role.wave() for role in self.roles}):
+            members = [role for role in self.roles if role.wave() == wave and role.process is not None]
+            for role in members:
+                if role.alive() and role.process is not None:
+                    role.process.send_signal(signal.SIGTERM)
+            for role in members:
+                assert role.process is not None
+                try:
+                    role.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it ({role.log_name})")
+                    role.process.kill()
+                    role.process.wait()
         if self.broker is not None:
             stop_broker(self.broker)
         say("stopped")

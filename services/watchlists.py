@@ -7,7 +7,19 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from services.query import MAX_QUERY_CHARS, And, Handle, Hashtag, Node, Not, Or, parse, words_term
+from services.query import (
+    MAX_QUERY_CHARS,
+    And,
+    Author,
+    Handle,
+    Hashtag,
+    Node,
+    Not,
+    Or,
+    QuerySyntaxError,
+    parse,
+    words_term,
+)
 from services.text import fold, tokens
 
 WatchlistId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -64,6 +76,28 @@ def lists_query(watchlist: Watchlist) -> Node | None:
     if not excluded:
         return _any_of(wanted)
     return And((_any_of(wanted), Not(_any_of(excluded))))
+
+
+def own_handles(watchlist: Watchlist) -> list[str]:
+    """The watchlist's own accounts: the @handles and author: names its query (or `handles` list) asks
+    for, outside any NOT, lower-case without '@'. The wall shows them apart from the people who talk
+    about it. Empty when the query does not parse (the save refuses it anyway)."""
+    try:
+        query = effective_query(watchlist)
+    except QuerySyntaxError:
+        return []
+    found: list[str] = []
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Handle | Author) and node.handle not in found:
+            found.append(node.handle)
+        elif isinstance(node, And | Or):
+            for operand in node.operands:
+                walk(operand)
+
+    if query is not None:
+        walk(query)
+    return found
 
 
 def effective_query(watchlist: Watchlist) -> Node | None:

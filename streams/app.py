@@ -46,7 +46,7 @@ def build_app(settings: Settings) -> VigieApp:
         broker_rebalance_timeout=REBALANCE_TIMEOUT_S,
         broker_session_timeout=SESSION_TIMEOUT_S,
         broker_heartbeat_interval=HEARTBEAT_INTERVAL_S,
-        logging_config=dict_config(settings.log_level, "worker") if settings.log_format == "json" else None,
+        logging_config=dict_config(settings.log_level, "worker", settings.log_format),
     )
     app.fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
     topics = Topics(app, settings)

@@ -2,7 +2,8 @@
 
 Before it starts, an admin key and a display token are written to its database (as `vigie keys create`
 would), so tests hold keys without reading them off the terminal: `stack.headers` for HTTP, `stack.ws_url`
-(with `?token=`) for the websocket.
+(with `?token=`) for the websocket. `stack.log_path` holds what `vigie run` said on its terminal; each
+role's whole log is in `stack.data_dir / "logs" / "<role>.log"`.
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ def create_keys(env: dict[str, str], data_dir: Path) -> tuple[str, str]:
         store.close()
 
 
-def start_stack(data_dir: Path, *, demo: bool = False, extra_env: dict[str, str] | None = None) -> Stack:
-    api_port, broker_port = free_port(), free_port()
+def start_stack(
+    data_dir: Path, *, demo: bool = False, extra_env: dict[str, str] | None = None, api_port: int = 0
+) -> Stack:
+    """`vigie run` on free ports (the api on `api_port` when given: a restart on the same address)."""
+    api_port, broker_port = api_port or free_port(), free_port()
     env = dict(os.environ)
     env.update(
         {

@@ -6,7 +6,7 @@ import { createConnection, wsUrl } from "./js/connection.js";
 import { createStore } from "./js/state.js";
 import { createTileGrid } from "./js/tiles.js";
 import { createTicker } from "./js/ticker.js";
-import { createHeader } from "./js/header.js";
+import { createHeader, REFUSED_TEXT } from "./js/header.js";
 import { setTimeZone } from "./js/format.js";
 import { createRotation, expandScenes, parseWallParams, sceneKey } from "./js/scenes.js";
 import { createFocusScene } from "./js/scene-focus.js";
@@ -140,13 +140,28 @@ function render() {
     header.setStatus(status, model.hasSnapshot);
   }
   tiles.setEmptyMessage(
-    model.hasSnapshot ? (model.watchlists.length ? "" : "No watchlists yet") : "Connecting to the live feed\u2026",
+    model.hasSnapshot
+      ? model.watchlists.length
+        ? ""
+        : "No watchlists yet"
+      : status && status.state === "refused"
+        ? REFUSED_TEXT
+        : "Connecting to the live feed\u2026",
   );
   header.tick();
 }
 
+/** Whether the server takes this page's key, asked over HTTP (a failed websocket handshake says nothing). */
+async function checkKey() {
+  const token = new URLSearchParams(window.location.search).get("token") || "";
+  const response = await fetch(`/api/v1/watchlists?token=${encodeURIComponent(token)}`, { cache: "no-store" });
+  if (response.status === 401 || response.status === 403) return "refused";
+  return response.ok ? "ok" : "unknown";
+}
+
 const connection = createConnection({
   url: wsUrl(),
+  checkKey,
   onMessage(msg, at) {
     vigie.messages += 1;
     vigie.lastMessageAt = at;

@@ -10,6 +10,7 @@ import { createWatchlistsPanel } from "./js/console/watchlists-panel.js";
 import { createDeliveryPanel } from "./js/console/delivery-panel.js";
 import { createMentionsPanel } from "./js/console/mentions-panel.js";
 import { createSearchPanel } from "./js/console/search-panel.js";
+import { createNav } from "./js/console/nav.js";
 
 const $ = (sel) => document.querySelector(sel);
 const OPERATOR_KEY = "vigie.operator";
@@ -53,6 +54,13 @@ const mentionsPanel = createMentionsPanel($("#mentions-panel"), { model });
 const searchPanel = createSearchPanel($("#search-panel"), { model, key });
 $("#mentions-panel").addEventListener("input", requestRender);
 $("#mentions-panel").addEventListener("change", requestRender);
+// One panel at a time (web/js/console/nav.js lists them); the delivery lists are read again when shown.
+const nav = createNav(document.querySelector("#console-nav"), {
+  onShow(panel) {
+    if (panel.id === "delivery-panel") deliveryPanel.refresh();
+    requestRender();
+  },
+});
 
 function render() {
   frameRequested = false;
@@ -60,6 +68,8 @@ function render() {
   if (dirty.tickerReset) mentionsPanel.add(model.mentions);
   else if (dirty.tickerNew.length) mentionsPanel.add(dirty.tickerNew);
   alertsPanel.render();
+  const firing = [...model.alerts.values()].filter((a) => a.status === "firing").length;
+  nav.badge("alerts-panel", firing ? `${firing} firing` : "");
   if (dirty.layout) watchlistsPanel.render();
   if (dirty.layout) searchPanel.render();
   mentionsPanel.render();
@@ -74,12 +84,21 @@ createConnection({
   onMessage(msg) {
     if (store.apply(msg)) requestRender();
   },
+  // A refused handshake says nothing to a browser: ask over HTTP whether the key is still taken (each
+  // `vigie run` makes a new console key and revokes the previous one).
+  async checkKey() {
+    const response = await fetch("/api/v1/watchlists", { headers: { authorization: `Bearer ${key}` }, cache: "no-store" });
+    if (response.status === 401 || response.status === 403) return "refused";
+    return response.ok ? "ok" : "unknown";
+  },
   onStatus(s) {
     connEl.setAttribute("data-state", s.state);
-    connEl.textContent = s.state === "live" ? "Live" : s.state === "stale" ? "Stale" : "Reconnecting\u2026";
+    const words = { live: "Live", stale: "Stale", refused: "Key refused" };
+    connEl.textContent = words[s.state] || "Reconnecting\u2026";
+    if (s.state === "refused")
+      showError("This console's key was refused: open the console address the latest `vigie run` printed (…/console.html?key=vk_…).");
   },
 }).start();
 
 setInterval(requestRender, 15_000); // alert durations
-deliveryPanel.refresh();
 requestRender();

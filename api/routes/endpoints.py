@@ -54,7 +54,11 @@ def _not_found(kind: str, key: object) -> HTTPException:
 
 async def _parse(request: Request, allow_private: bool, endpoint_id: str | None = None) -> Endpoint:
     body = object_body(await request.body(), endpoint_id)
-    endpoint = convert_or_422(body, Endpoint)
+    return await _checked(convert_or_422(body, Endpoint), allow_private)
+
+
+async def _checked(endpoint: Endpoint, allow_private: bool) -> Endpoint:
+    """The endpoint, once its address passed the target guard (422 naming `url` otherwise)."""
     if endpoint.kind != "email" and endpoint.url:
         try:
             await check_url(endpoint.url, TargetPolicy(allow_private=allow_private))
@@ -91,6 +95,47 @@ async def get_endpoint(endpoint_id: str, deliveries: DeliveriesDep) -> dict[str,
     if endpoint is None:
         raise _not_found("endpoint", endpoint_id)
     return _out(endpoint)
+
+
+@router.put(
+    "/endpoints/{endpoint_id}",
+    summary="Change a delivery endpoint",
+    openapi_extra=BODY_DOC,
+    responses=refusals(404, 413),
+)
+async def put_endpoint(endpoint_id: str, request: Request, deliveries: DeliveriesDep) -> dict[str, Any]:
+    """Replace an endpoint's settings; a webhook keeps its signing secret unless the body gives one."""
+    existing = deliveries.get_endpoint(endpoint_id)
+    if existing is None:
+        raise _not_found("endpoint", endpoint_id)
+    body = object_body(await request.body(), endpoint_id)
+    if existing.secret and not body.get("secret"):
+        body["secret"] = existing.secret
+    allow = request.app.state.runtime.settings.delivery_allow_private_targets
+    endpoint = await _checked(convert_or_422(body, Endpoint), allow)
+    return _out(deliveries.save_endpoint(endpoint))
+
+
+@router.post(
+    "/endpoints/{endpoint_id}/test",
+    summary="Send a test event to an endpoint and show what its receiver answered",
+    responses=refusals(404),
+)
+async def test_endpoint(endpoint_id: str, request: Request, deliveries: DeliveriesDep) -> dict[str, Any]:
+    """An `info` alert event marked `details.test`, sent now through the same address guard, formats and
+    timeout as deliveries (nothing is recorded or retried). The answer: `outcome` (delivered, failed,
+    refused: the guard refused the address, nothing was sent), `status_code`, `latency_ms`, `error`, and
+    `answer`, the start of the receiver's reply."""
+    from services.delivery.sender import Deliverer
+
+    endpoint = deliveries.get_endpoint(endpoint_id)
+    if endpoint is None:
+        raise _not_found("endpoint", endpoint_id)
+    settings = request.app.state.runtime.settings
+    async with Deliverer.from_settings(settings, deliveries) as deliverer:
+        answer = await deliverer.send_test(endpoint)
+    result: dict[str, Any] = msgspec.to_builtins(answer)
+    return result
 
 
 @router.delete(

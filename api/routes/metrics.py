@@ -18,6 +18,16 @@ from services.observability import metrics
 
 router = APIRouter(tags=["health"], responses=refusals(401, 403))
 
+#: Said at the top of the api's metrics (a comment, which Prometheus ignores): the figures of the other
+#: stages are declared in every process but counted where the work happens.
+WORKER_FIGURES_NOTE = (
+    b"# This is the api process: it counts the ingest stage, its websocket clients and its readiness.\n"
+    b'# vigie_mentions_*{stage="enrich"|"aggregate"}, vigie_records_*, vigie_send_errors_total,\n'
+    b"# vigie_consumer_lag_records and vigie_end_to_end_latency_seconds are counted by the worker processes\n"
+    b"# and stay at 0 here: scrape each worker's /metrics on its VIGIE_HEALTH_PORT (off by default; set one\n"
+    b"# per process), and each notifier's for vigie_deliveries_total.\n"
+)
+
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def prometheus_metrics(
@@ -29,4 +39,4 @@ async def prometheus_metrics(
     metrics.WEBSOCKET_CLIENTS.set(len(runtime.hub.clients))
     metrics.READY.set(1 if runtime.hub.feed.ready.is_set() else 0)
     body, content_type = metrics.exposition()
-    return Response(body, media_type=content_type)
+    return Response(WORKER_FIGURES_NOTE + body, media_type=content_type)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from api.errors import FieldErrorRoute, convert_or_422, decode_json_body
 from api.openapi import KEYED, body_doc, refusals
-from services.query import QuerySyntaxError, parse, render, terms
+from services.query import QuerySyntaxError, operator_warnings, parse, render, terms
 
 router = APIRouter(prefix="/api/v1/queries", tags=["queries"], route_class=FieldErrorRoute, responses=KEYED)
 
@@ -37,11 +37,18 @@ def query_error(error: QuerySyntaxError, field: str = "query") -> HTTPException:
 
 @router.post("/validate", summary="Check a watchlist query", openapi_extra=BODY_DOC, responses=refusals(413))
 async def validate_query(request: Request) -> dict[str, Any]:
-    """200 `{"valid": true, "terms": [...], "normalized": "..."}` (`normalized` shows the implicit ANDs and
-    the grouping as understood), or 422 with the `position` (0-based character), `expected` and `found`."""
+    """200 `{"valid": true, "terms": [...], "normalized": "...", "warnings": [...]}` (`normalized` shows the
+    implicit ANDs and the grouping as understood; `warnings` names lower-case words that look like operators
+    but are searched for: `Aerolis and delay`), or 422 with the `position` (0-based character), `expected`
+    and `found`."""
     body = convert_or_422(decode_json_body(await request.body()), QueryBody)
     try:
         node = parse(body.query)
     except QuerySyntaxError as error:
         raise query_error(error) from None
-    return {"valid": True, "terms": terms(node), "normalized": render(node)}
+    return {
+        "valid": True,
+        "terms": terms(node),
+        "normalized": render(node),
+        "warnings": operator_warnings(body.query),
+    }

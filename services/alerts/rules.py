@@ -93,6 +93,9 @@ class SwarmRule(_Rule):
     )
     #: Mentions of the watchlist inside the swarm (its window) needed.
     min_mentions: Count = 5
+    #: The share of the swarm's watchlist mentions that must be this watchlist's: a swarm spread over many
+    #: brands (generic deal spam naming each: #promo #bonplan #deal) is none of theirs. 0 alerts on any.
+    min_share: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.34
     severity: Severity = "info"
 
 
@@ -344,11 +347,16 @@ def swarm_conditions(
     rules_of: Callable[[str], RuleSet],
     authors: int = 0,
 ) -> list[Condition]:
-    """A swarm touching watchlists (mentions of each in it; a plain list counts 1 each); subject = swarm."""
+    """A swarm touching watchlists (mentions of each in it; a plain list counts 1 each); subject = swarm.
+    A watchlist needs `min_mentions` in it, and `min_share` of the swarm's watchlist mentions."""
     found = []
-    for watchlist, mentions in _touching(watchlists).items():
+    touching = _touching(watchlists)
+    total = sum(touching.values()) or 1
+    for watchlist, mentions in touching.items():
         rule = rules_of(watchlist).swarm
         if not rule.enabled or state not in rule.states or mentions < rule.min_mentions:
+            continue
+        if mentions / total < rule.min_share:
             continue
         shown = " ".join(f"#{tag}" for tag in tags[:5])
         found.append(

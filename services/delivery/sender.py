@@ -20,6 +20,7 @@ import aiosmtplib
 import httpx
 import msgspec
 
+from services.alerts.events import AlertEvent
 from services.delivery import formats
 from services.delivery.attempts import Attempt, Delivery
 from services.delivery.endpoints import Endpoint
@@ -50,6 +51,38 @@ class _Result(msgspec.Struct):
     status_code: int | None = None
     error: str | None = None
     retry_after_s: float | None = None
+    #: The start of what the receiver answered (an HTTP body, an SMTP reply).
+    answer: str | None = None
+
+
+class TrialAnswer(msgspec.Struct, kw_only=True):
+    """What an endpoint's receiver answered a test event (`Deliverer.send_test`)."""
+
+    outcome: Outcome
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+    answer: str | None
+    event_id: str
+
+
+def trial_event(endpoint: Endpoint, now: datetime | None = None) -> AlertEvent:
+    """An `info` alert event marked as a test (`details.test`), in the wire format real ones have."""
+    now = now or datetime.now(UTC)
+    alert_id = f"test-{endpoint.id}-{int(now.timestamp())}"
+    return AlertEvent(
+        event_id=AlertEvent.make_id(alert_id, now, "firing"),
+        alert_id=alert_id,
+        rule="volume_spike",
+        watchlist="test",
+        subject="test",
+        severity="info",
+        status="firing",
+        summary=f"Test from Vigie to endpoint {endpoint.name or endpoint.id}: no action needed",
+        details={"test": True},
+        started_at=now,
+        at=now,
+    )
 
 
 class Deliverer:
@@ -165,8 +198,29 @@ class Deliverer:
         await asyncio.to_thread(self.store.record, attempt)
         return attempt
 
+    async def send_test(self, endpoint: Endpoint) -> TrialAnswer:
+        """Send a test event to `endpoint` now (through the same guard, formats and timeout as real
+        deliveries; nothing is recorded or retried) and return what its receiver answered."""
+        event = trial_event(endpoint)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.attempt_timeout_s):
+                result = await self._send_event(endpoint, event)
+        except TimeoutError:
+            result = _Result("failed", error=f"timed out after {self.attempt_timeout_s:g} s")
+        return TrialAnswer(
+            outcome=result.outcome,
+            status_code=result.status_code,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            error=result.error,
+            answer=result.answer,
+            event_id=event.event_id,
+        )
+
     async def _send(self, endpoint: Endpoint, delivery: Delivery) -> _Result:
-        event = delivery.event
+        return await self._send_event(endpoint, delivery.event)
+
+    async def _send_event(self, endpoint: Endpoint, event: AlertEvent) -> _Result:
         link = formats.alert_link(self.public_url, event)
         if endpoint.kind == "email":
             assert endpoint.address is not None, "validated by Endpoint"
@@ -191,18 +245,19 @@ class Deliverer:
         except httpx.HTTPError as error:
             return _Result("failed", error=f"{type(error).__name__}: {error or 'no detail'}")
         outcome = classify_status(response.status_code)
+        answer = response.text[:_ERROR_BODY_CHARS]
         if outcome == "delivered":
-            return _Result(outcome, response.status_code)
+            return _Result(outcome, response.status_code, answer=answer)
         reason = f"HTTP {response.status_code}: {response.text[:_ERROR_BODY_CHARS]}".rstrip(": ")
         if 300 <= response.status_code < 400:
             reason += f" (redirect to {response.headers.get('location')!r} not followed)"
         retry_after_s = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
-        return _Result(outcome, response.status_code, reason, retry_after_s)
+        return _Result(outcome, response.status_code, reason, retry_after_s, answer)
 
     async def _send_mail(self, mail: EmailMessage) -> _Result:
         relay = self.smtp
         try:
-            errors, _reply = await aiosmtplib.send(
+            errors, reply = await aiosmtplib.send(
                 mail,
                 hostname=relay.host,
                 port=relay.port,
@@ -219,4 +274,4 @@ class Deliverer:
         if errors:
             refused = "; ".join(f"{address}: {code} {text}" for address, (code, text) in errors.items())
             return _Result("failed", None, f"SMTP recipients refused: {refused}")
-        return _Result("delivered", 250, None)
+        return _Result("delivered", 250, None, answer=reply[:_ERROR_BODY_CHARS])

@@ -4,7 +4,7 @@ A JSON line holds `ts` (ISO 8601, UTC), `level`, `logger`, `message`, the `role`
 `mention_id`, `alert_id`, `watchlist_id`, `delivery_id`, `endpoint_id` when the call passes them:
 `log.info("...", extra={"alert_id": alert.id})`. An exception adds `exception` (the traceback as text).
 
-Every handler set up here (and uvicorn's, `uvicorn_log_config`) carries `RedactSecrets`: API keys
+Every handler set up here (uvicorn's lines go through the root logger's) carries `RedactSecrets`: API keys
 (`vk_…`), webhook secrets (`whsec_…`), Slack webhook paths, bearer credentials and the values of query
 parameters named like credentials (`?token=`, `?key=`, `access_token`, `password`, …) are replaced by `***`
 in the message and the traceback, whoever logged them (uvicorn logs `WebSocket /ws?token=…` for every
@@ -13,10 +13,10 @@ wall that connects, accepted or refused).
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -106,31 +106,33 @@ def configure_logging(level: str, log_format: Literal["text", "json"], role: str
     logging.captureWarnings(log_format == "json")
 
 
-def dict_config(level: str, role: str) -> dict[str, Any]:
-    """The same JSON logging as a `logging.config.dictConfig` mapping (Faust's worker takes one)."""
+def log_to_file(path: Path, level: str, log_format: Literal["text", "json"], role: str) -> None:
+    """Send every log record of this process to `path` (appended) instead of the terminal."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(formatter(log_format, role))
+    handler.addFilter(RedactSecrets())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def dict_config(level: str, role: str, log_format: Literal["text", "json"] = "json") -> dict[str, Any]:
+    """The same logging as a `logging.config.dictConfig` mapping (Faust's worker takes one): text lines
+    in TEXT_FORMAT (which `vigie run` reads to pick what the terminal shows), or JSON lines."""
+    formatters = {
+        "json": {"()": f"{__name__}.JsonFormatter", "role": role},
+        "text": {"format": TEXT_FORMAT},
+    }
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": f"{__name__}.JsonFormatter", "role": role}},
+        "formatters": {log_format: formatters[log_format]},
         "filters": {"redact": {"()": f"{__name__}.RedactSecrets"}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
-                "formatter": "json",
+                "formatter": log_format,
                 "level": level,
                 "filters": ["redact"],
             }
         },
         "root": {"level": level, "handlers": ["stderr"]},
     }
-
-
-def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's own text logging (its format and colours), each of its handlers redacting secrets."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["redact"] = {"()": f"{__name__}.RedactSecrets"}
-    for handler in config["handlers"].values():
-        handler.setdefault("filters", []).append("redact")
-    return config

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 
 import faust
+import orjson
 from faust.exceptions import ProducerSendError
 
 from services.config_feed import ConfigFeed
@@ -130,5 +131,12 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
                 await topics.dlq.send(value=fit_dead_letter(dead, settings.worker_max_request_bytes))
             except ProducerSendError as again:
                 log.error("enrich: the dead-letter topic refused it too: %s", again)
+
+    @app.timer(interval=TICKER_INTERVAL_S)
+    async def ticker_held_back() -> None:
+        """The mentions of a burst held back by the ticker's sampler, once their watchlist is due."""
+        if held := enricher.held_ticker():
+            update = orjson.dumps({"type": "mentions", "v": 1, "items": held})
+            await send(topics.updates, update, (enricher.topic, -1, -1), b"ticker")
 
     return enricher

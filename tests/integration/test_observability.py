@@ -274,3 +274,10 @@ async def test_json_logs_parse_line_by_line(pipeline: Pipeline, api: httpx.Async
                 raise AssertionError(f"{role}: a line that is not JSON: {line!r}") from None
             assert {"ts", "level", "logger", "message"} <= parsed.keys(), line
         assert any(orjson.loads(line).get("role") == role for line in lines), role
+
+
+async def test_the_apis_metrics_say_which_figures_come_from_the_workers(client: httpx.AsyncClient) -> None:
+    text = (await client.get("/metrics")).text
+    assert text.startswith("# This is the api process"), text[:300]
+    assert "counted by the worker processes" in text and "VIGIE_HEALTH_PORT" in text
+    assert ("vigie_mentions_in_total", frozenset({("stage", "enrich")})) in parse(text)  # still parses

@@ -86,12 +86,17 @@ async def test_a_query_can_be_checked_as_it_is_typed(client: httpx.AsyncClient) 
         "valid": True,
         "terms": ["aerolis", "#flyaerolis", "boycot*"],
         "normalized": "aerolis AND #flyaerolis AND NOT boycot*",
+        "warnings": [],
     }
+    lower = await client.post("/api/v1/queries/validate", json={"query": "Aerolis and delay"})
+    assert lower.status_code == 200
+    [warning] = lower.json()["warnings"]
+    assert warning.startswith('"and" is read as a word to find, not as an operator: write AND'), warning
     bad = await client.post("/api/v1/queries/validate", json={"query": 'Aerolis NEAR/3 "en retard'})
     assert bad.status_code == 422
     [problem] = bad.json()["detail"]
     assert (problem["field"], problem["position"], problem["found"]) == ("query", 25, "end of query")
-    assert problem["expected"] == "a closing quote for the phrase opened at 15"
+    assert problem["expected"] == "a closing quote for the phrase opened at character 16"
     missing = await client.post("/api/v1/queries/validate", json={"text": "Aerolis"})
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["field"] == "query"

@@ -81,3 +81,18 @@ def test_each_vigie_run_revokes_the_previous_runs_keys(keys: KeyStore) -> None:
     assert keys.verify(first_display) is None and keys.verify(first_admin) is None
     assert keys.verify(display) is not None and keys.verify(admin) is not None
     assert keys.verify(own) is not None  # keys people made are left alone
+
+
+def test_the_walls_token_survives_a_restart_until_rotated(keys: KeyStore) -> None:
+    display, first_admin = keys.issue_run_keys()
+    kept, admin = keys.issue_run_keys(keep_display=display)
+    assert kept == display and keys.verify(display) is not None
+    assert keys.verify(first_admin) is None and keys.verify(admin) is not None
+    # A key that is not a run's wall token is not kept as one (an admin key would widen the wall's view).
+    replaced, _ = keys.issue_run_keys(keep_display=admin)
+    assert replaced != admin and keys.verify(admin) is None
+    assert keys.verify(display) is None  # a new wall token replaces every previous one
+    rotated = keys.rotate_display()
+    assert keys.verify(replaced) is None and keys.verify(rotated) is not None
+    refused, _ = keys.issue_run_keys(keep_display=replaced)  # a revoked token is not brought back
+    assert refused != replaced and keys.verify(refused) is not None and keys.verify(rotated) is None

@@ -166,3 +166,17 @@ def test_a_crafted_mention_and_query_cost_work_linear_in_the_text() -> None:
     assert large <= 2.2 * small, (small, large)
     # The size (700 + 60 + 700 words, 150 clauses): a few lines per word per clause at most.
     assert crafted_work(700) <= 10 * 150 * (2 * 700 + 60)
+
+
+def test_a_watchlists_own_accounts_are_the_handles_it_asks_for_outside_a_not() -> None:
+    from services.watchlists import own_handles
+
+    listed = Watchlist(id="aerolis", name="Aerolis", keywords=["aerolis"], handles=["@FlyAerolis"])
+    assert own_handles(listed) == ["flyaerolis"]
+    queried = Watchlist(
+        id="skyvane",
+        name="Skyvane",
+        query='(Skyvane OR @flyskyvane OR author:skyvane_help) AND NOT @skyvane_parody NOT "Skyvane Miles"',
+    )
+    assert own_handles(queried) == ["flyskyvane", "skyvane_help"]
+    assert own_handles(Watchlist(id="t", name="T", keywords=["t"])) == []

@@ -88,10 +88,10 @@ def test_the_tree_is_small_and_typed() -> None:
 REFUSED = [
     ("Aerolis AND", 11, 'a term or "(" after AND'),
     ("a OR OR b", 5, 'a term or "(" after OR'),
-    ("(a OR b", 7, 'to close the "(" at 0'),
+    ("(a OR b", 7, 'to close the "(" at character 1'),
     ("a OR b)", 6, "end of query"),
     ("()", 1, 'a term or "(" after "("'),
-    ('"lost luggage', 13, "a closing quote for the phrase opened at 0"),
+    ('"lost luggage', 13, "a closing quote for the phrase opened at character 1"),
     ('""', 0, "a word inside the quotes"),
     ("a NEAR b", 2, "NEAR/n"),
     ("a NEAR/x b", 2, "NEAR/n"),
@@ -124,14 +124,24 @@ def test_a_bad_query_says_where_and_what_was_expected(query: str, position: int,
         parse(query)
     assert raised.value.position == position
     assert expected in raised.value.expected
-    assert str(raised.value).startswith(f"at {position}: expected ")
+    # `position` is 0-based (for programs); the message counts from 1, as the console's live check does.
+    assert str(raised.value).startswith(f"at character {position + 1}: expected ")
 
 
 def test_the_message_reads_like_a_sentence() -> None:
     with pytest.raises(QuerySyntaxError) as raised:
         parse("Aerolis OR (a AND")
-    assert str(raised.value) == 'at 17: expected a term or "(" after AND, found end of query'
+    assert str(raised.value) == 'at character 18: expected a term or "(" after AND, found end of query'
     assert raised.value.found == "end of query"
+
+
+def test_lower_case_words_that_look_like_operators_are_pointed_out() -> None:
+    from services.query import operator_warnings
+
+    [warning] = operator_warnings("Aerolis and delay")
+    assert warning.startswith('"and" is read as a word to find, not as an operator: write AND')
+    assert len(operator_warnings("(Aerolis or Skyvane) Not refund")) == 2
+    assert operator_warnings('Aerolis AND "rock and roll" OR #and OR android NOT notes') == []
 
 
 @pytest.mark.parametrize(
@@ -301,4 +311,4 @@ def test_an_invalid_query_from_the_config_topic_matches_nothing_and_says_why() -
         [Watchlist(id="bad", name="Bad", query="aerolis AND"), Watchlist(id="ok", name="Ok", query="aerolis")]
     )
     assert matcher.match(mention("aerolis")) == ["ok"]
-    assert matcher.invalid["bad"].startswith("at 11: expected")
+    assert matcher.invalid["bad"].startswith("at character 12: expected")

@@ -105,6 +105,7 @@ async def test_every_scene_renders_and_text_stays_text(
 
         console = await open_page(browser, f"{quiet_stack.base_url}/console.html?key={quiet_stack.admin_key}")
         try:
+            await console.click('[data-testid="nav-tab"][data-panel="mentions-panel"]')
             await console.select_option('[data-testid="mentions-watchlist"]', wid)
             await console.fill('[data-testid="mentions-search"]', "onerror")
             found = console.locator('[data-testid="console-mention"]')
@@ -112,6 +113,7 @@ async def test_every_scene_renders_and_text_stays_text(
             assert await console.locator('[data-testid="console-mentions"] img').count() == 0
             assert await console.evaluate("document.body.dataset.pwned") is None
             # The query editor checks as it is typed and says where it went wrong.
+            await console.click('[data-testid="nav-tab"][data-panel="watchlists-panel"]')
             await console.fill('[data-testid="query-input"]', f"({brand} OR")
             status = console.locator('[data-testid="query-status"]')
             await expect(status).to_have_attribute("data-valid", "false")

@@ -102,6 +102,7 @@ async def test_the_addresses_vigie_run_prints_let_a_newcomer_in(browser: Browser
         await expect(console.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
         assert "key=" not in console.url  # kept for the tab, not left in the address bar
         # The console's calls carry its key: the query editor's check (an operator's call) answers.
+        await console.click('[data-testid="nav-tab"][data-panel="watchlists-panel"]')
         await console.fill('[data-testid="query-input"]', "aerolis OR #fail")
         await expect(console.locator('[data-testid="query-status"]')).to_have_attribute("data-valid", "true")
         await expect(console.locator('[data-testid="console-error"]')).to_be_hidden()

@@ -53,3 +53,18 @@ export function interrupting(alerts) {
 export function startedMs(alert) {
   return ms(alert.started_at);
 }
+
+/**
+ * The open alerts a console's filters keep, in openAlerts() order. `filters`: {severity: "critical" |
+ * "warning" | "info" | "" (any), watchlist: id | "" (any), status: "firing" | "acknowledged" | "" (any)}.
+ * A severity keeps that severity and above ("warning" keeps warning and critical).
+ */
+export function filterAlerts(alerts, { severity = "", watchlist = "", status = "" } = {}) {
+  const floor = severity ? SEVERITY_RANK[severity] ?? 0 : -Infinity;
+  return openAlerts(alerts).filter(
+    (a) =>
+      (SEVERITY_RANK[a.severity] ?? -1) >= floor &&
+      (!watchlist || a.watchlist === watchlist) &&
+      (!status || a.status === status),
+  );
+}

@@ -5,6 +5,11 @@
 //   "live"          socket open and a data message (snapshot or metrics) arrived in the last staleAfterMs
 //   "stale"         socket open but no data message for staleAfterMs (heartbeats alone do not count)
 //   "reconnecting"  socket down, or open but still waiting for its first data message
+//   "refused"       the server refuses this page's key (revoked, unknown, or lacking the display scope):
+//                   reconnecting cannot help until someone gives the screen a new address. A browser is
+//                   not told why a websocket handshake failed, so after a socket that never opened (or
+//                   one closed with 4401/4403/1008) the optional checkKey() asks over HTTP; it answers
+//                   "ok", "refused" or "unknown". Retries go on at the longest delay meanwhile.
 // status.stale is true whenever state is not "live"; status.staleSince is the time (ms) of the last
 // data message, or null if none ever arrived on this page.
 //
@@ -12,6 +17,7 @@
 // it is probably a half-open TCP connection.
 
 const DATA_TYPES = new Set(["snapshot", "metrics"]);
+const REFUSED_CODES = new Set([4401, 4403, 1008]);
 
 export function wsUrl(loc = window.location) {
   const proto = loc.protocol === "https:" ? "wss:" : "ws:";
@@ -34,6 +40,7 @@ export function createConnection({
   maxDelayMs = 10000,
   now = () => Date.now(),
   WebSocketImpl = window.WebSocket,
+  checkKey = null,
 }) {
   let ws = null;
   let connected = false;
@@ -46,11 +53,13 @@ export function createConnection({
   let lastMessageAt = null; // any message, heartbeats included
   let lastDataAt = null; // snapshot or metrics
   let lastKey = "";
+  let refused = false;
 
   function status() {
     const t = now();
     let state;
-    if (!connected) state = "reconnecting";
+    if (refused) state = "refused";
+    else if (!connected) state = "reconnecting";
     else if (!gotDataOnThisSocket) state = t - connectedAt > staleAfterMs ? "stale" : "reconnecting";
     else state = t - lastDataAt > staleAfterMs ? "stale" : "live";
     return {
@@ -75,7 +84,7 @@ export function createConnection({
 
   function scheduleRetry() {
     if (stopped || retryTimer !== null) return;
-    const delay = backoffDelay(attempt, minDelayMs, maxDelayMs);
+    const delay = refused ? maxDelayMs : backoffDelay(attempt, minDelayMs, maxDelayMs);
     attempt += 1;
     retryTimer = setTimeout(() => {
       retryTimer = null;
@@ -83,8 +92,22 @@ export function createConnection({
     }, delay);
   }
 
-  function dropSocket(sock) {
+  function askAboutKey() {
+    if (!checkKey) return;
+    Promise.resolve()
+      .then(checkKey)
+      .then((verdict) => {
+        if (verdict === "refused" || verdict === "ok") refused = verdict === "refused";
+        emit();
+      })
+      .catch(() => {
+        /* the server is away: the key is not the question */
+      });
+  }
+
+  function dropSocket(sock, closeCode = 0) {
     if (ws !== sock) return;
+    if (!stopped && (REFUSED_CODES.has(closeCode) || !connected)) askAboutKey();
     ws = null;
     connected = false;
     gotDataOnThisSocket = false;
@@ -126,7 +149,10 @@ export function createConnection({
         return; // not JSON: ignore
       }
       if (!msg || typeof msg !== "object" || typeof msg.type !== "string") return;
-      if (msg.type === "snapshot") attempt = 0; // a server that speaks is a healthy server
+      if (msg.type === "snapshot") {
+        attempt = 0; // a server that speaks is a healthy server
+        refused = false; // and it took the key
+      }
       if (DATA_TYPES.has(msg.type)) {
         lastDataAt = t;
         gotDataOnThisSocket = true;
@@ -137,7 +163,7 @@ export function createConnection({
     sock.onerror = () => {
       /* a close event follows */
     };
-    sock.onclose = () => dropSocket(sock);
+    sock.onclose = (ev) => dropSocket(sock, ev && ev.code);
   }
 
   function check() {

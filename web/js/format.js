@@ -56,6 +56,12 @@ export function shortTime(date) {
   return `${pad2(h)}:${pad2(m)}`;
 }
 
+/** A chart's time axis labels from its splits (seconds): hh:mm, 24 h, in the room's time zone, like
+ * the clock (uPlot's default is "4:50am" with a "12/6/26" date line, in the browser's locale). */
+export function axisTimes(splitsS) {
+  return splitsS.map((s) => shortTime(new Date(s * 1000)));
+}
+
 /** How long since `since` (ms): "for 40 s", "for 12 min", "for 2 h 05", "for 3 d"; DASH when unknown. */
 export function forDuration(sinceMs, nowMs) {
   if (!isNum(sinceMs) || !isNum(nowMs)) return DASH;

@@ -1,14 +1,16 @@
 // The header: connection state, the room clock and the "stale since" banner.
 //
 // Hooks for browser tests:
-//   [data-testid="connection"][data-state="live|reconnecting|stale"]
+//   [data-testid="connection"][data-state="live|reconnecting|stale|refused"]
 //   [data-testid="clock"]         hh:mm:ss, browser's time zone
 //   [data-testid="stale-banner"]  hidden (the `hidden` attribute) unless the data on screen is stale;
-//                                 data-since="hh:mm" while shown
+//                                 data-since="hh:mm" while shown; data-reason="refused" when the server
+//                                 refuses the page's key (shown then whether or not data was ever seen)
 
 import { clockTime, shortTime } from "./format.js";
 
-const STATE_TEXT = { live: "Live", reconnecting: "Reconnecting\u2026", stale: "Stale" };
+const STATE_TEXT = { live: "Live", reconnecting: "Reconnecting\u2026", stale: "Stale", refused: "Key refused" };
+export const REFUSED_TEXT = "This display\u2019s key was refused: ask for a new wall address";
 
 export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl, bannerTextEl }) {
   return {
@@ -26,6 +28,15 @@ export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl
       connectionEl.setAttribute("data-state", state);
       connectionTextEl.textContent = STATE_TEXT[state] || state;
 
+      if (state === "refused") {
+        bannerEl.hidden = false;
+        bannerEl.setAttribute("data-reason", "refused");
+        bannerEl.removeAttribute("data-since");
+        bannerTextEl.textContent = REFUSED_TEXT;
+        document.body.toggleAttribute("data-stale", true);
+        return;
+      }
+      bannerEl.removeAttribute("data-reason");
       const stale = status.stale && showBanner && status.staleSince !== null;
       bannerEl.hidden = !stale;
       if (stale) {

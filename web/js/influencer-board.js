@@ -1,16 +1,19 @@
-// The influencer board of one watchlist: rank, handle, three pillar bars (reach, resonance, relevance,
-// each 0..1), the combined score, and a badge for journalists and media.
+// The influencer board of one watchlist: place, handle, three pillar bars (reach, resonance, relevance,
+// each 0..1, named in full by the panel's key), the combined score, and a badge for journalists and
+// media. The watchlist's own accounts are not ranked among the people who talk about it: they are
+// listed apart, under the board.
 //
 // Hook: [data-testid="influencer"][data-handle][data-rank]; [data-field="reach|resonance|relevance"]
-// bars carry data-value (0..1); [data-field="badge"] reads "journalist" or "media" when it applies.
+// bars carry data-value (0..1); [data-field="badge"] reads "journalist" or "media" when it applies;
+// [data-testid="own-account"][data-handle] for the watchlist's own accounts.
 
 import { el, keyedList, setAttr, setText } from "./dom.js";
 import { DASH, compact, handle, isNum } from "./format.js";
 
 const PILLARS = [
-  ["reach", "reach"],
-  ["resonance", "resonance"],
-  ["relevance", "relevance"],
+  ["reach", "Reach"],
+  ["resonance", "Resonance"],
+  ["relevance", "Relevance"],
 ];
 
 function build() {
@@ -18,14 +21,15 @@ function build() {
   const rank = el("span", "infl__rank", { "data-field": "rank" });
   const who = el("div", "infl__who");
   const name = el("span", "infl__handle", { "data-field": "handle" });
+  const about = el("span", "infl__about");
   const badge = el("span", "infl__badge", { "data-field": "badge" });
   const followers = el("span", "infl__followers", { "data-field": "followers" });
-  who.append(name, badge, followers);
+  about.append(badge, followers);
+  who.append(name, about);
   const pillars = el("div", "infl__pillars");
   for (const [key, label] of PILLARS) {
     const p = el("div", "pillar", { "data-pillar": key, title: label });
-    const bar = el("span", "pillar__bar", { "data-field": key });
-    p.append(bar, el("span", "pillar__label", null, label[0].toUpperCase() + label.slice(1, 3)));
+    p.append(el("span", "pillar__bar", { "data-field": key }));
     pillars.append(p);
   }
   const score = el("span", "infl__score", { "data-field": "score" });
@@ -35,9 +39,12 @@ function build() {
 
 function update(li, row) {
   setAttr(li, "data-handle", row.handle);
-  setAttr(li, "data-rank", row.rank ?? "");
-  setText(li.querySelector('[data-field="rank"]'), isNum(row.rank) ? row.rank : DASH);
-  setText(li.querySelector('[data-field="handle"]'), handle(row.handle));
+  setAttr(li, "data-rank", row.place ?? row.rank ?? "");
+  const place = row.place ?? row.rank;
+  setText(li.querySelector('[data-field="rank"]'), isNum(place) ? place : DASH);
+  const name = li.querySelector('[data-field="handle"]');
+  setText(name, handle(row.handle));
+  setAttr(name, "title", handle(row.handle)); // the full name, should a very long one be cut
   const badge = row.journalist ? "journalist" : row.media ? "media" : "";
   const b = li.querySelector('[data-field="badge"]');
   setText(b, badge);
@@ -52,10 +59,27 @@ function update(li, row) {
   setText(li.querySelector('[data-field="score"]'), isNum(row.score) ? Math.round(row.score * 100) : DASH);
 }
 
-export function createInfluencerBoard(listEl) {
+function buildOwn() {
+  const li = el("li", "own-account", { "data-testid": "own-account" });
+  li.append(el("span", "own-account__handle"), el("span", "own-account__followers"));
+  return li;
+}
+
+function updateOwn(li, row) {
+  setAttr(li, "data-handle", row.handle);
+  setText(li.firstChild, handle(row.handle));
+  setText(li.lastChild, isNum(row.followers) ? compact(row.followers) : DASH);
+}
+
+/** @param listEl the board's list; @param ownEl the list of the watchlist's own accounts (hidden when empty) */
+export function createInfluencerBoard(listEl, ownEl) {
   return {
-    set(rows) {
-      keyedList(listEl, rows, (r) => r.handle, build, update);
+    /** @param board from insights.js boardFor(): {rows, own} */
+    set(board) {
+      keyedList(listEl, board.rows, (r) => r.handle, build, update);
+      if (!ownEl) return;
+      keyedList(ownEl.querySelector("ol"), board.own, (r) => r.handle, buildOwn, updateOwn);
+      ownEl.hidden = board.own.length === 0;
     },
   };
 }

@@ -25,10 +25,19 @@ export function clustersFor(coordinationMsg, watchlistId) {
     .sort((a, b) => (Number(b.last_seen_ts) || 0) - (Number(a.last_seen_ts) || 0));
 }
 
+/** The share (0..1) of a swarm's watchlist mentions that are this watchlist's: 1 for a swarm about it
+ * alone, 1/5 for one spread evenly over five brands (generic tags such as #promo #deal). */
+export function concentration(item, watchlistId) {
+  const per = isObj(item.watchlists) ? Object.values(item.watchlists) : [];
+  const all = per.reduce((sum, n) => sum + (typeof n === "number" && n > 0 ? n : 0), 0);
+  return all > 0 ? countFor(item, watchlistId) / all : 0;
+}
+
 /**
  * Top hashtags of a watchlist: {source: "swarms" | "mentions", tags: [{tag, weight}]}.
- * From the swarms touching it (a swarm's tags weighted by its mentions of the watchlist, the most used
- * tag first), or, when no swarm touches it, counted over the ticker sample of its mentions.
+ * From the swarms touching it (a swarm's tags weighted by its mentions of the watchlist times its
+ * concentration on it, so a generic swarm spread over many brands does not top each of them; the most
+ * used tag first), or, when no swarm touches it, counted over the ticker sample of its mentions.
  */
 export function topHashtags(swarmsMsg, mentions, watchlistId, limit = 8) {
   const weights = new Map();
@@ -41,7 +50,7 @@ export function topHashtags(swarmsMsg, mentions, watchlistId, limit = 8) {
   let source = "swarms";
   for (const s of swarms) {
     const tags = Array.isArray(s.tags) ? s.tags : [];
-    const n = countFor(s, watchlistId);
+    const n = countFor(s, watchlistId) * concentration(s, watchlistId);
     // Tags are listed most used first: weigh them down gently by position.
     tags.forEach((t, i) => add(t, n / (1 + i * 0.25)));
   }
@@ -57,6 +66,25 @@ export function topHashtags(swarmsMsg, mentions, watchlistId, limit = 8) {
     .sort((a, b) => b.weight - a.weight || a.tag.localeCompare(b.tag))
     .slice(0, limit);
   return { source, tags };
+}
+
+/**
+ * The influencer board of a watchlist: {rows, own}. `own` are its own accounts (the watchlist's
+ * `own_handles`), shown apart; `rows` the people who talk about it, best first, at most `limit`, each
+ * with `place`, its place among them (1, 2, ...; its `rank` counts the own accounts too).
+ */
+export function boardFor(influencers, watchlist, limit = 8) {
+  const ownList = isObj(watchlist) && Array.isArray(watchlist.own_handles) ? watchlist.own_handles : [];
+  const mine = new Set(ownList.map((h) => String(h).replace(/^@/, "").toLowerCase()));
+  const all = influencersFor(influencers, watchlist && watchlist.id, Infinity);
+  const isOwn = (r) => mine.has(r.handle.replace(/^@/, "").toLowerCase());
+  const own = all.filter(isOwn);
+  // The own accounts' line takes one row's room on the panel: one row fewer, none cut in half.
+  const rows = all
+    .filter((r) => !isOwn(r))
+    .slice(0, own.length ? limit - 1 : limit)
+    .map((r, i) => ({ ...r, place: i + 1 }));
+  return { rows, own };
 }
 
 /** The influencer rows of a watchlist (at most `limit`), best rank first. */

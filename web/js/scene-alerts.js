@@ -3,6 +3,7 @@
 //
 // Hooks: [data-testid="alert-row"][data-alert="<alert_id>"][data-status="firing|acknowledged"]
 //   [data-severity="critical|warning|info"]; [data-field="severity|status|watchlist|summary|duration|by"]
+//   [data-field="alerts-more"] "+55 more" when the screen cannot show every open alert (data-count)
 
 import { openAlerts, startedMs } from "./alerts.js";
 import { el, keyedList, setAttr, setText } from "./dom.js";
@@ -32,6 +33,16 @@ export function createAlertsScene(root) {
   const list = root.querySelector('[data-field="alerts"]');
   const empty = root.querySelector('[data-field="alerts-empty"]');
   const counts = root.querySelector('[data-field="alert-counts"]');
+  const more = root.querySelector('[data-field="alerts-more"]');
+
+  /** How many rows do not fit (wholly) on the screen: they are listed, most severe first, so the cut
+   * ones are the least severe and the newest. Zero while the scene is hidden (nothing has a size). */
+  function cutOff() {
+    const bottom = list.getBoundingClientRect().bottom;
+    let n = 0;
+    for (const li of list.children) if (li.getBoundingClientRect().bottom > bottom + 1) n += 1;
+    return n;
+  }
 
   return {
     render(model, nowMs = Date.now()) {
@@ -56,6 +67,10 @@ export function createAlertsScene(root) {
       empty.hidden = alerts.length > 0;
       const firing = alerts.filter((a) => a.status === "firing").length;
       setText(counts, `${firing} firing \u00b7 ${alerts.length - firing} acknowledged`);
+      const hidden = cutOff();
+      setAttr(more, "data-count", hidden);
+      setText(more, hidden ? `+${hidden} more` : "");
+      more.hidden = hidden === 0;
     },
   };
 }

@@ -11,7 +11,7 @@ import { createClusterList } from "./clusters.js";
 import { el, keyedList, setAttr, setText } from "./dom.js";
 import { accentFor, netPoints, netTone, percent, rate } from "./format.js";
 import { createInfluencerBoard } from "./influencer-board.js";
-import { clustersFor, influencersFor, swarmsFor, topHashtags } from "./insights.js";
+import { boardFor, clustersFor, swarmsFor, topHashtags } from "./insights.js";
 import { createTimeline } from "./timeline.js";
 
 function win(metrics, name) {
@@ -36,7 +36,7 @@ export function createFocusScene(root, { timeZone }) {
   };
   const timeline = createTimeline($('[data-field="timeline"]'), timeZone);
   const bubbles = createBubbles($('[data-field="bubbles"]'));
-  const board = createInfluencerBoard($('[data-field="influencers"]'));
+  const board = createInfluencerBoard($('[data-field="influencers"]'), $('[data-field="own-accounts"]'));
   const clusters = createClusterList($('[data-field="clusters"]'));
   let watchlistId = null;
 
@@ -90,9 +90,9 @@ export function createFocusScene(root, { timeZone }) {
     bubbles.set(swarms);
     f.swarmsEmpty.hidden = swarms.length > 0;
 
-    const rows = influencersFor(model.influencers, watchlistId);
-    board.set(rows);
-    f.influencersEmpty.hidden = rows.length > 0;
+    const shown = boardFor(model.influencers, model.byId.get(watchlistId) || { id: watchlistId });
+    board.set(shown);
+    f.influencersEmpty.hidden = shown.rows.length + shown.own.length > 0;
 
     const found = clustersFor(model.coordination, watchlistId);
     const nowS = model.coordination && typeof model.coordination.now_ts === "number" ? model.coordination.now_ts : Date.now() / 1000;

@@ -4,6 +4,7 @@
 // Hooks for browser tests:
 //   [data-testid="ticker"] > [data-testid="ticker-item"][data-label="neg|neu|pos"][data-mention="<id>"]
 //     [data-field="time"] [data-field="author"] [data-field="followers"] [data-field="watchlists"] [data-field="text"]
+//     [data-field="more"] "+18 more" when the line stands for others that arrived with it and are not shown
 
 import { DASH, accentFor, clockTime, compact, handle, parseTime } from "./format.js";
 
@@ -54,6 +55,7 @@ export function createTicker(listEl, watchlistOf, { max = MAX_TICKER_ITEMS } = {
       lists.append(chip);
     }
     meta.append(lists);
+    if (typeof m.more === "number" && m.more > 0) meta.append(span("tick__more", "more", `+${m.more} more`));
 
     const text = document.createElement("p");
     text.className = "tick__text";

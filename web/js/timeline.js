@@ -5,7 +5,7 @@
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { setAttr } from "./dom.js";
-import { isNum } from "./format.js";
+import { axisTimes, isNum } from "./format.js";
 
 function remPx() {
   return parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
@@ -48,7 +48,7 @@ export function createTimeline(container, timeZone) {
         net: { range: [-100, 100] },
       },
       axes: [
-        { ...axis, grid: { stroke: "#17202b", width: 1 }, space: rem * 6 },
+        { ...axis, grid: { stroke: "#17202b", width: 1 }, space: rem * 6, values: (_u, splits) => axisTimes(splits) },
         { ...axis, scale: "count", grid: { stroke: "#17202b", width: 1 }, values: (_u, vals) => vals.map(String) },
         {
           ...axis,

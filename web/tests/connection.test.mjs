@@ -91,3 +91,55 @@ test("a silent socket (no heartbeat for 20 s) is dropped and replaced", async ()
   assert.equal(FakeSocket.all.length, 2);
   conn.stop();
 });
+
+test("a key the server refuses turns the state to refused, and a snapshot clears it", async () => {
+  FakeSocket.all = [];
+  let verdict = "refused";
+  let asked = 0;
+  const conn = createConnection({
+    url: "ws://x/ws?token=old",
+    onMessage: () => {},
+    onStatus: () => {},
+    minDelayMs: 1,
+    maxDelayMs: 4,
+    WebSocketImpl: FakeSocket,
+    checkKey: async () => {
+      asked += 1;
+      return verdict;
+    },
+  });
+  conn.start();
+  FakeSocket.all[0].serverClose(); // the handshake failed: a browser is not told why
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(asked, 1);
+  assert.equal(conn.status().state, "refused");
+  assert.equal(conn.status().stale, true);
+  // The server took the key again (say, restored): the next socket's snapshot brings the wall back.
+  verdict = "ok";
+  await new Promise((r) => setTimeout(r, 10));
+  const ws = FakeSocket.all[FakeSocket.all.length - 1];
+  ws.open();
+  ws.send({ type: "snapshot", v: 1, watchlists: [] });
+  assert.equal(conn.status().state, "live");
+  conn.stop();
+});
+
+test("a server that is away is not a refused key", async () => {
+  FakeSocket.all = [];
+  const conn = createConnection({
+    url: "ws://x/ws?token=k",
+    onMessage: () => {},
+    onStatus: () => {},
+    minDelayMs: 1,
+    maxDelayMs: 4,
+    WebSocketImpl: FakeSocket,
+    checkKey: async () => {
+      throw new TypeError("Failed to fetch");
+    },
+  });
+  conn.start();
+  FakeSocket.all[0].serverClose();
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(conn.status().state, "reconnecting");
+  conn.stop();
+});

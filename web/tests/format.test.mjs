@@ -44,6 +44,17 @@ test("times are hh:mm:ss / hh:mm, 24 h, local", () => {
   assert.equal(f.clockTime(f.parseTime("not a date")), f.DASH);
 });
 
+test("chart axes say hh:mm, 24 h, in the wall's time zone, like its clock", () => {
+  assert.equal(f.setTimeZone("Europe/Paris"), true);
+  try {
+    // 03:50 UTC on 6 December is 04:50 in Paris: "04:50", not "4:50am".
+    const at = Date.UTC(2026, 11, 6, 3, 50) / 1000;
+    assert.deepEqual(f.axisTimes([at, at + 600, at + 9.5 * 3600]), ["04:50", "05:00", "14:20"]);
+  } finally {
+    f.setTimeZone(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  }
+});
+
 test("colours: only #rgb/#rrggbb accepted, else a stable fallback", () => {
   assert.equal(f.safeColor("#4cc9f0"), "#4cc9f0");
   assert.equal(f.safeColor("red;background:url(x)"), null);

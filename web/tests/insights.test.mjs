@@ -1,7 +1,7 @@
 // Unit tests for js/insights.js and js/bubble-layout.js: `node --test web/tests/`
 import test from "node:test";
 import assert from "node:assert/strict";
-import { clustersFor, influencersFor, swarmsFor, topHashtags } from "../js/insights.js";
+import { boardFor, clustersFor, influencersFor, swarmsFor, topHashtags } from "../js/insights.js";
 import { layoutBubbles } from "../js/bubble-layout.js";
 
 const swarms = {
@@ -17,8 +17,35 @@ test("swarms touching a watchlist, largest first; hashtags weighted by its menti
   assert.deepEqual(swarmsFor(swarms, "a").map((s) => s.id), ["s2", "s1"]);
   const top = topHashtags(swarms, [], "a");
   assert.equal(top.source, "swarms");
-  // boycott: 30; aerolis: 30 / 1.25 + 5 / 1.25 = 28 (second in both swarms); strike: 5.
-  assert.deepEqual(top.tags.map((t) => [t.tag, t.weight]), [["boycott", 30], ["aerolis", 28], ["strike", 5]]);
+  // A swarm counts its mentions of the watchlist times its concentration on it: s1 30 × 1; s2 5 × 5/55.
+  // boycott: 30; aerolis: 30 / 1.25 + 0.45 / 1.25 (second in both swarms); strike: 0.45.
+  const near = (x) => Math.round(x * 100) / 100;
+  assert.deepEqual(top.tags.map((t) => [t.tag, near(t.weight)]), [["boycott", 30], ["aerolis", 24.36], ["strike", 0.45]]);
+});
+
+test("a generic spam swarm spread over every brand does not top each brand's hashtags", () => {
+  const msg = { items: [
+    { id: "spam", authors: 19, tags: ["promo", "bonplan", "deal"], watchlists: { a: 6, b: 5, c: 5, d: 6 } },
+    { id: "own", authors: 12, tags: ["aerolisappdown"], watchlists: { a: 8 } },
+  ] };
+  assert.deepEqual(topHashtags(msg, [], "a").tags.map((t) => t.tag)[0], "aerolisappdown");
+  // Alone, it is still what touches the brand: shown, not hidden.
+  assert.deepEqual(topHashtags({ items: [msg.items[0]] }, [], "b").tags.map((t) => t.tag), ["promo", "bonplan", "deal"]);
+});
+
+test("the influencer board shows a watchlist's own accounts apart and places the others from 1", () => {
+  const inf = new Map([["aerolis", { items: [
+    { rank: 1, handle: "FlyAerolis" },
+    { rank: 2, handle: "metropolitan_news_desk" },
+    { rank: 3, handle: "marie" },
+  ] }]]);
+  const board = boardFor(inf, { id: "aerolis", own_handles: ["flyaerolis"] });
+  assert.deepEqual(board.own.map((r) => r.handle), ["FlyAerolis"]);
+  assert.deepEqual(board.rows.map((r) => [r.place, r.handle]), [[1, "metropolitan_news_desk"], [2, "marie"]]);
+  assert.deepEqual(boardFor(inf, { id: "aerolis" }).own, []);
+  // With its own accounts shown, the board keeps one row fewer (their line takes that room).
+  assert.equal(boardFor(inf, { id: "aerolis", own_handles: ["flyaerolis"] }, 1).rows.length, 0);
+  assert.equal(boardFor(inf, { id: "aerolis" }, 1).rows.length, 1);
 });
 
 test("without swarms, hashtags come from the ticker sample of that watchlist", () => {

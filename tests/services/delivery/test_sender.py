@@ -287,3 +287,19 @@ async def test_the_deliverer_is_built_from_the_settings(tmp_path: Path) -> None:
         (attempt,) = await deliverer.run_due()
         assert attempt.outcome == "refused"  # private targets are off by default
     assert (tmp_path / "vigie.db").exists()
+
+
+async def test_a_test_send_goes_through_the_guard_and_returns_the_receivers_answer(
+    store: DeliveryStore, hook_endpoint: Endpoint, verifier: tuple[HttpReceiver, WebhookVerifier]
+) -> None:
+    receiver, verify = verifier
+    async with Deliverer(store, allow_private_targets=False) as strict:
+        refused = await strict.send_test(hook_endpoint)
+    assert refused.outcome == "refused" and "loopback" in (refused.error or "")
+    assert receiver.requests == []  # nothing left this process
+    async with Deliverer(store, allow_private_targets=True) as allowed:
+        answer = await allowed.send_test(hook_endpoint)
+    assert (answer.outcome, answer.status_code, answer.error) == ("delivered", 204, None)
+    [event] = verify.processed
+    assert event["details"] == {"test": True} and event["event_id"] == answer.event_id
+    assert store.attempts_for_endpoint(hook_endpoint.id, 10) == []  # a test is not a delivery

@@ -25,6 +25,7 @@ export function createWatchlistsPanel(root, { model, onSaved }) {
     form.elements.query,
     root.querySelector('[data-testid="query-status"]'),
     root.querySelector('[data-field="query-caret"]'),
+    root.querySelector('[data-testid="query-warnings"]'),
   );
   let editing = null; // id of the watchlist in the form, or null for a new one
 
@@ -55,6 +56,7 @@ export function createWatchlistsPanel(root, { model, onSaved }) {
       setAttr(status, "data-ok", "true");
       setText(status, `Saved ${saved.name} (${saved.id})`);
       editing = saved.id;
+      setText(title, `Edit ${saved.name ?? saved.id}`); // the form now edits what was saved
       onSaved(saved);
     } catch (error) {
       setAttr(status, "data-ok", "false");
