@@ -25,6 +25,14 @@ def write_epoch(data_dir: Path | str, epoch: str) -> None:
     path.write_text(epoch)
 
 
+def current_epoch(settings: Settings) -> str:
+    """The epoch of the broker this process talks to: from `vigie run`'s file for the embedded broker, ""
+    on a Kafka cluster (whose topics are never renewed, so every state saved there is its own)."""
+    if not settings.uses_embedded_broker:
+        return ""
+    return read_epoch(Path(settings.data_dir) / EPOCH_FILE)
+
+
 def read_epoch(path: Path) -> str:
     try:
         return path.read_text().strip()

@@ -37,9 +37,6 @@ class Settings(BaseSettings):
     broker_rotate_drain_timeout_s: float = Field(30.0, gt=0, le=600)
     #: A renewed broker is not renewed again sooner than this: the restarted worker catches up first.
     broker_rotate_cooldown_s: float = Field(60.0, ge=0, le=86_400)
-    #: Which incarnation of the broker the roles talk to: set by `vigie run` at each start of the embedded
-    #: broker (window states saved under another epoch forget their raw offsets). Not for people to set.
-    broker_epoch: str = ""
     topic_prefix: str = "vigie."
     topic_partitions: int = Field(4, ge=1, le=1024)
     topic_replication: int = Field(1, ge=1, le=16)

@@ -263,8 +263,6 @@ class Supervisor:
         env["VIGIE_DATA_DIR"] = str(Path(self.settings.data_dir).resolve())
         if self.settings.kafka_bootstrap:
             env["VIGIE_KAFKA_BOOTSTRAP"] = self.settings.kafka_bootstrap
-        if self.epoch:
-            env["VIGIE_BROKER_EPOCH"] = self.epoch
         return env
 
     def _on_signal(self, signum: int, _frame: object) -> None:

@@ -61,6 +61,12 @@ class HistorySink:
             self.note(row.watchlist_id, (row.start_ts,))
 
 
+def resumed_clock(snapshots: list[Snapshot], now: float) -> float | None:
+    """Where the stream's clock would be now had it run on since the states were saved (None: no state):
+    a worker on a fresh broker resumes from it, so windows read the same as before."""
+    return max((s.clock_ts + (now - s.saved_at) for s in snapshots if s.clock_ts), default=None)
+
+
 def restore_state(snapshot: Snapshot | None, epoch: str) -> WindowState:
     """The window state a watchlist had when last saved (empty when never saved); its applied marks are kept
     only when they refer to raw offsets of the same broker incarnation."""

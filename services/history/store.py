@@ -70,6 +70,7 @@ class Snapshot:
     epoch: str
     state: bytes
     clock_ts: float = 0.0
+    saved_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -158,26 +159,16 @@ class HistoryStore:
                     ],
                 )
 
-    def load_snapshot(self, watchlist_id: str) -> Snapshot | None:
+    def snapshots_before(self, epoch: str) -> list[Snapshot]:
+        """The window states saved under another broker epoch than `epoch` (those of this epoch are in
+        its changelog, which is the authority while the broker lives)."""
+        columns = snapshots_table.c
         with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(snapshots_table.c.epoch, snapshots_table.c.state).where(
-                    snapshots_table.c.watchlist_id == watchlist_id
-                )
-            ).one_or_none()
-        return Snapshot(watchlist_id, row.epoch, bytes(row.state)) if row is not None else None
-
-    def stream_clock(self, now: float) -> float | None:
-        """Where the stream's clock would be now had it run on since the last save (None: nothing saved):
-        a restarted worker resumes from it, so windows read the same as before the restart."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(snapshots_table.c.clock_ts, snapshots_table.c.saved_at)).all()
-        clocks = [row.clock_ts + (now - row.saved_at) for row in rows if row.clock_ts]
-        return max(clocks, default=None)
-
-    def snapshot_ids(self) -> list[str]:
-        with self.engine.connect() as connection:
-            return list(connection.execute(sa.select(snapshots_table.c.watchlist_id)).scalars())
+            rows = connection.execute(sa.select(snapshots_table).where(columns.epoch != epoch)).all()
+        return [
+            Snapshot(row.watchlist_id, row.epoch, bytes(row.state), row.clock_ts, row.saved_at)
+            for row in rows
+        ]
 
     def save_seen_ids(self, epoch: str, ids: dict[int, list[str]]) -> None:
         if not ids:

@@ -20,8 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.aggregate import PublishThrottle, apply_partial, decode_state, encode_state, metrics_message
 from services.enrich import Partial
+from services.epoch import current_epoch
 from services.history.rollups import minutes_touched
-from services.history.sink import HistorySink, restore_state
+from services.history.sink import HistorySink, restore_state, resumed_clock
 from services.history.store import HistoryStore
 from services.kafka import partition_for
 from services.settings import Settings
@@ -49,14 +50,14 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
     decode_partial = msgspec.json.Decoder(Partial).decode
     last_refresh = {"at": 0.0, "compacted": time.monotonic()}
     history = HistoryStore(settings.db_url)
-    sink = HistorySink(settings.broker_epoch)
-    #: States saved in the database of watchlists this worker's table does not hold (yet): published as
-    #: they are until a partial brings them into the table.
-    saved: dict[str, WindowState] = {
-        watchlist_id: restore_state(history.load_snapshot(watchlist_id), settings.broker_epoch)
-        for watchlist_id in history.snapshot_ids()
-    }
-    resumed_ts = history.stream_clock(time.time())
+    epoch = current_epoch(settings)
+    sink = HistorySink(epoch)
+    #: States saved under a previous broker (renewed, or restarted with `vigie run`), whose changelog is gone:
+    #: published as they are until a partial brings them into the table. States of this broker's epoch are
+    #: in its changelog, which Faust restores into the table.
+    foreign = history.snapshots_before(epoch)
+    saved: dict[str, WindowState] = {s.watchlist_id: restore_state(s, epoch) for s in foreign}
+    resumed_ts = resumed_clock(foreign, time.time())
     if resumed_ts is not None:
         clock.observe(resumed_ts)  # a replay of older mentions reads on where it was
 
@@ -64,6 +65,8 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
         value = table.get(key)
         if value is not None:
             return decode_state(value)
+        if app.in_recovery:  # the table may not hold this broker's state of the key yet
+            return None
         return saved.get(key.decode())
 
     async def publish(key: bytes) -> None:
@@ -83,10 +86,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
             if value is not None:
                 state = decode_state(value)
             else:
-                restored = saved.pop(key.decode(), None)
-                if restored is None:
-                    restored = restore_state(history.load_snapshot(key.decode()), settings.broker_epoch)
-                state = restored
+                state = saved.pop(key.decode()) if key.decode() in saved else WindowState()
             if apply_partial(state, partial, clock, grace_s):
                 table[key] = encode_state(state)
                 sink.note(partial.watchlist, minutes_touched(partial.buckets))

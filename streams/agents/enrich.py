@@ -19,6 +19,7 @@ from faust.exceptions import ProducerSendError
 from services.config_feed import ConfigFeed
 from services.dedupe import PartitionIds
 from services.enrich import Enricher, TickerSampler
+from services.epoch import current_epoch
 from services.history.store import HistoryStore
 from services.kafka import RAW, RangeReader
 from services.matching import CompiledWatchlists
@@ -52,11 +53,12 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
     )
     # Ids seen under the previous embedded broker (services/rotation.py), saved when its worker stopped.
     history = HistoryStore(settings.db_url)
-    enricher.seen.carry(history.seen_ids_before(settings.broker_epoch))
+    epoch = current_epoch(settings)
+    enricher.seen.carry(history.seen_ids_before(epoch))
 
     async def save_seen_ids(app: faust.App, **_: object) -> None:
         newest = enricher.seen.newest(CARRIED_IDS_PER_PARTITION)
-        await asyncio.to_thread(history.save_seen_ids, settings.broker_epoch, newest)
+        await asyncio.to_thread(history.save_seen_ids, epoch, newest)
 
     app.on_before_shutdown.connect(save_seen_ids)  # type: ignore[arg-type]  # mode's signal typing
 
