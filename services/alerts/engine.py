@@ -118,6 +118,8 @@ class AlertEngine:
         self.created: dict[str, float] = {}
         #: The oldest mention time the windows of any watchlist hold (the stream this engine sees).
         self.stream_since_ts: float | None = None
+        #: The oldest mention time each watchlist's windows hold.
+        self.data_since: dict[str, float] = {}
         self.negative_posts = NegativePosts()
         self._campaign_tones: dict[str, bool] = {}
         self.skipped = 0
@@ -135,13 +137,16 @@ class AlertEngine:
 
     def watched_since(self, watchlist: str, now_ts: float) -> float | None:
         """Since when the watchlist's minutes without mentions are real zeros (see the module docstring).
-        A creation after `now_ts` (the stream's event time: a replay of older data) does not count."""
+        A creation after `now_ts` (the stream's event time: a replay of older data) does not count, nor
+        does one after the watchlist's oldest mention (a backfill)."""
         if self.stream_since_ts is None:
             return None
         created = self.created.get(watchlist)
         if created is None or created > now_ts:
             return self.stream_since_ts
-        return max(self.stream_since_ts, created)
+        # Mentions older than the watchlist (a backfill) are history too.
+        own = self.data_since.get(watchlist)
+        return max(self.stream_since_ts, min(created, own) if own is not None else created)
 
     def rules_of(self, watchlist: str) -> RuleSet:
         return self.rules.get(watchlist, DEFAULT_RULES)
@@ -169,6 +174,7 @@ class AlertEngine:
         if not value:
             self.handles.pop(watchlist_id, None)
             self.created.pop(watchlist_id, None)
+            self.data_since.pop(watchlist_id, None)
             return
         try:
             watchlist = _watchlist_decoder.decode(value)
@@ -199,6 +205,7 @@ class AlertEngine:
             since = metrics.since_ts + BUCKET_S
             if self.stream_since_ts is None or since < self.stream_since_ts:
                 self.stream_since_ts = since
+            self.data_since[metrics.watchlist] = since
         watchlist = metrics.watchlist
         conditions = evaluate_metrics(
             metrics, self.rules_of(watchlist), self.watched_since(watchlist, metrics.now_ts)

@@ -23,11 +23,12 @@ its own history, so a topic that is always negative or always busy is not alarmi
   against a measured baseline (`min_baseline_min` minutes of history with mentions): a spike against a
   prior or a short history is at most a warning.
 - Sentiment drop: net sentiment ((pos - neg) / count) of the last 15 minutes against the watchlist's own
-  level over the rest of the hour (which needs `min_baseline_count` mentions, and half as many as the
-  window; no baseline, no alert). A fall by `fall_by` is a warning, by twice that critical, if it also
-  stands 3 standard errors clear of noise and still holds over the last 5 minutes (no echo of a surge
-  that ended minutes ago). The absolute levels `net_below` / `critical_below` are off by default; set on a
-  watchlist, they make a level at or below them a warning / critical whatever the baseline.
+  level over the rest of the hour (which needs `min_baseline_count` mentions and 5 minutes of watched
+  time, `MIN_SENTIMENT_HISTORY_S`; no baseline, no alert). A fall by `fall_by` is a warning, by twice
+  that critical, if it also stands 3 standard errors clear of noise and still holds over the last 5
+  minutes (no echo of a surge that ended minutes ago). The absolute levels `net_below` and
+  `critical_below` are off by default; set on a watchlist, they make a level at or below them a warning or
+  critical whatever the baseline.
 - Negative posts by high-reach authors or the press: one alert per watchlist listing the most-reached
   negative posts of the last 15 minutes (`NEGATIVE_POSTS_WINDOW_S`), info by default: it explains an
   incident and never pages alone (a loud account complaining is daily life). `step_up_followers` (off by
@@ -74,6 +75,8 @@ MIN_HISTORY_S = 30.0
 MIN_Z = 4.0
 #: Standard errors a sentiment fall must stand clear of.
 MIN_FALL_SE = 3.0
+#: Watched time before the 15-minute window the sentiment baseline needs.
+MIN_SENTIMENT_HISTORY_S = 300.0
 #: How far back the negative posts of a watchlist are listed.
 NEGATIVE_POSTS_WINDOW_S = 900.0
 
@@ -336,7 +339,9 @@ def evaluate_volume_spike(
     return found
 
 
-def evaluate_sentiment_drop(metrics: Metrics, rule: SentimentDropRule) -> Condition | None:
+def evaluate_sentiment_drop(
+    metrics: Metrics, rule: SentimentDropRule, watched_since_ts: float | None = None
+) -> Condition | None:
     """A fall of net sentiment against the watchlist's own level (see the module docstring)."""
     if not rule.enabled:
         return None
@@ -347,9 +352,15 @@ def evaluate_sentiment_drop(metrics: Metrics, rule: SentimentDropRule) -> Condit
     baseline_count = long.count - recent.count
     baseline_net: float | None = None
     fall, fall_se = 0.0, math.inf
-    # The rest of the hour is a level only once it is not a sliver next to the window (a stream's first
-    # seconds are no baseline): at least half as many mentions as the window.
-    if baseline_count >= max(1, rule.min_baseline_count, recent.count // 2):
+    # The rest of the hour is a level only once it is not a sliver before the window (a stream's first
+    # seconds are no baseline): it needs `MIN_SENTIMENT_HISTORY_S` of watched time.
+    history_s = (
+        window_start(metrics.now_ts, SENTIMENT_WINDOW) - watched_since_ts
+        if watched_since_ts is not None
+        else None
+    )
+    enough_history = history_s is None or history_s >= MIN_SENTIMENT_HISTORY_S
+    if enough_history and baseline_count >= max(1, rule.min_baseline_count):
         base_pos, base_neg = long.pos - recent.pos, long.neg - recent.neg
         baseline_net = (base_pos - base_neg) / baseline_count
         fall = baseline_net - net
@@ -413,7 +424,7 @@ def evaluate_metrics(
     """The metric rules (`METRIC_RULES`) that hold for this watchlist now."""
     found = (
         evaluate_volume_spike(metrics, rules.volume_spike, watched_since_ts),
-        evaluate_sentiment_drop(metrics, rules.sentiment_drop),
+        evaluate_sentiment_drop(metrics, rules.sentiment_drop, watched_since_ts),
     )
     return [condition for condition in found if condition is not None]
 
