@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 from aiokafka import AIOKafkaProducer
 
+from services.alerts.drivers import Drivers
 from services.alerts.events import SEVERITY_RANK, AlertEvent, decode_event
 from services.alerts.lifecycle import AlertBook
 from services.alerts.rules import (
@@ -78,6 +79,11 @@ class NegativePosts:
         self.max_kept = max_kept
         self._posts: dict[str, dict[str, dict[str, Any]]] = {}
 
+    def top(self, watchlist: str) -> list[dict[str, Any]]:
+        """The most reached negative posts of the watchlist kept now."""
+        posts = self._posts.get(watchlist, {})
+        return sorted(posts.values(), key=lambda post: -int(post["followers"]))[:POSTS_LISTED]
+
     def add(self, condition: Condition, now_ts: float) -> Condition:
         """Fold the post of a per-post condition in; return the watchlist's condition listing the most
         reached posts of the window (the highest severity of them)."""
@@ -121,6 +127,7 @@ class AlertEngine:
         #: The oldest mention time each watchlist's windows hold.
         self.data_since: dict[str, float] = {}
         self.negative_posts = NegativePosts()
+        self.drivers = Drivers()
         self._campaign_tones: dict[str, bool] = {}
         self.skipped = 0
 
@@ -207,19 +214,25 @@ class AlertEngine:
                 self.stream_since_ts = since
             self.data_since[metrics.watchlist] = since
         watchlist = metrics.watchlist
+        recent = metrics.windows.get("5m")
+        if recent is not None and recent.count:
+            self.drivers.set_coordinated_share(watchlist, recent.coordinated / recent.count)
         conditions = evaluate_metrics(
             metrics, self.rules_of(watchlist), self.watched_since(watchlist, metrics.now_ts)
         )
-        return self.book.observe(conditions, now_ts, clear_scope=(metrics.watchlist, METRIC_RULES))
+        events = self.book.observe(conditions, now_ts, clear_scope=(metrics.watchlist, METRIC_RULES))
+        return self.explain(events, now_ts)
 
     def on_mentions(self, items: Iterable[EnrichedMention], now_ts: float) -> list[AlertEvent]:
         latest: dict[str, Condition] = {}
         for item in items:
+            if item.mention.hashtags:
+                self.drivers.add_hashtags(item.watchlists, item.mention.created_ts, item.mention.hashtags)
             for condition in evaluate_negative_influencer(
                 item, self.rules_of, self.is_press, self.own_handles
             ):
                 latest[condition.watchlist] = self.negative_posts.add(condition, now_ts)
-        return self.book.observe(latest.values(), now_ts) if latest else []
+        return self.explain(self.book.observe(latest.values(), now_ts), now_ts) if latest else []
 
     def on_insights(self, message: Mapping[str, Any], now_ts: float) -> list[AlertEvent]:
         """A `swarms` or `coordination` message of the insights stage: swarms and campaigns touching a
@@ -228,6 +241,7 @@ class AlertEngine:
         conditions: list[Condition] = []
         try:
             if message.get("type") == "swarms":
+                self.drivers.set_swarms(_per_watchlist(message.get("items") or [], _swarm_driver))
                 for swarm in message.get("items") or []:
                     conditions += swarm_conditions(
                         str(swarm["id"]),
@@ -240,6 +254,7 @@ class AlertEngine:
                     )
             elif message.get("type") == "coordination":
                 now = _number(message.get("now_ts"))
+                self.drivers.set_campaigns(_per_watchlist(message.get("clusters") or [], _campaign_driver))
                 for cluster in message.get("clusters") or []:
                     last_seen = _number(cluster.get("last_seen_ts"))
                     if now is not None and last_seen is not None and now - last_seen > CAMPAIGN_ACTIVE_S:
@@ -257,7 +272,15 @@ class AlertEngine:
             self.skipped += 1
             log.error("ignoring a %s message the rules cannot read: %r", message.get("type"), error)
             return []
-        return self.book.observe(conditions, now_ts) if conditions else []
+        return self.explain(self.book.observe(conditions, now_ts), now_ts) if conditions else []
+
+    def explain(self, events: list[AlertEvent], now_ts: float) -> list[AlertEvent]:
+        """Set `details["why"]` (services/alerts/drivers.py) on the events that fire or rise."""
+        for event in events:
+            if event.status != "resolved":
+                posts = self.negative_posts.top(event.watchlist)
+                event.details["why"] = self.drivers.why(event.watchlist, now_ts, posts)
+        return events
 
     def observe(self, conditions: Iterable[Condition], now_ts: float) -> list[AlertEvent]:
         """Sightings from other stages (swarms, coordination: see rules.swarm_conditions)."""
@@ -269,3 +292,33 @@ class AlertEngine:
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) else None
+
+
+def _per_watchlist(
+    items: list[Any], describe: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Items of a swarms or coordination message by the watchlists they touch, largest share first."""
+    found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("watchlists"), Mapping):
+            continue
+        for watchlist, mentions in item["watchlists"].items():
+            found.setdefault(str(watchlist), []).append((int(mentions), describe(item)))
+    return {w: [d for _, d in sorted(pairs, key=lambda p: -p[0])] for w, pairs in found.items()}
+
+
+def _swarm_driver(swarm: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": swarm.get("id"),
+        "tags": list(swarm.get("tags") or [])[:5],
+        "state": swarm.get("state"),
+        "authors": swarm.get("authors"),
+    }
+
+
+def _campaign_driver(cluster: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": cluster.get("id"),
+        "accounts": cluster.get("account_count"),
+        "example": str(cluster.get("example", ""))[:200],
+    }

@@ -181,6 +181,7 @@ class WindowFigures(msgspec.Struct):
     count: int
     pos: int = 0
     neg: int = 0
+    coordinated: int = 0
 
 
 class SeriesFigures(msgspec.Struct):
