@@ -13,11 +13,15 @@ falls within an incident.
 
 `IncidentBook` is a plain fold over alert events in the order one consumer sees them; the incident id is
 derived from the watchlist and the moment it opened, so it is stable across redeliveries of the same events.
+`incidents_from_history` folds the stored history of alerts (services/alerts/store.py) in time order: what
+the api lists under /api/v1/incidents. Each incident carries `why`, what drives it: the "why" of its most
+severe alert (services/alerts/drivers.py), and `counts`, its alerts by rule.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -25,6 +29,7 @@ from typing import Any, Literal
 import msgspec
 
 from services.alerts.events import SEVERITY_RANK, AlertEvent, Severity
+from services.alerts.lifecycle import order_key
 
 Notify = Literal["page", "escalation", "update", "resolved", "none"]
 
@@ -68,6 +73,10 @@ class IncidentEvent(msgspec.Struct, kw_only=True):
     summary: str
     alerts: list[IncidentAlert]
     timeline: list[TimelineEntry]
+    #: Alerts by rule.
+    counts: dict[str, int] = msgspec.field(default_factory=dict)
+    #: What drives it (services/alerts/drivers.py), from its most severe alert that says.
+    why: dict[str, Any] | None = None
 
 
 @dataclass
@@ -87,10 +96,20 @@ def _at(ts: float) -> datetime:
 
 
 class IncidentBook:
-    def __init__(self, linger_s: float = 120.0, page_severity: Severity = "warning") -> None:
+    def __init__(
+        self, linger_s: float = 120.0, page_severity: Severity = "warning", keep_closed: int = 500
+    ) -> None:
         self.linger_s = linger_s
         self.page_severity = page_severity
+        self.keep_closed = keep_closed
         self._open: dict[str, _Incident] = {}
+        self._closed: list[IncidentEvent] = []
+
+    def incidents(self) -> list[IncidentEvent]:
+        """Every incident known, open ones as they stand, most recently opened first."""
+        return sorted(
+            [*self.open_incidents(), *self._closed], key=lambda incident: incident.opened_at, reverse=True
+        )
 
     def open_incidents(self) -> list[IncidentEvent]:
         return [
@@ -150,7 +169,10 @@ class IncidentBook:
         for watchlist, incident in list(self._open.items()):
             if incident.quiet_since_ts is not None and now_ts - incident.quiet_since_ts >= self.linger_s:
                 del self._open[watchlist]
-                events.append(self._event(incident, "resolved", now_ts, status="resolved"))
+                closed = self._event(incident, "resolved", now_ts, status="resolved")
+                events.append(closed)
+                self._closed.append(closed)
+                del self._closed[: -self.keep_closed or None]
         return events
 
     def _event(
@@ -163,7 +185,11 @@ class IncidentBook:
         alerts = sorted(
             incident.alerts.values(), key=lambda a: (-SEVERITY_RANK[a.severity], a.status == "resolved")
         )
-        rules = sorted({alert.rule for alert in alerts})
+        counts: dict[str, int] = {}
+        for alert in alerts:
+            counts[alert.rule] = counts.get(alert.rule, 0) + 1
+        why = next((a.details["why"] for a in alerts if isinstance(a.details.get("why"), dict)), None)
+        rules = sorted(counts)
         return IncidentEvent(
             incident_id=incident.id,
             watchlist=incident.watchlist,
@@ -175,4 +201,23 @@ class IncidentBook:
             summary=f"{incident.watchlist}: {len(alerts)} alert(s) ({', '.join(rules)}); {alerts[0].summary}",
             alerts=list(alerts),
             timeline=list(incident.timeline),
+            counts=counts,
+            why=why,
         )
+
+
+def incidents_from_history(
+    events: Iterable[AlertEvent], now_ts: float, linger_s: float = 120.0
+) -> list[IncidentEvent]:
+    """The incidents of stored alert events (any order, duplicates fine), most recently opened first."""
+    book = IncidentBook(linger_s=linger_s)
+    seen: set[str] = set()
+    for event in sorted(events, key=lambda e: (e.at, order_key(e))):
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
+        at_ts = event.at.timestamp()
+        book.tick(at_ts)
+        book.on_alert(event, at_ts)
+    book.tick(now_ts)
+    return book.incidents()
