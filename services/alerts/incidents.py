@@ -221,3 +221,22 @@ def incidents_from_history(
         book.on_alert(event, at_ts)
     book.tick(now_ts)
     return book.incidents()
+
+
+def joins_paged_incident(
+    event: AlertEvent, open_alerts: Iterable[AlertEvent], page_severity: Severity = "warning"
+) -> bool:
+    """Whether a firing event (a new alert, or a rise) joins an incident its watchlist already has open at
+    least as severe: another open alert of the watchlist at `page_severity` or above, as severe or more.
+    Such an event pages nobody (its incident did); a more severe one is the incident's escalation update."""
+    if event.status != "firing" or SEVERITY_RANK[event.severity] < SEVERITY_RANK[page_severity]:
+        return False
+    others = [
+        SEVERITY_RANK[alert.severity]
+        for alert in open_alerts
+        if alert.watchlist == event.watchlist
+        and alert.alert_id != event.alert_id
+        and alert.status in ("firing", "acknowledged")
+        and SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[page_severity]
+    ]
+    return bool(others) and SEVERITY_RANK[event.severity] <= max(others)
