@@ -9,6 +9,7 @@ import { createAlertsPanel } from "./js/console/alerts-panel.js";
 import { createWatchlistsPanel } from "./js/console/watchlists-panel.js";
 import { createDeliveryPanel } from "./js/console/delivery-panel.js";
 import { createMentionsPanel } from "./js/console/mentions-panel.js";
+import { createIncidentsPanel } from "./js/console/incidents-panel.js";
 
 const $ = (sel) => document.querySelector(sel);
 const OPERATOR_KEY = "vigie.operator";
@@ -79,4 +80,5 @@ createConnection({
 
 setInterval(requestRender, 15_000); // alert durations
 deliveryPanel.refresh();
+createIncidentsPanel($("#incidents-panel"), { onError: showError }).start();
 requestRender();
