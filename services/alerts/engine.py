@@ -90,8 +90,10 @@ class NegativePosts:
         posts = self._posts.setdefault(condition.watchlist, {})
         for post in condition.details.get("posts", []):
             posts[str(post["mention_id"])] = {**post, "severity": condition.severity}
-        horizon = now_ts - self.window_s
-        for key in [key for key, post in posts.items() if float(post.get("at") or now_ts) < horizon]:
+        # The window ends at the newest post (event time: a replay of older mentions keeps its posts).
+        times = {key: float(post.get("at") or now_ts) for key, post in posts.items()}
+        horizon = max(times.values()) - self.window_s
+        for key in [key for key, at in times.items() if at < horizon]:
             del posts[key]
         ranked = sorted(posts.values(), key=lambda post: -int(post["followers"]))
         del ranked[self.max_kept :]

@@ -82,3 +82,28 @@ def test_an_unreadable_message_is_skipped_not_fatal() -> None:
     assert alerts.on_insights({"type": "swarms", "items": [{"id": "x"}]}, NOW) == []
     assert alerts.on_insights({"type": "coordination", "clusters": "nope"}, NOW) == []
     assert alerts.skipped == 2
+
+
+def test_negative_posts_are_one_alert_per_watchlist_listing_the_most_reached() -> None:
+    from datetime import UTC, datetime
+
+    from services.enrich import EnrichedMention
+    from services.records import Author, Mention
+
+    def post(handle: str, followers: int, at_s: float) -> EnrichedMention:
+        mention = Mention(
+            id=f"m-{handle}",
+            text=f"{handle} says aerolis is awful",
+            author=Author(handle=handle, followers=followers),
+            created_at=datetime.fromtimestamp(NOW - 86_400 + at_s, UTC),  # a replay of yesterday
+            url=f"https://social.example/{handle}",
+        )
+        return EnrichedMention(mention=mention, watchlists=["aerolis"], score=-0.8, label="neg")
+
+    alerts = engine()
+    [fired] = alerts.on_mentions([post("big", 400_000, 0)], NOW)
+    assert (fired.rule, fired.subject, fired.severity) == ("negative_influencer", "", "info")
+    assert alerts.on_mentions([post("bigger", 900_000, 60), post("small", 10, 61)], NOW + 60) == []
+    listed = alerts.negative_posts.top("aerolis")
+    assert [p["handle"] for p in listed] == ["bigger", "big"]
+    assert fired.details["why"]["negative_posts"][0]["url"] == "https://social.example/big"
