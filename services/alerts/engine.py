@@ -228,8 +228,10 @@ class AlertEngine:
     def on_mentions(self, items: Iterable[EnrichedMention], now_ts: float) -> list[AlertEvent]:
         latest: dict[str, Condition] = {}
         for item in items:
-            if item.mention.hashtags:
-                self.drivers.add_hashtags(item.watchlists, item.mention.created_ts, item.mention.hashtags)
+            mention = item.mention
+            if mention.hashtags:
+                self.drivers.add_hashtags(item.watchlists, mention.created_ts, mention.hashtags)
+            self.drivers.add_text(item.watchlists, mention.created_ts, mention.text, mention.hashtags or ())
             for condition in evaluate_negative_influencer(
                 item, self.rules_of, self.is_press, self.own_handles
             ):
