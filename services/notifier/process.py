@@ -116,6 +116,8 @@ class Notifier:
             *self.alerts.list_alerts(status="firing", limit=OPEN_ALERTS_MAX),
             *self.alerts.list_alerts(status="acknowledged", limit=OPEN_ALERTS_MAX),
         ]
+        # An alert that joined a paged incident neither repeats nor escalates on its own: its incident does.
+        open_alerts = [alert for alert in open_alerts if episode_key(alert) not in self._joined]
         subscriptions = self.alerts.list_subscriptions()
         silences = self.alerts.list_silences(active_at=now)
         self._enqueue(self.router.due(open_alerts, subscriptions, silences, now))

@@ -45,8 +45,15 @@ def test_a_second_alert_of_an_open_incident_reaches_webhooks_only_and_a_rise_pag
         Endpoint(id="ep_slack", kind="slack", url="https://hooks.slack.example/x")
     )
     hook = deliveries.save_endpoint(Endpoint(id="ep_hook", kind="webhook", url="https://hooks.example/x"))
+    lead = deliveries.save_endpoint(Endpoint(id="ep_lead", kind="slack", url="https://hooks.slack.example/y"))
+    escalation = [{"after_min": 5, "contacts": [{"name": "lead", "channel": lead.id}]}]
     for channel in (slack.id, hook.id):
-        alerts.save_subscription(msgspec.convert({"name": channel, "channel": channel}, Subscription))
+        fields = {
+            "name": channel,
+            "channel": channel,
+            "escalation": escalation if channel == slack.id else [],
+        }
+        alerts.save_subscription(msgspec.convert(fields, Subscription))
     notifier = Notifier(Settings(_env_file=None), alerts, deliveries)
 
     def sent(endpoint: Endpoint) -> list[str]:
@@ -59,6 +66,9 @@ def test_a_second_alert_of_an_open_incident_reaches_webhooks_only_and_a_rise_pag
     notifier.handle([campaign], T0 + timedelta(seconds=20))
     assert sent(slack) == [spike.event_id], "the campaign joins the incident: nobody is paged again"
     assert campaign.event_id in sent(hook), "a webhook receives every event"
+    # Ten minutes on, nobody acknowledged: the lead is told of the incident's first alert only.
+    notifier.check_open_alerts(T0 + timedelta(minutes=10))
+    assert sent(lead) == [spike.event_id]
     rise = event("volume_spike", "firing", "critical", 40, rise=True)
     notifier.handle([rise], T0 + timedelta(seconds=40))
     assert rise.event_id in sent(slack), "the incident escalates: an update to the people paged"
