@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck web-test bench install clean train-sentiment eval-sentiment
+.PHONY: run test lint typecheck web-test bench install clean train-sentiment eval-sentiment eval-alerts
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ eval-sentiment: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Alerts: an hour of demo traffic replayed in event time through the real stages and rules, scored per scripted episode.
+eval-alerts: $(STAMP)
+	$(BIN)/python -m services.alerts.evaluate

@@ -104,6 +104,8 @@ class Alerts:
 
 #: At most this many open alerts are kept for the wall's snapshot.
 OPEN_ALERTS_KEPT = 500
+#: At most this many open alerts are republished at start.
+OPEN_ALERTS_MAX = 10_000
 
 
 async def start_alerts(
@@ -120,6 +122,7 @@ async def start_alerts(
             for event in alerts.store.list_alerts(status=status, limit=OPEN_ALERTS_KEPT):
                 hub.alerts[event.alert_id] = alerts.alert_out(event, now)
     await publish_rules(producer, settings.topic(CONFIG), alerts.store.all_rules())
+    await republish_open_alerts(alerts.store, producer, settings.topic(ALERTS))
     alerts.follower = TopicFollower(
         settings.bootstrap,
         settings.topic(ALERTS),
@@ -129,6 +132,26 @@ async def start_alerts(
     )
     alerts.tasks.append(asyncio.create_task(alerts.follower.run(), name="alert-feed"))
     return alerts
+
+
+async def republish_open_alerts(store: AlertStore, producer: AIOKafkaProducer, topic: str) -> int:
+    """Put the latest event of every open alert of the database back on `vigie.alerts`; return how many.
+
+    After a fresh broker (`vigie run` restarted, an embedded broker that keeps nothing) the topic no longer
+    holds them, so no rule engine would ever resolve them: 39 stayed firing 14 minutes after a restart. Back
+    on the topic, the engine re-evaluates each (services/alerts/lifecycle.py) and resolves those whose
+    condition is not seen again within its resolve delay, with the reason in the history. Every consumer
+    deduplicates by `event_id`, so republishing an event the topic still holds changes nothing."""
+    events = [
+        event
+        for status in ("firing", "acknowledged")
+        for event in store.list_alerts(status=status, limit=OPEN_ALERTS_MAX)
+    ]
+    futures = [await producer.send(topic, encode_event(e), key=e.alert_id.encode()) for e in events]
+    await asyncio.gather(*futures)
+    if events:
+        log.info("republished %d open alerts on %s for the rule engine to re-evaluate", len(events), topic)
+    return len(events)
 
 
 def get_alerts(request: Request) -> Alerts:

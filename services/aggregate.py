@@ -45,6 +45,7 @@ def metrics_message(
         "series": msgspec.to_builtins(minute_series(state, now_ts)),
         "late": state.late,
         "total": int(state.total[0]),
+        "since_ts": min((start for start, bucket in state.buckets.items() if bucket[0] > 0), default=None),
         "coordinated_counted": count_coordinated,
     }
 

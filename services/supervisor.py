@@ -163,11 +163,13 @@ def issue_run_keys(settings: Settings) -> tuple[str, str]:
 
 
 async def republish_config(settings: Settings) -> tuple[int, int]:
-    """Publish every watchlist and rule set of the database on `vigie.config`; return how many of each."""
+    """Publish every watchlist and rule set of the database on `vigie.config`, and the open alerts on
+    `vigie.alerts` (the rule engine re-evaluates them); return how many watchlists and rule sets."""
+    from api.alert_feed import republish_open_alerts
     from services.alerts.engine import publish_rules
     from services.alerts.store import AlertStore
     from services.config_feed import publish_watchlists
-    from services.kafka import CONFIG, make_producer
+    from services.kafka import ALERTS, CONFIG, make_producer
 
     store = Store(settings.db_url)
     producer = make_producer(settings)
@@ -177,6 +179,7 @@ async def republish_config(settings: Settings) -> tuple[int, int]:
         rules = AlertStore(store.engine).all_rules()
         await publish_watchlists(producer, settings.topic(CONFIG), watchlists)
         await publish_rules(producer, settings.topic(CONFIG), dict(rules))
+        await republish_open_alerts(AlertStore(store.engine), producer, settings.topic(ALERTS))
         return len(watchlists), len(rules)
     finally:
         await producer.stop()

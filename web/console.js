@@ -11,6 +11,7 @@ import { createDeliveryPanel } from "./js/console/delivery-panel.js";
 import { createMentionsPanel } from "./js/console/mentions-panel.js";
 import { createSearchPanel } from "./js/console/search-panel.js";
 import { createNav } from "./js/console/nav.js";
+import { createIncidentsPanel } from "./js/console/incidents-panel.js";
 
 const $ = (sel) => document.querySelector(sel);
 const OPERATOR_KEY = "vigie.operator";
@@ -101,4 +102,5 @@ createConnection({
 }).start();
 
 setInterval(requestRender, 15_000); // alert durations
+createIncidentsPanel($("#incidents-panel"), { onError: showError }).start();
 requestRender();

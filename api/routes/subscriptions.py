@@ -14,6 +14,7 @@ from api.alert_feed import AlertsDep
 from api.errors import FieldErrorRoute, field_error, object_body
 from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import convert_record
+from api.subscription_checks import check_subscription
 from services.alerts.subscriptions import Subscription, masked_subscription
 
 router = APIRouter(
@@ -46,7 +47,9 @@ def _not_found(subscription_id: str) -> HTTPException:
 
 async def _parse(request: Request, subscription_id: str | None = None) -> Subscription:
     body = object_body(await request.body(), subscription_id)
-    return convert_record(body, Subscription)
+    subscription = convert_record(body, Subscription)
+    await check_subscription(subscription, request)
+    return subscription
 
 
 def _out(subscription: Subscription) -> dict[str, Any]:

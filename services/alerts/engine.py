@@ -4,6 +4,15 @@ Rules travel on `vigie.config` as `rules:<watchlist id>` (the rule set as JSON; 
 published by the api from the database like watchlists. A watchlist without a record uses `DEFAULT_RULES`.
 The watchlist records on the same topic give each watchlist's own handles (its official accounts).
 Bad input (an unreadable config record, metrics message or event) is logged and skipped, never raised.
+
+What the engine adds to the pure rules (services/alerts/rules.py):
+- when each watchlist has been watched since (`watched_since`): its creation (from its config record) or
+  the start of the stream this engine sees (the oldest mention any watchlist's windows hold), whichever is
+  later. The spike rule counts the minutes since then without mentions as zeros (a quiet watchlist) and
+  knows nothing of the time before (a fresh stream is not a spike);
+- the negative posts of high-reach authors and the press, kept per watchlist for
+  `NEGATIVE_POSTS_WINDOW_S`: one alert per watchlist lists the most reached (`NegativePosts`);
+- the tone of a coordinated campaign's text (`is_negative`), so promotion spam is not a crisis.
 """
 
 from __future__ import annotations
@@ -16,15 +25,18 @@ from typing import Any
 import msgspec
 from aiokafka import AIOKafkaProducer
 
-from services.alerts.events import AlertEvent, decode_event
+from services.alerts.drivers import Drivers
+from services.alerts.events import SEVERITY_RANK, AlertEvent, decode_event
 from services.alerts.lifecycle import AlertBook
 from services.alerts.rules import (
     DEFAULT_RULES,
     METRIC_RULES,
+    NEGATIVE_POSTS_WINDOW_S,
     Condition,
     IsPress,
     RuleSet,
     coordination_conditions,
+    describe_post,
     evaluate_metrics,
     evaluate_negative_influencer,
     parse_metrics,
@@ -33,6 +45,7 @@ from services.alerts.rules import (
 from services.config_feed import WATCHLIST_PREFIX
 from services.enrich import EnrichedMention
 from services.watchlists import Watchlist
+from services.windows import BUCKET_S
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +65,97 @@ async def publish_rules(producer: AIOKafkaProducer, topic: str, rules: Mapping[s
     await asyncio.gather(*futures)
 
 
+#: A coordinated campaign whose last post is older than this is over (its alert resolves in due course).
+CAMPAIGN_ACTIVE_S = 120.0
+#: Negative posts an alert lists.
+POSTS_LISTED = 5
+
+
+class NegativePosts:
+    """The negative posts by high-reach authors or the press of each watchlist over `window_s`."""
+
+    def __init__(self, window_s: float = NEGATIVE_POSTS_WINDOW_S, max_kept: int = 200) -> None:
+        self.window_s = window_s
+        self.max_kept = max_kept
+        self._posts: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def top(self, watchlist: str) -> list[dict[str, Any]]:
+        """The most reached negative posts of the watchlist kept now."""
+        posts = self._posts.get(watchlist, {})
+        return sorted(posts.values(), key=lambda post: -int(post["followers"]))[:POSTS_LISTED]
+
+    def add(self, condition: Condition, now_ts: float) -> Condition:
+        """Fold the post of a per-post condition in; return the watchlist's condition listing the most
+        reached posts of the window (the highest severity of them)."""
+        posts = self._posts.setdefault(condition.watchlist, {})
+        for post in condition.details.get("posts", []):
+            posts[str(post["mention_id"])] = {**post, "severity": condition.severity}
+        # The window ends at the newest post (event time: a replay of older mentions keeps its posts).
+        times = {key: float(post.get("at") or now_ts) for key, post in posts.items()}
+        horizon = max(times.values()) - self.window_s
+        for key in [key for key, at in times.items() if at < horizon]:
+            del posts[key]
+        ranked = sorted(posts.values(), key=lambda post: -int(post["followers"]))
+        del ranked[self.max_kept :]
+        self._posts[condition.watchlist] = {str(post["mention_id"]): post for post in ranked}
+        top = ranked[0]
+        severity = max((post["severity"] for post in ranked), key=lambda s: SEVERITY_RANK[s])
+        minutes = round(self.window_s / 60)
+        summary = (
+            f"{condition.watchlist}: {len(ranked)} negative post(s) by high-reach authors or the press in "
+            f"{minutes} min; the most reached: {describe_post(top)}"
+        )
+        listed = [{k: v for k, v in post.items() if k != "severity"} for post in ranked[:POSTS_LISTED]]
+        return msgspec.structs.replace(
+            condition, severity=severity, summary=summary, details={"posts": listed, "count": len(ranked)}
+        )
+
+
 class AlertEngine:
-    def __init__(self, book: AlertBook, is_press: IsPress) -> None:
+    def __init__(
+        self, book: AlertBook, is_press: IsPress, is_negative: Callable[[str], bool] | None = None
+    ) -> None:
         self.book = book
         self.is_press = is_press
+        #: Whether a text is negative (a coordinated campaign's); None: every campaign counts as negative.
+        self.is_negative = is_negative
         self.rules: dict[str, RuleSet] = {}
         #: The watchlists' own accounts (lower case), from their `handles`.
         self.handles: dict[str, frozenset[str]] = {}
+        #: When each watchlist was created (epoch s), from its config record.
+        self.created: dict[str, float] = {}
+        #: The oldest mention time the windows of any watchlist hold (the stream this engine sees).
+        self.stream_since_ts: float | None = None
+        #: The oldest mention time each watchlist's windows hold.
+        self.data_since: dict[str, float] = {}
+        self.negative_posts = NegativePosts()
+        self.drivers = Drivers()
+        self._campaign_tones: dict[str, bool] = {}
         self.skipped = 0
+
+    def _negative_campaign(self, cluster_id: str, example: str) -> bool:
+        """Whether a campaign's text is negative, judged once per cluster (its example barely changes)."""
+        if self.is_negative is None:
+            return True
+        known = self._campaign_tones.get(cluster_id)
+        if known is None:
+            if len(self._campaign_tones) >= 10_000:
+                self._campaign_tones.clear()
+            known = self._campaign_tones[cluster_id] = self.is_negative(example)
+        return known
+
+    def watched_since(self, watchlist: str, now_ts: float) -> float | None:
+        """Since when the watchlist's minutes without mentions are real zeros (see the module docstring).
+        A creation after `now_ts` (the stream's event time: a replay of older data) does not count, nor
+        does one after the watchlist's oldest mention (a backfill)."""
+        if self.stream_since_ts is None:
+            return None
+        created = self.created.get(watchlist)
+        if created is None or created > now_ts:
+            return self.stream_since_ts
+        # Mentions older than the watchlist (a backfill) are history too.
+        own = self.data_since.get(watchlist)
+        return max(self.stream_since_ts, min(created, own) if own is not None else created)
 
     def rules_of(self, watchlist: str) -> RuleSet:
         return self.rules.get(watchlist, DEFAULT_RULES)
@@ -86,12 +182,15 @@ class AlertEngine:
     def _apply_watchlist(self, watchlist_id: str, value: bytes | None) -> None:
         if not value:
             self.handles.pop(watchlist_id, None)
+            self.created.pop(watchlist_id, None)
+            self.data_since.pop(watchlist_id, None)
             return
         try:
             watchlist = _watchlist_decoder.decode(value)
         except msgspec.DecodeError:
             return  # the config feed logs unreadable watchlists
         self.handles[watchlist_id] = frozenset(h.lstrip("@").lower() for h in watchlist.handles)
+        self.created[watchlist_id] = watchlist.created_at.timestamp()
 
     def apply_alert(self, value: bytes | None, now_ts: float) -> None:
         """Fold a record of `vigie.alerts` into the book."""
@@ -110,16 +209,34 @@ class AlertEngine:
             self.skipped += 1
             log.error("ignoring a metrics message the rules cannot read: %s", error)
             return []
-        conditions = evaluate_metrics(metrics, self.rules_of(metrics.watchlist))
-        return self.book.observe(conditions, now_ts, clear_scope=(metrics.watchlist, METRIC_RULES))
+        if metrics.since_ts is not None:
+            # The oldest bucket may hold only its last seconds: history starts where it ends.
+            since = metrics.since_ts + BUCKET_S
+            if self.stream_since_ts is None or since < self.stream_since_ts:
+                self.stream_since_ts = since
+            self.data_since[metrics.watchlist] = since
+        watchlist = metrics.watchlist
+        recent = metrics.windows.get("5m")
+        if recent is not None and recent.count:
+            self.drivers.set_coordinated_share(watchlist, recent.coordinated / recent.count)
+        conditions = evaluate_metrics(
+            metrics, self.rules_of(watchlist), self.watched_since(watchlist, metrics.now_ts)
+        )
+        events = self.book.observe(conditions, now_ts, clear_scope=(metrics.watchlist, METRIC_RULES))
+        return self.explain(events, now_ts)
 
     def on_mentions(self, items: Iterable[EnrichedMention], now_ts: float) -> list[AlertEvent]:
-        conditions: list[Condition] = []
+        latest: dict[str, Condition] = {}
         for item in items:
-            conditions.extend(
-                evaluate_negative_influencer(item, self.rules_of, self.is_press, self.own_handles)
-            )
-        return self.book.observe(conditions, now_ts) if conditions else []
+            mention = item.mention
+            if mention.hashtags:
+                self.drivers.add_hashtags(item.watchlists, mention.created_ts, mention.hashtags)
+            self.drivers.add_text(item.watchlists, mention.created_ts, mention.text, mention.hashtags or ())
+            for condition in evaluate_negative_influencer(
+                item, self.rules_of, self.is_press, self.own_handles
+            ):
+                latest[condition.watchlist] = self.negative_posts.add(condition, now_ts)
+        return self.explain(self.book.observe(latest.values(), now_ts), now_ts) if latest else []
 
     def on_insights(self, message: Mapping[str, Any], now_ts: float) -> list[AlertEvent]:
         """A `swarms` or `coordination` message of the insights stage: swarms and campaigns touching a
@@ -128,6 +245,7 @@ class AlertEngine:
         conditions: list[Condition] = []
         try:
             if message.get("type") == "swarms":
+                self.drivers.set_swarms(_per_watchlist(message.get("items") or [], _swarm_driver))
                 for swarm in message.get("items") or []:
                     conditions += swarm_conditions(
                         str(swarm["id"]),
@@ -136,21 +254,37 @@ class AlertEngine:
                         swarm["watchlists"],
                         self.rules_of,
                         authors=int(swarm.get("authors", 0)),
+                        sentiment=_number(swarm.get("sentiment")),
                     )
             elif message.get("type") == "coordination":
+                now = _number(message.get("now_ts"))
+                self.drivers.set_campaigns(_per_watchlist(message.get("clusters") or [], _campaign_driver))
                 for cluster in message.get("clusters") or []:
+                    last_seen = _number(cluster.get("last_seen_ts"))
+                    if now is not None and last_seen is not None and now - last_seen > CAMPAIGN_ACTIVE_S:
+                        continue  # finished campaigns stay listed for an hour; the alert is about live ones
+                    example = str(cluster.get("example", ""))
                     conditions += coordination_conditions(
                         str(cluster["id"]),
                         int(cluster["account_count"]),
                         cluster["watchlists"],
                         self.rules_of,
-                        example=str(cluster.get("example", "")),
+                        example=example,
+                        negative=self._negative_campaign(str(cluster["id"]), example),
                     )
-        except (KeyError, TypeError, ValueError) as error:
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
             self.skipped += 1
             log.error("ignoring a %s message the rules cannot read: %r", message.get("type"), error)
             return []
-        return self.book.observe(conditions, now_ts) if conditions else []
+        return self.explain(self.book.observe(conditions, now_ts), now_ts) if conditions else []
+
+    def explain(self, events: list[AlertEvent], now_ts: float) -> list[AlertEvent]:
+        """Set `details["why"]` (services/alerts/drivers.py) on the events that fire or rise."""
+        for event in events:
+            if event.status != "resolved":
+                posts = self.negative_posts.top(event.watchlist)
+                event.details["why"] = self.drivers.why(event.watchlist, now_ts, posts)
+        return events
 
     def observe(self, conditions: Iterable[Condition], now_ts: float) -> list[AlertEvent]:
         """Sightings from other stages (swarms, coordination: see rules.swarm_conditions)."""
@@ -158,3 +292,37 @@ class AlertEngine:
 
     def tick(self, now_ts: float, owns: Callable[[str], bool] = lambda watchlist: True) -> list[AlertEvent]:
         return self.book.tick(now_ts, owns)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _per_watchlist(
+    items: list[Any], describe: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Items of a swarms or coordination message by the watchlists they touch, largest share first."""
+    found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("watchlists"), Mapping):
+            continue
+        for watchlist, mentions in item["watchlists"].items():
+            found.setdefault(str(watchlist), []).append((int(mentions), describe(item)))
+    return {w: [d for _, d in sorted(pairs, key=lambda p: -p[0])] for w, pairs in found.items()}
+
+
+def _swarm_driver(swarm: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": swarm.get("id"),
+        "tags": list(swarm.get("tags") or [])[:5],
+        "state": swarm.get("state"),
+        "authors": swarm.get("authors"),
+    }
+
+
+def _campaign_driver(cluster: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": cluster.get("id"),
+        "accounts": cluster.get("account_count"),
+        "example": str(cluster.get("example", ""))[:200],
+    }

@@ -14,8 +14,12 @@
   it became critical, an acknowledged alert stays acknowledged (someone is on it).
 - Acknowledge and resolve by hand come from the api as events on `vigie.alerts`; `apply()` folds every event
   of the topic in (its own echoes are no-ops), so the book also rebuilds itself after a restart by reading the
-  topic from the beginning. An episode resolved by hand is held: it does not fire again while its condition
-  still holds, and re-arms once the condition has cleared (an explicit clear, or `resolve_after_s` unseen).
+  topic from the beginning. After a fresh broker the api puts the open alerts of its database back on the
+  topic (api/alert_feed.py), so they come back the same way. An open alert the book learns of this way is
+  re-evaluated: it gets a fresh `resolve_after_s` to be seen true again, else it resolves with the reason
+  in its `details["reason"]` (kept in the alert's history). An episode resolved by hand is held: it does
+  not fire again while its condition still holds, and re-arms once the condition has cleared (an explicit
+  clear, or `resolve_after_s` unseen).
 - Bounded: resolved alerts are forgotten after `keep_resolved_s`, and at most `max_alerts` are kept (the
   oldest resolved go first).
 
@@ -84,6 +88,8 @@ class _Alert:
     severity: Severity = "info"
     #: Resolved by hand while the condition still held: do not fire again until it clears.
     held: bool = False
+    #: Known from an event (a restart, another worker), not yet seen true by this book.
+    restored: bool = False
 
 
 class AlertBook:
@@ -139,6 +145,7 @@ class AlertBook:
             )
             self._alerts[alert_id] = alert
         alert.last_true_ts = now_ts
+        alert.restored = False
         if alert.state == "resolved":  # held: resolved by hand, the condition has not cleared since
             return []
         alert.condition = condition
@@ -213,6 +220,7 @@ class AlertBook:
             resolved_ts=event.at.timestamp() if event.status == "resolved" else None,
             severity=event.severity,
             held=event.status == "resolved" and event.by is not None,
+            restored=event.status != "resolved",
         )
         self._bound()
 
@@ -225,7 +233,13 @@ class AlertBook:
         started = _at(alert.started_ts if alert.started_ts is not None else now_ts)
         details = dict(condition.details)
         if status == "resolved":
-            details["clear_for_s"] = round(now_ts - alert.last_true_ts, 1)
+            clear_for_s = round(now_ts - alert.last_true_ts, 1)
+            details["clear_for_s"] = clear_for_s
+            details["reason"] = (
+                f"re-evaluated after a restart: its condition was not seen again within {clear_for_s:.0f} s"
+                if alert.restored
+                else f"its condition has not held for {clear_for_s:.0f} s"
+            )
         return AlertEvent(
             event_id=AlertEvent.make_id(condition.fingerprint, started, status, raised_to),
             alert_id=condition.fingerprint,

@@ -158,6 +158,18 @@ class AlertStore:
         with self.engine.connect() as connection:
             return [decode_event(row.body.encode()) for row in connection.execute(query)]
 
+    def history_since(self, since: datetime, limit: int = 20_000) -> list[AlertEvent]:
+        """Every event of every alert changed since `since` (oldest first): what incidents are made of."""
+        changed = sa.select(alerts_table.c.id).where(alerts_table.c.updated_at >= since)
+        query = (
+            sa.select(alert_history_table.c.body)
+            .where(alert_history_table.c.alert_id.in_(changed))
+            .order_by(alert_history_table.c.at, alert_history_table.c.event_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [decode_event(row.body.encode()) for row in connection.execute(query)]
+
     # -- silences, subscriptions (records stored whole) --------------------------------------------------
 
     def save_silence(self, silence: Silence) -> Silence:

@@ -144,6 +144,15 @@ class Subscription(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             and SEVERITY_RANK[event.severity] >= SEVERITY_RANK[self.min_severity]
         )
 
+    def channels(self) -> list[tuple[str, Channel]]:
+        """Every channel the subscription names, with the path of its field (for an error naming it)."""
+        found: list[tuple[str, Channel]] = [("channel", self.channel)]
+        for i, level in enumerate(self.escalation):
+            found += [
+                (f"escalation[{i}].contacts[{j}].channel", c.channel) for j, c in enumerate(level.contacts)
+            ]
+        return found
+
     def contacts_at(self, level: int) -> list[Contact]:
         """Level 0 is the subscription itself; level i the contacts of `escalation[i - 1]`."""
         if level == 0:

@@ -7,6 +7,9 @@
   alert through trigger, acknowledge and resolve;
 - email: a plain-text mail whose Message-ID derives from event_id (clients drop a redelivered copy) and
   whose References name the alert's episode (clients thread its changes together).
+Every one says what drives the alert (`details["why"]`, services/alerts/drivers.py): the webhook and
+PagerDuty carry it whole (PagerDuty in `custom_details`), Slack and e-mail as a "Why" line plus the links
+of the most-reached negative posts.
 """
 
 from __future__ import annotations
@@ -82,16 +85,29 @@ def slack_message(event: AlertEvent, link: str) -> dict[str, object]:
     context = f"rule `{event.rule}` · since {event.started_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     if event.who:
         context += f" · by {_slack_escape(event.who)}"
-    return {
-        "text": f"{headline} <{link}|Open in Vigie>",
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"{context} · <{link}|Open in Vigie>"}],
-            },
-        ],
-    }
+    blocks: list[dict[str, object]] = [{"type": "section", "text": {"type": "mrkdwn", "text": headline}}]
+    why = why_lines(event)
+    if why:
+        text = "\n".join(_slack_escape(line) for line in why)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{context} · <{link}|Open in Vigie>"}]}
+    )
+    reason = f" · why: {_slack_escape(why[0].removeprefix('Why: '))}" if why else ""
+    return {"text": f"{headline}{reason} <{link}|Open in Vigie>", "blocks": blocks}
+
+
+def why_lines(event: AlertEvent) -> list[str]:
+    """What drives the alert, for a person: one "Why" line, then the most-reached negative posts."""
+    why = event.details.get("why")
+    if not isinstance(why, dict):
+        return []
+    lines = [f"Why: {why.get('text', '')}"]
+    for post in why.get("negative_posts") or []:
+        lines.append(
+            f"- @{post.get('handle')}: {str(post.get('text', ''))[:140]} {post.get('url') or ''}".rstrip()
+        )
+    return lines
 
 
 def slack_request(endpoint: Endpoint, event: AlertEvent, link: str) -> HttpRequest:
@@ -159,7 +175,8 @@ def email_message(event: AlertEvent, to: str, sender: str, link: str) -> EmailMe
         f"Since:     {event.started_at.isoformat()}",
         f"Changed:   {event.at.isoformat()}",
     ]
-    lines += [f"{key}: {value}" for key, value in sorted(event.details.items())]
+    lines += ["", *why_lines(event)] if "why" in event.details else []
+    lines += ["", *(f"{key}: {value}" for key, value in sorted(event.details.items()) if key != "why")]
     lines += ["", f"Open in Vigie: {link}", "", f"Alert {event.alert_id}, event {event.event_id}"]
     mail.set_content("\n".join(lines) + "\n")
     return mail

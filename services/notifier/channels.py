@@ -34,14 +34,24 @@ def endpoint_for(channel: Channel, store: DeliveryStore) -> Endpoint:
     existing = store.get_endpoint(endpoint_id)
     if existing is not None:
         return existing
-    fields: dict[str, object] = {"id": endpoint_id, "kind": channel.kind, "name": f"{channel.kind} (inline)"}
+    try:
+        return store.save_endpoint(inline_endpoint(channel))
+    except (msgspec.ValidationError, ValueError) as error:
+        raise ChannelError(f"channel {channel.kind} {channel.target!r}: {error}") from None
+
+
+def inline_endpoint(channel: ChannelSpec) -> Endpoint:
+    """The endpoint a channel given in place stands for; raises `ValueError` (or msgspec's
+    `ValidationError`) saying what is wrong with its target."""
+    fields: dict[str, object] = {
+        "id": inline_endpoint_id(channel),
+        "kind": channel.kind,
+        "name": f"{channel.kind} (inline)",
+    }
     if channel.kind == "email":
         fields["address"] = channel.target
     elif channel.kind == "pagerduty":
         fields["routing_key"] = channel.target
     else:
         fields["url"] = channel.target
-    try:
-        return store.save_endpoint(msgspec.convert(fields, Endpoint))
-    except (msgspec.ValidationError, ValueError) as error:
-        raise ChannelError(f"channel {channel.kind} {channel.target!r}: {error}") from None
+    return msgspec.convert(fields, Endpoint)

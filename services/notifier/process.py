@@ -18,13 +18,14 @@ import msgspec
 from aiokafka import AIOKafkaConsumer
 
 from services.alerts.events import AlertEvent, decode_event
+from services.alerts.incidents import joins_paged_incident
 from services.alerts.store import AlertStore
 from services.delivery.retry import RetryPolicy
 from services.delivery.sender import Deliverer
 from services.delivery.store import DeliveryStore
 from services.kafka import ALERTS, wait_for_broker
 from services.notifier.channels import ChannelError, endpoint_for
-from services.notifier.routing import Notice, Router
+from services.notifier.routing import Notice, Router, episode_key
 from services.observability.health_server import start_health_server
 from services.settings import Settings
 from services.storage import create_db_engine
@@ -34,6 +35,13 @@ log = logging.getLogger(__name__)
 DELIVERY_TICK_S = 0.25
 ESCALATION_TICK_S = 2.0
 OPEN_ALERTS_MAX = 10_000
+#: Episodes remembered as joined to a paged incident.
+JOINED_KEPT = 10_000
+
+
+def del_oldest(kept: dict[str, None], limit: int) -> None:
+    while len(kept) > limit:
+        del kept[next(iter(kept))]
 
 
 class Notifier:
@@ -43,6 +51,10 @@ class Notifier:
         self.deliveries = deliveries
         self.router = Router()
         self.enqueued = 0
+        #: Notices to people not sent because their alert joined an incident already paged.
+        self.joined = 0
+        #: Episodes that joined a paged incident (their later changes go to webhooks only too).
+        self._joined: dict[str, None] = {}
         #: True while the alerts consumer is started (broker reached, in the notifier group).
         self.consuming = False
 
@@ -50,7 +62,8 @@ class Notifier:
         """Why this notifier cannot deliver yet (its /readyz), or None."""
         return None if self.consuming else "not connected to the broker's alerts topic yet"
 
-    def _enqueue(self, notices: list[Notice]) -> None:
+    def _enqueue(self, notices: list[Notice], machines_only: bool = False) -> None:
+        """`machines_only`: the event joins an incident people were already paged for (see `handle`)."""
         for notice in notices:
             try:
                 endpoint = endpoint_for(notice.contact.channel, self.deliveries)
@@ -64,6 +77,9 @@ class Notifier:
                     extra={"alert_id": notice.event.alert_id, "watchlist_id": notice.event.watchlist},
                 )
                 continue
+            if machines_only and endpoint.kind != "webhook":
+                self.joined += 1
+                continue
             self.deliveries.enqueue(notice.event, endpoint)
             self.enqueued += 1
 
@@ -72,14 +88,36 @@ class Notifier:
         subscriptions = self.alerts.list_subscriptions()
         silences = self.alerts.list_silences(active_at=now)
         for event in events:
+            # People are paged once per incident (services/alerts/incidents.py): a new alert of a watchlist
+            # that already has one open at least as severe goes to webhooks only (machines keep every
+            # event); its incident's timeline shows it. A more severe one is the escalation update.
+            episode = episode_key(event)
+            if event.status == "firing":
+                joins = joins_paged_incident(event, self._open_alerts(event.watchlist))
+            else:  # its acknowledgement or resolution reaches whoever its firing reached
+                joins = episode in self._joined
+            if joins and event.status == "firing":
+                self._joined[episode] = None
+                del_oldest(self._joined, JOINED_KEPT)
+            elif not joins or event.status == "resolved":
+                self._joined.pop(episode, None)
             self.alerts.record(event)
-            self._enqueue(self.router.on_event(event, subscriptions, silences, now))
+            self._enqueue(self.router.on_event(event, subscriptions, silences, now), machines_only=joins)
+
+    def _open_alerts(self, watchlist: str) -> list[AlertEvent]:
+        return [
+            alert
+            for status in ("firing", "acknowledged")
+            for alert in self.alerts.list_alerts(status=status, watchlist=watchlist, limit=OPEN_ALERTS_MAX)
+        ]
 
     def check_open_alerts(self, now: datetime) -> None:
         open_alerts = [
             *self.alerts.list_alerts(status="firing", limit=OPEN_ALERTS_MAX),
             *self.alerts.list_alerts(status="acknowledged", limit=OPEN_ALERTS_MAX),
         ]
+        # An alert that joined a paged incident neither repeats nor escalates on its own: its incident does.
+        open_alerts = [alert for alert in open_alerts if episode_key(alert) not in self._joined]
         subscriptions = self.alerts.list_subscriptions()
         silences = self.alerts.list_silences(active_at=now)
         self._enqueue(self.router.due(open_alerts, subscriptions, silences, now))

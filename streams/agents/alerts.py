@@ -29,6 +29,7 @@ from services.alerts.lifecycle import AlertBook
 from services.enrich import EnrichedMention
 from services.kafka import ALERTS, CONFIG, partition_for
 from services.media import MediaClassifier
+from services.sentiment import load_scorer
 from services.settings import Settings
 from services.topic_follower import TopicFollower
 from streams.topics import Topics
@@ -36,9 +37,11 @@ from streams.topics import Topics
 
 def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
     media = MediaClassifier.from_settings(settings)
+    scorer = load_scorer(settings.sentiment_backend)
     engine = AlertEngine(
         AlertBook(settings.alert_resolve_after_s, settings.alert_keep_resolved_s),
         is_press=lambda author: media.classify(author.handle, author.bio, author.domain).press,
+        is_negative=lambda text: scorer.score_batch([text], [None])[0].label == "neg",
     )
     wait_ms = settings.consumer_fetch_max_wait_ms
     alerts_feed = TopicFollower(

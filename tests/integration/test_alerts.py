@@ -161,6 +161,13 @@ async def test_subscriptions_can_be_created_read_replaced_and_deleted(client: ht
         "schedule": {"timezone": "Europe/Paris", "quiet_hours": [{"start": "22:00", "end": "07:00"}]},
         "escalation": [{"after_min": 15, "contacts": [{"name": "Lead", "channel": "ep_lead"}]}],
     }
+    missing = await client.post("/api/v1/subscriptions", json=body)
+    assert (
+        missing.status_code == 422
+        and missing.json()["detail"][0]["field"] == "escalation[0].contacts[0].channel"
+    )
+    lead = {"id": "ep_lead", "kind": "email", "address": "lead@example.com"}
+    assert (await client.post("/api/v1/endpoints", json=lead)).status_code in (201, 409)
     created = await client.post("/api/v1/subscriptions", json=body)
     assert created.status_code == 201, created.text
     sub_id = created.json()["id"]

@@ -42,6 +42,8 @@ NEEDED = {
     ("GET", "/api/v1/alerts/{alert_id}/history"): "display",
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): "operate",
     ("POST", "/api/v1/alerts/{alert_id}/resolve"): "operate",
+    ("GET", "/api/v1/incidents"): "display",
+    ("GET", "/api/v1/incidents/{incident_id}"): "display",
     ("GET", "/api/v1/silences"): "read",
     ("POST", "/api/v1/silences"): "operate",
     ("GET", "/api/v1/silences/{silence_id}"): "read",

@@ -75,11 +75,26 @@ async def test_every_panel_is_one_click_away_and_the_address_keeps_it(
 ) -> None:
     tabs = console.locator('[data-testid="nav-tab"]')
     labels = await tabs.all_inner_texts()
-    assert [label.split()[0] for label in labels] == ["Alerts", "Watchlists", "Mentions", "Delivery"]
-    await expect(console.locator("#alerts-panel")).to_be_visible()
-    for panel in ("delivery-panel", "mentions-panel", "watchlists-panel"):
+    assert [label.split()[0] for label in labels] == [
+        "Incidents",
+        "Alerts",
+        "Watchlists",
+        "Mentions",
+        "Search",
+        "Delivery",
+    ]
+    await expect(console.locator("#incidents-panel")).to_be_visible()  # incidents first
+    panels = (
+        "incidents-panel",
+        "alerts-panel",
+        "watchlists-panel",
+        "mentions-panel",
+        "search-panel",
+        "delivery-panel",
+    )
+    for panel in ("delivery-panel", "mentions-panel", "watchlists-panel", "alerts-panel", "search-panel"):
         await open_panel(console, panel)
-        for other in ("alerts-panel", "watchlists-panel", "mentions-panel", "delivery-panel"):
+        for other in panels:
             if other != panel:
                 await expect(console.locator(f"#{other}")).to_be_hidden()
         # Reachable without scrolling past every alert: the panel starts on the first screen.
@@ -104,6 +119,7 @@ async def test_alerts_are_filtered_and_acknowledged_in_bulk(
     await publish_alert_events(
         console_stack, [*(spike_fired(wid, a) for a in mine), spike_fired(oid, f"al-{other}-0")]
     )
+    await open_panel(console, "alerts-panel")
     cards = console.locator('[data-testid="console-alert"]')
     for alert_id in [*mine, f"al-{other}-0"]:
         card = console.locator(f'[data-testid="console-alert"][data-alert="{alert_id}"]')

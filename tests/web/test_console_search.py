@@ -31,7 +31,7 @@ async def test_the_console_searches_the_archive_and_links_its_exports(
     await wait_for(archived, timeout_s=60)
     page = await browser.new_page(viewport={"width": 1600, "height": 1000})
     try:
-        await page.goto(f"{stack.base_url}/console.html?key={stack.admin_key}")
+        await page.goto(f"{stack.base_url}/console.html?key={stack.admin_key}#search")
         form = page.locator('[data-testid="search-form"]')
         await form.locator('[name="q"]').fill(f"{brand} AND delay*")
         await form.locator('button[type="submit"]').click()

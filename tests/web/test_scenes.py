@@ -176,6 +176,7 @@ async def test_a_critical_alert_takes_over_the_wall_until_acknowledged_from_the_
         await wall.screenshot(path=str(SCREENSHOT_DIR / "wall-critical.png"))
 
         await console.fill('[data-testid="operator"]', "ana")
+        await console.click('[data-testid="nav-tab"][data-panel="alerts-panel"]')  # incidents come first
         card = console.locator(f'[data-testid="console-alert"][data-alert="{alert["alert_id"]}"]')
         await expect(card).to_have_attribute("data-status", "firing", timeout=15_000)
         await card.locator('[data-action="acknowledge"]').click()

@@ -1,5 +1,6 @@
-// The alerts scene: open alerts (firing and acknowledged), most severe first, each with how long it has
-// been going on. Summaries are text from the system and from people: textContent only.
+// The alerts scene: incidents first (web/js/incident-list.js), then open alerts (firing and acknowledged),
+// those of the incidents first, most severe first, each with how long it has been going on; at most
+// MAX_ALERT_ROWS rows and "+N more". Summaries are text from the system and from people: textContent only.
 //
 // Hooks: [data-testid="alert-row"][data-alert="<alert_id>"][data-status="firing|acknowledged"]
 //   [data-severity="critical|warning|info"]; [data-field="severity|status|watchlist|summary|duration|by"]
@@ -8,6 +9,10 @@
 import { openAlerts, startedMs } from "./alerts.js";
 import { el, keyedList, setAttr, setText } from "./dom.js";
 import { forDuration, parseTime, shortTime } from "./format.js";
+import { renderIncidents } from "./incident-list.js";
+import { fit, groupIncidents } from "./incidents.js";
+
+export const MAX_ALERT_ROWS = 8;
 
 function build() {
   const li = el("li", "alert-row", { "data-testid": "alert-row" });
@@ -33,21 +38,22 @@ export function createAlertsScene(root) {
   const list = root.querySelector('[data-field="alerts"]');
   const empty = root.querySelector('[data-field="alerts-empty"]');
   const counts = root.querySelector('[data-field="alert-counts"]');
-  const more = root.querySelector('[data-field="alerts-more"]');
-
-  /** How many rows do not fit (wholly) on the screen: they are listed, most severe first, so the cut
-   * ones are the least severe and the newest. Zero while the scene is hidden (nothing has a size). */
-  function cutOff() {
-    const bottom = list.getBoundingClientRect().bottom;
-    let n = 0;
-    for (const li of list.children) if (li.getBoundingClientRect().bottom > bottom + 1) n += 1;
-    return n;
-  }
+  const incidentList = root.querySelector('[data-field="incidents"]');
+  const incidentsMore = root.querySelector('[data-field="incidents-more"]');
+  const alertsMore = root.querySelector('[data-field="alerts-more"]');
 
   return {
     render(model, nowMs = Date.now()) {
       const alerts = openAlerts(model.alerts);
-      keyedList(list, alerts, (a) => a.alert_id, build, (li, a) => {
+      const { incidents, loose } = groupIncidents(alerts);
+      if (incidentList && incidentsMore) renderIncidents(incidentList, incidentsMore, incidents, model, nowMs);
+      const { shown, more } = fit([...incidents.flatMap((i) => i.alerts), ...loose], MAX_ALERT_ROWS);
+      if (alertsMore) {
+        alertsMore.hidden = more === 0;
+        setAttr(alertsMore, "data-count", more);
+        setText(alertsMore, more ? `+${more} more alert${more === 1 ? "" : "s"}` : "");
+      }
+      keyedList(list, shown, (a) => a.alert_id, build, (li, a) => {
         setAttr(li, "data-alert", a.alert_id);
         setAttr(li, "data-status", a.status);
         setAttr(li, "data-severity", a.severity);
@@ -66,11 +72,8 @@ export function createAlertsScene(root) {
       });
       empty.hidden = alerts.length > 0;
       const firing = alerts.filter((a) => a.status === "firing").length;
-      setText(counts, `${firing} firing \u00b7 ${alerts.length - firing} acknowledged`);
-      const hidden = cutOff();
-      setAttr(more, "data-count", hidden);
-      setText(more, hidden ? `+${hidden} more` : "");
-      more.hidden = hidden === 0;
+      const held = incidents.length ? `${incidents.length} incident${incidents.length === 1 ? "" : "s"} \u00b7 ` : "";
+      setText(counts, `${held}${firing} firing \u00b7 ${alerts.length - firing} acknowledged`);
     },
   };
 }

@@ -16,7 +16,7 @@ def engine() -> AlertEngine:
     return AlertEngine(AlertBook(RESOLVE_AFTER_S), is_press=lambda _: False)
 
 
-def swarms(state: str = "emerging", mentions: int = 12) -> dict[str, Any]:
+def swarms(state: str = "emerging", mentions: int = 24) -> dict[str, Any]:
     swarm = {"id": "sw_1", "tags": ["aerolisgate", "boycottaerolis"], "state": state, "authors": 40}
     return {"type": "swarms", "v": 1, "items": [{**swarm, "watchlists": {"aerolis": mentions, "skyvane": 1}}]}
 
@@ -48,6 +48,9 @@ def test_an_emerging_swarm_alerts_the_watchlists_it_touches_enough_once() -> Non
 def test_a_fading_or_thin_swarm_does_not_alert() -> None:
     assert engine().on_insights(swarms(state="fading"), NOW) == []
     assert engine().on_insights(swarms(mentions=2), NOW) == []
+    cheerful = swarms()
+    cheerful["items"][0]["sentiment"] = 0.6  # a promotion, not a crisis
+    assert engine().on_insights(cheerful, NOW) == []
 
 
 def test_a_coordinated_campaign_alerts_once_and_resolves_after_it_stops_being_seen() -> None:
@@ -59,8 +62,48 @@ def test_a_coordinated_campaign_alerts_once_and_resolves_after_it_stops_being_se
     assert (resolved.alert_id, resolved.status) == (fired.alert_id, "resolved")
 
 
+def test_a_coordinated_promotion_is_info_and_a_finished_campaign_no_alert() -> None:
+    alerts = AlertEngine(
+        AlertBook(RESOLVE_AFTER_S), is_press=lambda _: False, is_negative=lambda t: "Boycott" in t
+    )
+    spam = coordination()
+    spam["clusters"][0]["example"] = "Win a voucher! Follow + RT"
+    [fired] = alerts.on_insights(spam, NOW)
+    assert (fired.severity, fired.details["negative"]) == ("info", False)
+    assert "not negative" in fired.summary and "Win a voucher" in fired.summary
+    over = coordination()
+    over["now_ts"], over["clusters"][0]["last_seen_ts"] = NOW, NOW - 3000
+    over["clusters"][0]["id"] = "co_2"
+    assert alerts.on_insights(over, NOW) == []
+
+
 def test_an_unreadable_message_is_skipped_not_fatal() -> None:
     alerts = engine()
     assert alerts.on_insights({"type": "swarms", "items": [{"id": "x"}]}, NOW) == []
     assert alerts.on_insights({"type": "coordination", "clusters": "nope"}, NOW) == []
     assert alerts.skipped == 2
+
+
+def test_negative_posts_are_one_alert_per_watchlist_listing_the_most_reached() -> None:
+    from datetime import UTC, datetime
+
+    from services.enrich import EnrichedMention
+    from services.records import Author, Mention
+
+    def post(handle: str, followers: int, at_s: float) -> EnrichedMention:
+        mention = Mention(
+            id=f"m-{handle}",
+            text=f"{handle} says aerolis is awful",
+            author=Author(handle=handle, followers=followers),
+            created_at=datetime.fromtimestamp(NOW - 86_400 + at_s, UTC),  # a replay of yesterday
+            url=f"https://social.example/{handle}",
+        )
+        return EnrichedMention(mention=mention, watchlists=["aerolis"], score=-0.8, label="neg")
+
+    alerts = engine()
+    [fired] = alerts.on_mentions([post("big", 400_000, 0)], NOW)
+    assert (fired.rule, fired.subject, fired.severity) == ("negative_influencer", "", "info")
+    assert alerts.on_mentions([post("bigger", 900_000, 60), post("small", 10, 61)], NOW + 60) == []
+    listed = alerts.negative_posts.top("aerolis")
+    assert [p["handle"] for p in listed] == ["bigger", "big"]
+    assert fired.details["why"]["negative_posts"][0]["url"] == "https://social.example/big"

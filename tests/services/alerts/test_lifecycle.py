@@ -166,3 +166,28 @@ def test_the_book_is_bounded() -> None:
         book.observe([c], NOW + i)
         book.tick(NOW + i + RESOLVE_AFTER_S)  # each resolves before the next comes
     assert len(book) <= 10
+
+
+def test_an_open_alert_restored_after_a_restart_resolves_with_the_reason_unless_it_still_holds() -> None:
+    before = AlertBook(RESOLVE_AFTER_S)
+    [fired] = before.observe([condition()], NOW, clear_scope=SCOPE)
+    gone, still = AlertBook(RESOLVE_AFTER_S), AlertBook(RESOLVE_AFTER_S)
+    restart = NOW + 3600  # the previous run's alert, back from the store an hour later
+    for book in (gone, still):
+        book.apply(decode_event(encode_event(fired)), restart)
+        assert book.status_of(fired.alert_id) == "firing"
+    # Its condition is not seen again: resolved after the usual clear period, saying why.
+    assert gone.tick(restart + RESOLVE_AFTER_S - 5) == []
+    [resolved] = gone.tick(restart + RESOLVE_AFTER_S + 1)
+    assert (resolved.alert_id, resolved.status, resolved.started_at) == (
+        fired.alert_id,
+        "resolved",
+        fired.started_at,
+    )
+    assert "after a restart" in resolved.details["reason"]
+    # Still true: the same episode goes on, announced once only (no second firing event), and when it
+    # clears later the reason is the ordinary one.
+    assert still.observe([condition()], restart + 5, clear_scope=SCOPE) == []
+    assert still.tick(restart + RESOLVE_AFTER_S + 1) == []
+    [later] = still.tick(restart + 5 + RESOLVE_AFTER_S + 1)
+    assert later.status == "resolved" and "has not held" in later.details["reason"]

@@ -6,6 +6,7 @@ import orjson
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from services.alerts.drivers import Drivers
 from services.alerts.events import decode_event
 from services.delivery import formats
 from services.delivery.endpoints import Endpoint, new_webhook_secret
@@ -87,3 +88,29 @@ def test_email_has_severity_and_summary_in_the_subject_and_a_stable_message_id()
     assert firing["References"] == mail["References"]  # one thread per alert episode
     body = mail.get_content()
     assert "by maya" in body and LINK in body and "ratio: 4.2" in body
+
+
+def test_every_channel_says_what_drives_the_alert() -> None:
+    why = Drivers()
+    for second in range(240):  # a new hashtag in the last minutes, absent from the hour before
+        why.add_hashtags(["acme"], 1_800_000_000 + second, ["acmedown"] if second % 20 == 0 else [])
+    post = {
+        "handle": "loud",
+        "followers": 2_000_000,
+        "press": False,
+        "text": "acme is down",
+        "url": "https://x/1",
+    }
+    event = make_event(details={"ratio": 4.2, "why": why.why("acme", 1_800_000_240, [post])})
+    assert (
+        event.details["why"]["text"]
+        == "new #acmedown (12); most reached negative @loud (2,000,000 followers)"
+    )
+    endpoint = Endpoint(kind="webhook", url="https://hooks.example.com/x")
+    assert orjson.loads(formats.webhook_request(endpoint, event, 0).body)["details"]["why"]["new_hashtags"]
+    slack = formats.slack_message(event, LINK)
+    assert "why: new #acmedown" in str(slack["text"]) and "https://x/1" in orjson.dumps(slack).decode()
+    pagerduty = formats.pagerduty_event(event, "R0UTING", LINK)
+    assert pagerduty["payload"]["custom_details"]["why"]["negative_posts"][0]["url"] == "https://x/1"  # type: ignore[index]
+    mail = formats.email_message(event, "ana@example.com", "vigie@example.com", LINK).get_content()
+    assert "Why: new #acmedown (12)" in mail and "- @loud: acme is down https://x/1" in mail

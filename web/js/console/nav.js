@@ -9,6 +9,7 @@ import { el, setAttr } from "../dom.js";
 
 /** Every panel of the console, in tab order: the section's id, the tab's label, its address (#hash). */
 export const PANELS = [
+  { id: "incidents-panel", label: "Incidents", hash: "incidents" },
   { id: "alerts-panel", label: "Alerts", hash: "alerts" },
   { id: "watchlists-panel", label: "Watchlists", hash: "watchlists" },
   { id: "mentions-panel", label: "Mentions", hash: "mentions" },
