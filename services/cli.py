@@ -55,7 +55,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        ws="websockets",
+        ws="websockets-sansio",  # sends wait for a writable socket; pings never wait behind them
         access_log=False,
         # JSON: uvicorn's own lines go through the root logger's JSON handler too.
         log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
