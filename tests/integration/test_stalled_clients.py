@@ -74,8 +74,7 @@ async def test_stalled_walls_are_closed_and_the_others_keep_their_pace(tmp_path:
             watchlist = (await create_watchlist(client, name=brand, keywords=[brand]))["id"]
             stalled = [stalled_wall(stack) for _ in range(STALLED)]
             connected = time.monotonic()
-            # No client pings: under load they time out and close the wall for a reason not tested here.
-            async with websockets.connect(stack.ws_url, ping_interval=None) as healthy:
+            async with websockets.connect(stack.ws_url) as healthy:
                 assert orjson.loads(await healthy.recv())["type"] == "snapshot"
                 baseline_mib = rss_mib(api)
                 seen: list[tuple[float, int]] = []  # (seconds since start, total) of each metrics update
@@ -174,7 +173,7 @@ async def test_a_stalled_wall_holds_the_latest_state_per_watchlist_and_gets_it_w
             websockets.connect(
                 stack.ws_url, sock=raw, max_queue=1, ping_interval=None, compression=None
             ) as stalled,
-            websockets.connect(stack.ws_url, max_size=None, ping_interval=None) as healthy,
+            websockets.connect(stack.ws_url, max_size=None) as healthy,
         ):
             assert orjson.loads(await stalled.recv())["type"] == "snapshot"
             healthy_totals: dict[str, list[int]] = {w: [] for w in watchlists}
