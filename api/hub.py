@@ -1,12 +1,13 @@
 """The live hub of one api process: follows `vigie.updates` and fans every change out to websockets.
 
 Each api process consumes the whole updates topic (no consumer group), so api nodes scale horizontally
-and each serves its own clients. Every client has a bounded queue; a client that cannot keep up (its queue
-is full, or one message has waited `SEND_STALL_S` for its socket) is closed with code 1013 (its wall
-reconnects and gets a fresh snapshot) instead of growing the server's memory. A client that stops reading
-while its socket buffers still have room is found by the server's websocket pings (uvicorn: a ping every
-20 s, closed when no pong comes within 20 s): measured, 50 such clients on a 15 s stream of 1,700
-mentions cost the api ~1 MiB and were all closed ~50 s after they stopped reading.
+and each serves its own clients. Every change is serialised once, and the same text is handed to every
+client. A client's queue holds at most `CLIENT_QUEUE_MAX` messages; a client that cannot keep up (a slow
+screen, a frozen tab) is not closed and does not grow the server's memory: past that, it keeps only the
+latest message per key (`message_key`: the metrics of each watchlist, the latest swarms, ...), which it gets
+when it catches up, the queued messages first, then the latest ones in the order they last changed. One that
+needs more than `CLIENT_KEYS_MAX` keys gets a fresh snapshot instead. A client that stops reading for good
+is found by the server's websocket pings (uvicorn: a ping every 20 s, closed when no pong comes within 20 s).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,44 +36,92 @@ from services.watchlists import Watchlist, own_handles
 log = logging.getLogger(__name__)
 
 TICKER_KEPT = 50
-CLIENT_QUEUE_MAX = 512
-#: A message that waited this long for a client's socket marks the client too slow.
-SEND_STALL_S = 10.0
+#: Messages queued for one client; past this the client is behind and keeps only the latest per key.
+CLIENT_QUEUE_MAX = 64
+#: Keys a client that is behind may hold (watchlists' metrics and influencers, open alerts, ...); past this
+#: it gets one fresh snapshot when it catches up.
+CLIENT_KEYS_MAX = 1024
 HEARTBEAT_S = 5.0
 #: On start, how many recent updates per partition are read to warm the snapshot.
 WARM_UP_RECORDS = 500
-#: Websocket close code for a client that fell too far behind ("try again later").
-CLOSE_TOO_SLOW = 1013
 #: A snapshot is reused for new clients while nothing changed, for at most this long (its server_time).
 SNAPSHOT_REUSE_S = 1.0
 #: A worker not heard from for this long is counted as gone.
 WORKER_SILENT_AFTER_S = 10.0
 
 
+def message_key(message: dict[str, Any]) -> str:
+    """What a newer message replaces for a client that is behind: its type, and the watchlist or alert it
+    is about. `mentions` (ticker items) are keyed by type too: such a client gets the latest items only."""
+    kind = str(message.get("type"))
+    if kind in ("metrics", "influencers"):
+        return f"{kind}:{message.get('watchlist')}"
+    if kind == "alert":
+        return f"alert:{(message.get('alert') or {}).get('id')}"
+    return kind
+
+
 class Client:
+    """One websocket's outgoing messages: a bounded queue, then the latest message per key (see above)."""
+
     def __init__(self, websocket: WebSocket, key_id: str | None = None) -> None:
         self.websocket = websocket
         #: The API key it connected with (None when auth is off): revoking the key closes the client.
         self.key_id = key_id
-        self.queue: asyncio.Queue[str] = asyncio.Queue(CLIENT_QUEUE_MAX)
-        self.too_slow = asyncio.Event()
         self.revoked = asyncio.Event()
+        self.queue: deque[str] = deque()
+        #: While behind: the latest text per key, the longest unchanged first.
+        self.latest: dict[str, str] = {}
+        #: Behind by more than CLIENT_KEYS_MAX keys: the next message is a fresh snapshot.
+        self.resync = False
+        #: Messages this client never got because a newer one of the same key (or a snapshot) replaced them.
+        self.replaced = 0
+        self._ready = asyncio.Event()
 
-    def offer(self, text: str) -> None:
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.too_slow.set()
+    @property
+    def behind(self) -> bool:
+        return self.resync or bool(self.latest)
 
-    async def pump(self) -> None:
+    @property
+    def pending(self) -> int:
+        """Messages waiting for this client (at most CLIENT_QUEUE_MAX + CLIENT_KEYS_MAX)."""
+        return len(self.queue) + len(self.latest) + self.resync
+
+    def offer(self, key: str, text: str) -> None:
+        if not self.behind and len(self.queue) < CLIENT_QUEUE_MAX:
+            self.queue.append(text)
+        elif self.resync:
+            self.replaced += 1
+        else:
+            if self.latest.pop(key, None) is not None:
+                self.replaced += 1
+            self.latest[key] = text
+            if len(self.latest) > CLIENT_KEYS_MAX:
+                self.replaced += len(self.latest)
+                self.latest.clear()
+                self.resync = True
+        self._ready.set()
+
+    def next_text(self, snapshot_text: Callable[[], str]) -> str | None:
+        """The next text to send, oldest first; None when nothing waits."""
+        if self.queue:
+            return self.queue.popleft()
+        if self.resync:
+            self.resync = False
+            return snapshot_text()
+        if self.latest:
+            return self.latest.pop(next(iter(self.latest)))
+        return None
+
+    async def pump(self, snapshot_text: Callable[[], str]) -> None:
+        """Send what is offered, as fast as the client reads (`snapshot_text` builds a resync's snapshot)."""
         while True:
-            text = await self.queue.get()
-            try:
-                async with asyncio.timeout(SEND_STALL_S):
-                    await self.websocket.send_text(text)
-            except TimeoutError:
-                self.too_slow.set()
-                return
+            text = self.next_text(snapshot_text)
+            if text is None:
+                self._ready.clear()
+                await self._ready.wait()
+            else:
+                await self.websocket.send_text(text)
 
 
 def _now_iso() -> str:
@@ -182,7 +232,7 @@ class Hub:
 
     def connect(self, websocket: WebSocket, key_id: str | None = None) -> Client:
         client = Client(websocket, key_id)
-        client.offer(self.snapshot_text())
+        client.offer("snapshot", self.snapshot_text())
         self.clients.add(client)
         return client
 
@@ -201,9 +251,9 @@ class Hub:
             self._version += 1  # every state change reaches clients through here
         if not self.clients:
             return
-        text = orjson.dumps(message).decode()
+        key, text = message_key(message), orjson.dumps(message).decode()  # once for every client
         for client in self.clients:
-            client.offer(text)
+            client.offer(key, text)
 
     # -- background tasks --------------------------------------------------------------------------------
 

@@ -55,7 +55,8 @@ def cmd_api(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        # The sans-I/O implementation: the legacy `websockets` one is deprecated (a warning at each start).
+        # The sans-I/O implementation: the legacy one is deprecated, and its pings could wait behind a send
+        # to a stalled client.
         ws="websockets-sansio",
         access_log=False,
         # uvicorn's own lines go through the root logger's handler (text or JSON, secrets redacted).

@@ -1,6 +1,8 @@
 """Health checks: `/healthz` (the process is up) and `/readyz` (it can serve: broker and config reached).
 
-`/readyz` also counts the workers heard from recently: 0 means mentions are accepted but not processed.
+`/readyz` also counts the workers heard from recently: 0 means mentions are accepted but not processed, and
+the websocket clients: `clients_behind` are reading slower than updates come, `queued_max` is the most
+messages waiting for one client (bounded: api/hub.py `Client`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Readiness")
 async def readyz(runtime: RuntimeDep) -> Any:
     ready = runtime.hub.feed.ready.is_set()
+    clients = list(runtime.hub.clients)
     body = {
         "status": "ready" if ready else "starting",
         "watchlists": len(runtime.hub.watchlists),
         "clients": len(runtime.hub.clients),
+        "clients_behind": sum(1 for client in clients if client.behind),
+        "queued_max": max((client.pending for client in clients), default=0),
         "updates_seen": runtime.hub.updates_seen,
         "workers_alive": runtime.hub.workers_alive(),
     }

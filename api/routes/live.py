@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.auth import CLOSE_REVOKED, admit_websocket
 from api.deps import get_runtime
-from api.hub import CLIENT_QUEUE_MAX, CLOSE_TOO_SLOW, SEND_STALL_S
-
-log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -32,9 +28,8 @@ async def live(websocket: WebSocket) -> None:
             await websocket.receive_text()
 
     tasks = [
-        asyncio.create_task(client.pump()),
+        asyncio.create_task(client.pump(hub.snapshot_text)),
         asyncio.create_task(drain_incoming()),
-        asyncio.create_task(client.too_slow.wait()),
         asyncio.create_task(client.revoked.wait()),
     ]
     try:
@@ -42,18 +37,6 @@ async def live(websocket: WebSocket) -> None:
         if client.revoked.is_set():
             with contextlib.suppress(Exception):
                 await websocket.close(code=CLOSE_REVOKED, reason="API key revoked")
-        elif client.too_slow.is_set():
-            log.warning(
-                "closing a websocket client at %s that stopped reading (%d messages queued, at most %d; "
-                "a message waits at most %.0f s): code %d, its wall reconnects for a fresh snapshot",
-                websocket.client,
-                client.queue.qsize(),
-                CLIENT_QUEUE_MAX,
-                SEND_STALL_S,
-                CLOSE_TOO_SLOW,
-            )
-            with contextlib.suppress(Exception):
-                await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow; reconnect for a fresh snapshot")
     except WebSocketDisconnect:
         pass
     finally:

@@ -1,4 +1,6 @@
-"""The hub's snapshot for new clients: shared between clients while nothing changes, never stale."""
+"""The hub's fan-out: a snapshot shared between clients while nothing changes, never stale; each update
+serialised once for every client; a client that falls behind keeps the latest message per key, bounded.
+Websocket clients that really stall and resume: tests/integration/test_stalled_clients.py."""
 
 from __future__ import annotations
 
@@ -7,16 +9,29 @@ from typing import Any, cast
 import orjson
 from starlette.websockets import WebSocket
 
-from api.hub import Hub
+from api.hub import CLIENT_KEYS_MAX, CLIENT_QUEUE_MAX, Client, Hub
 from services.settings import Settings
 
 NO_SOCKET = cast(WebSocket, None)  # the hub only queues text for a client here; nothing is sent
 
 
+def next_text(hub: Hub, client: Client) -> str:
+    text = client.next_text(hub.snapshot_text)
+    assert text is not None, "nothing waits for the client"
+    return text
+
+
 def first_message(hub: Hub) -> dict[str, Any]:
-    client = hub.connect(NO_SOCKET)
-    message: dict[str, Any] = orjson.loads(client.queue.get_nowait())
+    message: dict[str, Any] = orjson.loads(next_text(hub, hub.connect(NO_SOCKET)))
     return message
+
+
+def everything_sent(hub: Hub, client: Client) -> list[dict[str, Any]]:
+    """What the client gets when it reads again, in order."""
+    sent = []
+    while (text := client.next_text(hub.snapshot_text)) is not None:
+        sent.append(orjson.loads(text))
+    return sent
 
 
 def metrics(watchlist: str, total: int) -> dict[str, Any]:
@@ -25,8 +40,8 @@ def metrics(watchlist: str, total: int) -> dict[str, Any]:
 
 def test_clients_connecting_between_two_changes_share_one_snapshot() -> None:
     hub = Hub(Settings.model_validate({}))
-    first = hub.connect(NO_SOCKET).queue.get_nowait()
-    second = hub.connect(NO_SOCKET).queue.get_nowait()
+    first = next_text(hub, hub.connect(NO_SOCKET))
+    second = next_text(hub, hub.connect(NO_SOCKET))
     assert first is second  # built once
 
 
@@ -48,6 +63,57 @@ def test_a_client_connecting_after_a_change_sees_it() -> None:
 
 def test_heartbeats_do_not_rebuild_the_snapshot() -> None:
     hub = Hub(Settings.model_validate({}))
-    before = hub.connect(NO_SOCKET).queue.get_nowait()
+    before = next_text(hub, hub.connect(NO_SOCKET))
     hub.broadcast({"type": "heartbeat", "v": 1, "server_time": "now"})
-    assert hub.connect(NO_SOCKET).queue.get_nowait() is before
+    assert next_text(hub, hub.connect(NO_SOCKET)) is before
+
+
+def test_an_update_is_serialised_once_for_every_client() -> None:
+    hub = Hub(Settings.model_validate({}))
+    clients = [hub.connect(NO_SOCKET) for _ in range(3)]
+    for client in clients:
+        next_text(hub, client)  # the snapshot
+    hub.broadcast(metrics("acme", 7))
+    texts = [next_text(hub, client) for client in clients]
+    assert texts[0] is texts[1] is texts[2]  # the same text object: one orjson.dumps for all
+    assert orjson.loads(texts[0])["total"] == 7
+
+
+def test_a_client_behind_gets_the_latest_state_per_key_with_bounded_memory() -> None:
+    hub = Hub(Settings.model_validate({}))
+    stalled, reading = hub.connect(NO_SOCKET), hub.connect(NO_SOCKET)
+    watchlists = [f"w{i}" for i in range(5)]
+    sent_to_reading = 0
+    most_pending = 0
+    for total in range(1, 2001):  # 10,000 updates, far more than a queue holds
+        for watchlist in watchlists:
+            hub.broadcast(metrics(watchlist, total))
+        hub.broadcast({"type": "swarms", "v": 1, "total": total, "items": []})
+        sent_to_reading += len(everything_sent(hub, reading))
+        most_pending = max(most_pending, stalled.pending)
+    assert sent_to_reading == 1 + 2000 * 6  # the snapshot, then every update: the reader misses nothing
+    # The stalled client holds its queue and one message per key (5 watchlists' metrics, swarms), no more.
+    assert most_pending == CLIENT_QUEUE_MAX + len(watchlists) + 1
+    assert stalled.behind and not reading.behind
+    caught_up = everything_sent(hub, stalled)
+    assert len(caught_up) == most_pending
+    latest = caught_up[CLIENT_QUEUE_MAX:]  # after what was queued before it fell behind: the latest state
+    assert {(m["type"], m.get("watchlist"), m["total"]) for m in latest} == {
+        ("metrics", w, 2000) for w in watchlists
+    } | {("swarms", None, 2000)}
+    assert not stalled.behind
+    hub.broadcast(metrics("w0", 2001))  # caught up: every update again, in order
+    assert [m["total"] for m in everything_sent(hub, stalled)] == [2001]
+
+
+def test_a_client_behind_by_more_keys_than_it_may_hold_gets_a_fresh_snapshot() -> None:
+    hub = Hub(Settings.model_validate({}))
+    stalled = hub.connect(NO_SOCKET)
+    for i in range(CLIENT_QUEUE_MAX + CLIENT_KEYS_MAX + 10):
+        hub.alerts[f"a{i}"] = {"id": f"a{i}", "status": "firing"}
+        hub.broadcast({"type": "alert", "v": 1, "alert": hub.alerts[f"a{i}"]})
+        assert stalled.pending <= CLIENT_QUEUE_MAX + CLIENT_KEYS_MAX
+    caught_up = everything_sent(hub, stalled)
+    assert len(caught_up) == CLIENT_QUEUE_MAX + 1  # what was queued, then one snapshot with every alert
+    assert caught_up[-1]["type"] == "snapshot"
+    assert len(caught_up[-1]["alerts"]) == CLIENT_QUEUE_MAX + CLIENT_KEYS_MAX + 10

@@ -127,9 +127,9 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 "  api memory: calm -> with the stalled client",
                 f"{_mib(f['api_rss_mib_calm'])} -> {_mib(f['api_rss_mib_stalled'])}",
-                "stalled client closed by the server"
-                if f["stalled_client_closed_by_server"]
-                else "stalled client still connected",
+                "clients behind: {clients_behind}, most messages waiting for one client: {queued_max}".format(
+                    **f.get("stalled_readyz", {"clients_behind": "?", "queued_max": "?"})
+                ),
             )
         )
     if results.get("fanout_error"):
