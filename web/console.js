@@ -9,6 +9,7 @@ import { createAlertsPanel } from "./js/console/alerts-panel.js";
 import { createWatchlistsPanel } from "./js/console/watchlists-panel.js";
 import { createDeliveryPanel } from "./js/console/delivery-panel.js";
 import { createMentionsPanel } from "./js/console/mentions-panel.js";
+import { createHistoryPanel } from "./js/console/history-panel.js";
 
 const $ = (sel) => document.querySelector(sel);
 const OPERATOR_KEY = "vigie.operator";
@@ -49,6 +50,7 @@ const alertsPanel = createAlertsPanel($("#alerts-panel"), {
 const watchlistsPanel = createWatchlistsPanel($("#watchlists-panel"), { model, onSaved: requestRender });
 const deliveryPanel = createDeliveryPanel($("#delivery-panel"), { onError: showError });
 const mentionsPanel = createMentionsPanel($("#mentions-panel"), { model });
+const historyPanel = createHistoryPanel($("#history-panel"), { model });
 $("#mentions-panel").addEventListener("input", requestRender);
 $("#mentions-panel").addEventListener("change", requestRender);
 
@@ -59,6 +61,7 @@ function render() {
   else if (dirty.tickerNew.length) mentionsPanel.add(dirty.tickerNew);
   alertsPanel.render();
   if (dirty.layout) watchlistsPanel.render();
+  if (dirty.layout) historyPanel.render();
   mentionsPanel.render();
 }
 
