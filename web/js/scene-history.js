@@ -28,6 +28,8 @@ import {
 export const REFRESH_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 const PARALLEL_REQUESTS = 4;
+/** Up to this many watchlists, one wide row each; beyond, two columns of compact rows. */
+const ONE_COLUMN_MAX = 6;
 
 /** The wall's token, from its own address (`?token=vk_…`), sent as a Bearer header. */
 export function pageToken(loc = window.location) {
@@ -168,7 +170,8 @@ export function createHistoryScene(root, { timeZone = null, token = pageToken(),
 
   function layout() {
     const n = Math.max(1, watchlists.length);
-    const cols = n > 8 ? 2 : 1;
+    const cols = n > ONE_COLUMN_MAX ? 2 : 1;
+    root.toggleAttribute("data-compact", cols > 1);
     root.style.setProperty("--hcols", String(cols));
     root.style.setProperty("--hrows", String(Math.max(3, Math.ceil(n / cols))));
   }
