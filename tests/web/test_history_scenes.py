@@ -19,8 +19,10 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+from services.auth import KeyStore
 from services.history.store import HistoryStore, MinuteRow
 from services.settings import Settings
+from services.storage import Store
 from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
 from tests.stack import Stack, running_stack
 from tests.web.test_wall import SCREENSHOT_DIR
@@ -34,13 +36,17 @@ def quiet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
+def database_url(stack: Stack) -> str:
+    """The database the stack's `vigie run` uses (as tests/stack.py create_keys finds it)."""
+    return Settings(
+        _env_file=None, data_dir=stack.data_dir, database_url=stack.env.get("VIGIE_DATABASE_URL", "")
+    ).db_url
+
+
 def record_yesterday(stack: Stack, watchlist_id: str, hours_ago: float, figures: list[float]) -> None:
     """Minute roll-up rows as the worker wrote them `hours_ago` (a live stack only takes mentions of the
     last hour), in the stack's own database."""
-    settings = Settings(
-        _env_file=None, data_dir=stack.data_dir, database_url=stack.env.get("VIGIE_DATABASE_URL", "")
-    )
-    store = HistoryStore(settings.db_url)
+    store = HistoryStore(database_url(stack))
     try:
         start = int((time.time() - hours_ago * 3600) // 60 * 60)
         store.save([], [MinuteRow(watchlist_id, start, figures)])
@@ -147,3 +153,50 @@ async def test_history_on_the_wall_and_in_the_console(browser: Browser, quiet_st
         await expect(status).to_contain_text("from: history is kept 90 days")
     finally:
         await page.close()
+
+
+def keys(stack: Stack) -> tuple[Store, KeyStore]:
+    store = Store(database_url(stack))
+    return store, KeyStore(store.engine)
+
+
+async def test_a_row_that_cannot_be_refreshed_says_why_and_keeps_its_figures(
+    browser: Browser, quiet_stack: Stack
+) -> None:
+    store, key_store = keys(quiet_stack)
+    try:
+        record, token = key_store.create_key("a wall about to lose its key", {"display"})
+        async with quiet_stack.http() as client:
+            quiet = (await create_watchlist(client, name=unique("quiet")))["id"]
+            page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+            try:
+                await page.goto(f"{quiet_stack.base_url}/?scenes=history24h&token={token}")
+                row = page.locator(f'[data-testid="history-row"][data-watchlist="{quiet}"]')
+                await expect(row).to_have_attribute("data-state", "ready", timeout=20_000)
+                await expect(row.locator('[data-field="total"]')).to_have_text("0")
+                await expect(row.locator('[data-field="comparison"]')).to_have_text(
+                    "none, as in the previous 24 h"
+                )
+                # The key is revoked: its open socket stays (api/websocket.md), its history requests are
+                # refused. A new watchlist makes the scene ask again at once.
+                key_store.revoke(record.id)
+                newcomer = (await create_watchlist(client, name=unique("newcomer")))["id"]
+                await expect(row).to_have_attribute("data-state", "failed", timeout=20_000)
+                message = row.locator('[data-field="message"]')
+                await expect(message).to_contain_text(
+                    re.compile(r"^Not updated since \d\d:\d\d: authorization")
+                )
+                await expect(message).to_contain_text("unknown or revoked")
+                await expect(row.locator('[data-field="total"]')).to_have_text("0")
+                other = page.locator(f'[data-testid="history-row"][data-watchlist="{newcomer}"]')
+                await expect(other).to_have_attribute("data-state", "failed")
+                await expect(other.locator('[data-field="message"]')).to_contain_text(
+                    "Could not load: authorization"
+                )
+                status = page.locator('[data-testid="history-status"]')
+                await expect(status).to_have_attribute("data-state", "failed")
+                await expect(status).to_contain_text(re.compile(r"^\d+ of \d+ could not be loaded$"))
+            finally:
+                await page.close()
+    finally:
+        store.close()
