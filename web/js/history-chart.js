@@ -36,7 +36,15 @@ export function createHistoryChart(container, { timeZone = null, fontRem = 0.95,
       cursor: { show: false },
       padding: [rem * 0.5, rem * 0.3, 0, rem * 0.3],
       scales: {
-        x: { time: true },
+        // A step's bar spans [start, start + step): the last one is drawn whole, not cut at its start.
+        x: {
+          time: true,
+          range: (u, min, max) => {
+            const xs = u.data[0];
+            const step = xs.length > 1 ? xs[1] - xs[0] : 3600;
+            return [min, max + step];
+          },
+        },
         count: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil((max || 0) * 1.15))] },
         net: { range: [-100, 100] },
       },
@@ -60,7 +68,7 @@ export function createHistoryChart(container, { timeZone = null, fontRem = 0.95,
         {
           label,
           scale: "count",
-          paths: uPlot.paths.bars({ size: [0.8, 80] }),
+          paths: uPlot.paths.bars({ size: [0.8, 80], align: 1 }),
           fill: "rgba(76, 201, 240, 0.55)",
           stroke: "#4cc9f0",
           width: 0,

@@ -45,7 +45,7 @@ async function getJson(path, token, fetchImpl) {
     let response;
     try {
       response = await fetchImpl(path, { headers, cache: "no-store", signal: abort.signal });
-    } catch (error) {
+    } catch (_) {
       throw new Error(abort.signal.aborted ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : "the api cannot be reached");
     }
     let payload = null;
@@ -186,8 +186,11 @@ export function createHistoryScene(root, { timeZone = null, token = pageToken(),
       const spec = HISTORY_SPANS[span];
       setText(f.title, spec.title);
       setText(f.step, `mentions ${spec.stepLabel}`);
-      if (changed) for (const row of f.rows.children) row._chart && row._chart.destroy(), (row._chart = null);
-      if (changed) f.rows.replaceChildren();
+      if (changed) {
+        // Another span: other figures and another step in every chart, so the rows start again.
+        for (const row of f.rows.children) if (row._chart) row._chart.destroy();
+        f.rows.replaceChildren();
+      }
       layout();
       dirty = true;
       if (timer === null) timer = setInterval(refresh, REFRESH_MS);
