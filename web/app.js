@@ -11,6 +11,8 @@ import { setTimeZone } from "./js/format.js";
 import { createRotation, expandScenes, parseWallParams, sceneKey } from "./js/scenes.js";
 import { createFocusScene } from "./js/scene-focus.js";
 import { createAlertsScene } from "./js/scene-alerts.js";
+import { createHistoryScene } from "./js/scene-history.js";
+import { HISTORY_SPANS } from "./js/history.js";
 import { createCriticalBanner } from "./js/critical-banner.js";
 import { interrupting } from "./js/alerts.js";
 
@@ -44,12 +46,14 @@ const header = createHeader({
 });
 const focus = createFocusScene($("#scene-focus"), { timeZone });
 const alertsScene = createAlertsScene($("#scene-alerts"));
+const historyScene = createHistoryScene($("#scene-history"), { timeZone, onChange: () => requestRender() });
 const banner = createCriticalBanner($("#critical-banner"));
 const rotation = createRotation(params.rotateMs);
 const sceneEls = {
   overview: $("#scene-overview"),
   focus: $("#scene-focus"),
   alerts: $("#scene-alerts"),
+  history: $("#scene-history"),
 };
 if (params.problems.length) $("#scene-indicator").title = params.problems.join("\n");
 
@@ -90,7 +94,9 @@ function showScene(scene, paused, total, index) {
       ? String((model.byId.get(scene.watchlist) || {}).name ?? scene.watchlist)
       : scene.kind === "alerts"
         ? "Alerts"
-        : "Overview";
+        : scene.kind === "history"
+          ? HISTORY_SPANS[scene.span].title
+          : "Overview";
   $("#scene-name").textContent = paused ? `${name} \u00b7 rotation paused` : name;
   $("#scene-dots").textContent = total > 1 && !paused ? "\u25cf".repeat(index + 1) + "\u25cb".repeat(total - index - 1) : "";
   if (!changed) return false;
@@ -101,6 +107,8 @@ function showScene(scene, paused, total, index) {
   if (scene.kind === "overview") tiles.setWatchlists(model.watchlists); // re-measure the grid now it shows
   if (scene.kind === "focus") focus.show(scene.watchlist, model);
   if (scene.kind === "alerts") alertsScene.render(model);
+  if (scene.kind === "history") historyScene.show(scene.span, model);
+  else historyScene.hide();
   return true;
 }
 
@@ -131,6 +139,10 @@ function render() {
   else if (dirty.tickerNew.length) ticker.add(forTicker(dirty.tickerNew));
 
   if (current && current.kind === "focus") focus.render(model, dirty);
+  if (current && current.kind === "history") {
+    if (dirty.layout) historyScene.setWatchlists(model);
+    historyScene.render();
+  }
   // The alerts scene is kept current even while hidden, so it never shows a stale state when it returns.
   if ((current && current.kind === "alerts") || dirty.alerts) alertsScene.render(model, now);
   banner.render(critical, model, now);
@@ -186,6 +198,7 @@ function scheduleClock() {
 
 window.addEventListener("resize", () => {
   focus.resize();
+  historyScene.resize();
   requestRender();
 });
 

@@ -12,6 +12,7 @@ import { createMentionsPanel } from "./js/console/mentions-panel.js";
 import { createSearchPanel } from "./js/console/search-panel.js";
 import { createNav } from "./js/console/nav.js";
 import { createIncidentsPanel } from "./js/console/incidents-panel.js";
+import { createHistoryPanel } from "./js/console/history-panel.js";
 
 const $ = (sel) => document.querySelector(sel);
 const OPERATOR_KEY = "vigie.operator";
@@ -53,6 +54,7 @@ const watchlistsPanel = createWatchlistsPanel($("#watchlists-panel"), { model, o
 const deliveryPanel = createDeliveryPanel($("#delivery-panel"), { onError: showError });
 const mentionsPanel = createMentionsPanel($("#mentions-panel"), { model });
 const searchPanel = createSearchPanel($("#search-panel"), { model, key });
+const historyPanel = createHistoryPanel($("#history-panel"), { model });
 $("#mentions-panel").addEventListener("input", requestRender);
 $("#mentions-panel").addEventListener("change", requestRender);
 // One panel at a time (web/js/console/nav.js lists them); the delivery lists are read again when shown.
@@ -73,6 +75,7 @@ function render() {
   nav.badge("alerts-panel", firing ? `${firing} firing` : "");
   if (dirty.layout) watchlistsPanel.render();
   if (dirty.layout) searchPanel.render();
+  if (dirty.layout) historyPanel.render();
   mentionsPanel.render();
 }
 

@@ -80,6 +80,7 @@ async def test_every_panel_is_one_click_away_and_the_address_keeps_it(
         "Alerts",
         "Watchlists",
         "Mentions",
+        "History",
         "Search",
         "Delivery",
     ]
@@ -92,7 +93,7 @@ async def test_every_panel_is_one_click_away_and_the_address_keeps_it(
         "search-panel",
         "delivery-panel",
     )
-    for panel in ("delivery-panel", "mentions-panel", "watchlists-panel", "alerts-panel", "search-panel"):
+    for panel in ("delivery-panel", "mentions-panel", "watchlists-panel", "alerts-panel", "history-panel"):
         await open_panel(console, panel)
         for other in panels:
             if other != panel:

@@ -1,20 +1,25 @@
 // Which scenes the wall shows and when it moves to the next one. Pure: no DOM, no timers.
 //
 // URL parameters (kiosk use):
-//   scenes=overview,focus:aerolis,alerts   the rotation, in order; `focus:*` is one focus scene per watchlist
+//   scenes=overview,focus:aerolis,alerts   the rotation, in order; `focus:*` is one focus scene per watchlist;
+//                                          `history24h` and `history7d` look back over every watchlist
 //   rotate_s=20                            seconds per scene (at least 2)
 //   tz=Europe/Paris                        the room's time zone (default: the browser's)
 // A critical alert pauses the rotation on the alerts scene until nobody's critical alert is left unacknowledged.
 
-export const SCENE_KINDS = ["overview", "focus", "alerts"];
+export const SCENE_KINDS = ["overview", "focus", "alerts", "history"];
+/** History scenes by name: the span they look back over (js/history.js HISTORY_SPANS). */
+export const HISTORY_SCENES = { history24h: "24h", history7d: "7d" };
 export const DEFAULT_SCENES = "overview,focus:*,alerts";
 export const DEFAULT_ROTATE_S = 20;
 export const MIN_ROTATE_S = 2;
 
-/** One scene spec from "overview", "alerts", "focus:<id>" or "focus:*"; null when not understood. */
+/** One scene spec from "overview", "alerts", "focus:<id>", "focus:*", "history24h" or "history7d"; null when
+ * not understood. */
 export function parseScene(text) {
   const t = String(text).trim();
   if (t === "overview" || t === "alerts") return { kind: t };
+  if (Object.hasOwn(HISTORY_SCENES, t)) return { kind: "history", span: HISTORY_SCENES[t] };
   if (t === "focus") return { kind: "focus", watchlist: "*" };
   const m = /^focus:(.+)$/.exec(t);
   return m ? { kind: "focus", watchlist: m[1].trim() } : null;
@@ -33,7 +38,10 @@ export function parseWallParams(search) {
     if (part.trim() === "") continue;
     const spec = parseScene(part);
     if (spec) scenes.push(spec);
-    else problems.push(`scenes: expected overview, alerts, focus:<watchlist> or focus:*, got "${part.trim()}"`);
+    else
+      problems.push(
+        `scenes: expected overview, alerts, focus:<watchlist>, focus:*, history24h or history7d, got "${part.trim()}"`,
+      );
   }
   if (!scenes.length) scenes = DEFAULT_SCENES.split(",").map(parseScene);
 
@@ -48,9 +56,11 @@ export function parseWallParams(search) {
   return { scenes, rotateMs: rotateS * 1000, tz, problems };
 }
 
-/** A scene's stable key: "overview", "alerts", "focus:<id>". */
+/** A scene's stable key: "overview", "alerts", "focus:<id>", "history24h", "history7d". */
 export function sceneKey(scene) {
-  return scene.kind === "focus" ? `focus:${scene.watchlist}` : scene.kind;
+  if (scene.kind === "focus") return `focus:${scene.watchlist}`;
+  if (scene.kind === "history") return `history${scene.span}`;
+  return scene.kind;
 }
 
 /**
@@ -70,7 +80,7 @@ export function expandScenes(specs, watchlists) {
     }
   };
   for (const spec of specs) {
-    if (spec.kind !== "focus") push({ kind: spec.kind });
+    if (spec.kind !== "focus") push({ ...spec });
     else if (spec.watchlist === "*") for (const id of ids) push({ kind: "focus", watchlist: id });
     else if (known.has(spec.watchlist)) push({ kind: "focus", watchlist: spec.watchlist });
   }

@@ -13,6 +13,7 @@ export const PANELS = [
   { id: "alerts-panel", label: "Alerts", hash: "alerts" },
   { id: "watchlists-panel", label: "Watchlists", hash: "watchlists" },
   { id: "mentions-panel", label: "Mentions", hash: "mentions" },
+  { id: "history-panel", label: "History", hash: "history" },
   { id: "search-panel", label: "Search", hash: "search" },
   { id: "delivery-panel", label: "Delivery", hash: "delivery" },
 ];
