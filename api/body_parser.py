@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -20,6 +21,7 @@ from functools import partial
 import msgspec
 
 from services.ingest import ParsedBody, Refusal, parse_body
+from services.lifeline import watch_parent
 from services.records import Mention
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,11 @@ def parse_in_chunks(body: bytes, default_source: str | None, max_items: int) -> 
     return chunks, encode(parsed.refused)
 
 
+def _stop_with_the_api() -> None:
+    """In the parsing process: stop when the api that started it is gone, even killed (it never is told)."""
+    watch_parent(os.getppid())
+
+
 class BodyParser:
     def __init__(self, max_items: int, inline_max_bytes: int = INLINE_MAX_BYTES) -> None:
         self.max_items = max_items
@@ -51,7 +58,9 @@ class BodyParser:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn: a fork of the api's process would copy its threads' locks and its event loop.
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_stop_with_the_api
+            )
         return self._pool
 
     async def start(self) -> None:
