@@ -166,7 +166,9 @@ def parse_mention(obj: Any, *, received_at: datetime | None = None) -> Mention:
         tags = [tag.lstrip("#").lower() for tag in mention.hashtags if tag.strip("#")]
         mention.hashtags = _first(tags, MAX_LIST_ITEMS, MAX_TAG_CHARS)  # lower() can lengthen one
     if mention.mentions is None:
-        mention.mentions = _first(extract_mentions(mention.text), MAX_LIST_ITEMS, MAX_TAG_CHARS)
+        mention.mentions = _first(
+            extract_mentions(mention.text, mention.source), MAX_LIST_ITEMS, MAX_TAG_CHARS
+        )
     if mention.links is None:
         mention.links = _first(extract_links(mention.text), MAX_LINKS, MAX_URL_CHARS)
     return mention

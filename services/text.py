@@ -6,7 +6,15 @@ import re
 import unicodedata
 
 _HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)", re.UNICODE)
-_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
+#: Twitter, Mastodon and most networks: letters, digits and underscores only, so "@AmericanAir.If" is
+#: "americanair" and "@united...lies" is "united".
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]+)")
+#: Bluesky handles are domain names: labels joined by single dots, hyphens only inside a label, so a handle
+#: never ends with a dot or hyphen ("@alice.bsky.social." is "alice.bsky.social").
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
+_BLUESKY_MENTION = re.compile(rf"(?<![\w@])@({_LABEL}(?:\.{_LABEL})*)")
+#: Sources whose handles follow the Bluesky rule.
+DOTTED_HANDLE_SOURCES = frozenset({"bluesky"})
 _LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -20,9 +28,11 @@ def extract_hashtags(text: str) -> list[str]:
     return _unique([tag.lower() for tag in _HASHTAG.findall(text)])
 
 
-def extract_mentions(text: str) -> list[str]:
-    """@handles without '@', lower-cased (Bluesky handles keep their dots)."""
-    return _unique([handle.lower() for handle in _MENTION.findall(text)])
+def extract_mentions(text: str, source: str = "") -> list[str]:
+    """@handles without '@', lower-cased, as the network of `source` writes them: dots inside a handle only
+    on Bluesky (see `DOTTED_HANDLE_SOURCES`); elsewhere a dot or hyphen ends the handle."""
+    pattern = _BLUESKY_MENTION if source in DOTTED_HANDLE_SOURCES else _MENTION
+    return _unique([handle.lower() for handle in pattern.findall(text)])
 
 
 def extract_links(text: str) -> list[str]:

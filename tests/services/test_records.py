@@ -189,3 +189,28 @@ def test_fields_at_their_bounds_are_accepted() -> None:
         received_at=NOW,
     )
     assert mention.author.followers == MAX_COUNT
+
+
+@pytest.mark.parametrize(
+    ("source", "text", "handles"),
+    [
+        ("twitter", "@united...lies again", ["united"]),
+        ("twitter", "@AmericanAir.If you cared you'd call back", ["americanair"]),
+        ("twitter", "thanks @JetBlue. Still waiting", ["jetblue"]),
+        ("twitter", "@Delta-what a mess", ["delta"]),
+        ("twitter", "cc @alice.bsky.social", ["alice"]),
+        ("twitter", "mail me at bob@example.com", []),
+        ("twitter", "@a_b_c and @X", ["a_b_c", "x"]),
+        ("api", "@SouthwestAir.thanks for nothing", ["southwestair"]),
+        ("demo", "merci @Aerolis_FR...", ["aerolis_fr"]),
+        ("mastodon", "@marie@mastodon.social bonjour", ["marie"]),
+        ("bluesky", "@alice.bsky.social hello", ["alice.bsky.social"]),
+        ("bluesky", "thanks @alice.bsky.social.", ["alice.bsky.social"]),
+        ("bluesky", "@united...lies", ["united"]),
+        ("bluesky", "@my-shop.example.com- what", ["my-shop.example.com"]),
+        ("bluesky", "@bob-.bsky.social", ["bob"]),
+    ],
+)
+def test_handles_are_parsed_as_each_network_writes_them(source: str, text: str, handles: list[str]) -> None:
+    m = parse_mention({"text": text, "source": source, "author": {"handle": "x"}}, received_at=NOW)
+    assert m.mentions == handles
