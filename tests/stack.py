@@ -59,6 +59,11 @@ class Stack:
         """An HTTP client of this stack (or of another api on its broker) with the admin key."""
         return httpx.AsyncClient(base_url=base_url or self.base_url, headers=self.headers, timeout=30)
 
+    def terminal(self) -> str:
+        """What `vigie run` itself said (its `vigie: ` lines, without the roles' logs)."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(line for line in lines if line.startswith("vigie: "))
+
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 

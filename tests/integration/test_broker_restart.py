@@ -40,12 +40,6 @@ async def post_until_accepted(client: httpx.AsyncClient, mentions: list[dict[str
     raise AssertionError(f"POST never accepted within {RECOVERY_S:.0f} s after the broker died: {statuses}")
 
 
-def terminal(stack: Stack) -> str:
-    """What `vigie run` said (its own lines, without the roles' logs)."""
-    lines = stack.log_path.read_text(errors="replace").splitlines()
-    return "\n".join(line for line in lines if line.startswith("vigie: "))
-
-
 async def next_metrics(socket: Any, watchlist: str, total: int) -> dict[str, Any]:
     """The first `metrics` message of `watchlist` at `total` on an open wall socket."""
     async with asyncio.timeout(RECOVERY_S):
@@ -80,10 +74,10 @@ async def test_the_room_recovers_by_itself_when_the_embedded_broker_dies(tmp_pat
                 print(f"\nPOST answers from the moment the broker died: {statuses}")
 
                 async def told() -> bool:
-                    return "vigie: the embedded broker restarted" in terminal(stack)
+                    return "vigie: the embedded broker restarted" in stack.terminal()
 
                 await wait_for(told, timeout_s=RECOVERY_S)
-                log = terminal(stack)
+                log = stack.terminal()
                 assert "windows and history go on from the database" in log, log
                 assert "republished 1 watchlists" in log, log
                 assert stack.process.poll() is None, "vigie run stopped instead of restarting the broker"
@@ -100,6 +94,6 @@ async def test_the_room_recovers_by_itself_when_the_embedded_broker_dies(tmp_pat
                 update = await next_metrics(wall, watchlist, total=total)
                 assert update["windows"]["5m"]["count"] == total
             await wait_total(client, watchlist, total)
-            assert terminal(stack).count("vigie: the embedded broker exited") == 1
+            assert stack.terminal().count("vigie: the embedded broker exited") == 1
     finally:
         await asyncio.to_thread(stack.stop)

@@ -20,11 +20,6 @@ from tests.stack import Stack, running_stack, start_stack
 ROTATE_AT_RECORDS = 150
 
 
-def terminal(stack: Stack) -> str:
-    lines = stack.log_path.read_text(errors="replace").splitlines()
-    return "\n".join(line for line in lines if line.startswith("vigie: "))
-
-
 async def post_until_accepted(client: httpx.AsyncClient, mentions: list[dict[str, Any]]) -> list[int]:
     """POST a batch until it is accepted; a 503 while ingest is held must say so and carry Retry-After."""
     statuses: list[int] = []
@@ -74,8 +69,8 @@ async def test_mentions_posted_across_broker_renewals_are_each_counted_once(tmp_
                 sent: list[dict[str, Any]] = []
                 statuses: list[int] = []
                 deadline = time.monotonic() + 300
-                while terminal(stack).count("renewed the embedded broker") < 2:
-                    assert time.monotonic() < deadline, f"no second renewal:\n{terminal(stack)}"
+                while stack.terminal().count("renewed the embedded broker") < 2:
+                    assert time.monotonic() < deadline, f"no second renewal:\n{stack.terminal()}"
                     batch = [posted_mention(f"{brand} flight {len(sent) + i} on time") for i in range(20)]
                     statuses += await post_until_accepted(client, batch)
                     sent += batch
@@ -87,7 +82,7 @@ async def test_mentions_posted_across_broker_renewals_are_each_counted_once(tmp_
                     f"\n{len(sent)} mentions posted; answers: {statuses.count(202)} x 202, "
                     f"{statuses.count(503)} x 503 (ingest held)"
                 )
-                print(terminal(stack))
+                print(stack.terminal())
                 await wait_total(client, watchlist, len(sent), timeout_s=120)
 
                 # The wall, on the socket it opened before the renewals, is told the same total.
