@@ -170,7 +170,8 @@ async def test_delivery_credentials_are_masked_for_every_caller_after_creation(
     subscription = {
         "id": unique("sub-masked"),
         "name": "comms",
-        "channel": {"kind": "slack", "target": f"https://hooks.slack.com/{slack_path}x"},
+        # A name that resolves without the internet (subscriptions check their targets when saved).
+        "channel": {"kind": "slack", "target": f"http://127.0.0.1:9/{slack_path}x"},
         "escalation": [
             {
                 "after_min": 15,
@@ -196,7 +197,7 @@ async def test_delivery_credentials_are_masked_for_every_caller_after_creation(
         assert shown[created[2]["id"]]["secret"] == created[2]["secret"][:10] + "…"
         assert shown[created[3]["id"]]["address"] == "oncall@example.com"  # not a credential
         mine = next(s for s in subs.json() if s["id"] == subscription["id"])
-        assert mine["channel"]["target"] == "https://hooks.slack.com/…"
+        assert mine["channel"]["target"] == "http://127.0.0.1:9/…"
 
     # What GET shows cannot be sent back in place of the credential.
     again = {**subscription, "channel": mine["channel"]}
