@@ -109,7 +109,9 @@ class Drivers:
         before_windows = max(1.0, (len(minutes) - window_min) / window_min)
         found = [
             (item, {"uses": uses, "uses_before_per_window": round(before[item] / before_windows, 1)})
-            for item, uses in recent.most_common()
+            # Most used first; between equals the longer (more telling) term, then alphabetically: the
+            # same answer on every run.
+            for item, uses in sorted(recent.items(), key=lambda pair: (-pair[1], -len(pair[0]), pair[0]))
             if uses >= min_uses and before[item] / before_windows <= uses / 5
         ]
         return found[:LISTED]

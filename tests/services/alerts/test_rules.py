@@ -216,9 +216,9 @@ def test_swarm_and_coordination_conditions_touch_each_watchlist_enough_mentioned
     ]
     assert swarm_conditions("sw_1", ["x"], "fading", {"aerolis": 12}, rules_of) == []
     # Generic spam naming every brand makes one swarm touching them all: it is none of theirs.
-    spam = {"aerolis": 6, "skyvane": 5, "veltra": 5, "brisaline": 6}
+    spam = {"aerolis": 26, "skyvane": 25, "veltra": 25, "brisaline": 26}  # each over min_mentions (20)
     assert swarm_conditions("sw_2", ["promo", "bonplan", "deal"], "emerging", spam, rules_of) == []
-    pair = swarm_conditions("sw_3", ["aerolisvsskyvane"], "growing", {"aerolis": 9, "skyvane": 7}, rules_of)
+    pair = swarm_conditions("sw_3", ["aerolisvsskyvane"], "growing", {"aerolis": 24, "skyvane": 21}, rules_of)
     assert sorted(c.watchlist for c in pair) == ["aerolis", "skyvane"]  # a two-brand swarm is both's
     clusters = coordination_conditions("cl_9", 14, ["aerolis"], rules_of)
     assert clusters == []  # a plain list counts one mention each, below the default minimum of 3
