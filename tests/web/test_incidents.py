@@ -68,11 +68,14 @@ async def test_the_wall_and_the_console_show_incidents_first_with_their_why(
             "3 alerts: coordination, swarm, volume spike"
         )
         await expect(row.locator('[data-field="why"]')).to_have_text(f"Why: {why['text']}")
-        # 13 open alerts, 8 rows: those of the incident first, then "+5 more".
-        await expect(wall.locator('[data-field="alerts-more"]')).to_have_text("+5 more alerts")
+        # 13 open alerts, at most 8 rows (fewer when the incidents above take room): those of the incident
+        # first, and the others counted.
         rows = wall.locator('[data-testid="alert-row"]')
         await expect(rows).to_have_count(8)
         await expect(rows.first).to_have_attribute("data-alert", events[0].alert_id)
+        shown = await rows.evaluate_all("(rows) => rows.filter((r) => !r.hasAttribute('data-cut')).length")
+        assert shown >= 3, f"only {shown} alert rows fit under the incidents"
+        await expect(wall.locator('[data-field="alerts-more"]')).to_have_text(f"+{13 - shown} more alerts")
         assert await wall.evaluate("document.querySelectorAll('b').length") == 0, "summaries stay text"
 
         card = console.locator(f'[data-testid="console-incident"][data-watchlist="{watchlist}"]')

@@ -7,6 +7,7 @@ import asyncio
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from playwright.async_api import Browser, expect
@@ -15,8 +16,11 @@ from tests.stack import Stack, start_stack
 
 
 def printed_wall_address(stack: Stack) -> str:
-    found = re.search(r"the wall is live at (\S+)", stack.log_path.read_text(errors="replace"))
-    assert found, stack.log_tail()
+    """The address `vigie run` printed (it says so a moment after the api first answers ready)."""
+    deadline = time.monotonic() + 30
+    while not (found := re.search(r"the wall is live at (\S+)", stack.log_path.read_text(errors="replace"))):
+        assert time.monotonic() < deadline, stack.log_tail()
+        time.sleep(0.2)
     return found.group(1)
 
 

@@ -34,6 +34,21 @@ function build() {
   return li;
 }
 
+/** How many rows of `list` do not fit wholly in it (marked `data-cut`, which hides them); zero while the
+ * scene is hidden (nothing has a size then). */
+function cutOff(list) {
+  const bottom = list.getBoundingClientRect().bottom;
+  let n = 0;
+  for (const li of list.children) {
+    li.removeAttribute("data-cut");
+    if (li.getBoundingClientRect().bottom > bottom + 1) {
+      li.setAttribute("data-cut", "");
+      n += 1;
+    }
+  }
+  return n;
+}
+
 export function createAlertsScene(root) {
   const list = root.querySelector('[data-field="alerts"]');
   const empty = root.querySelector('[data-field="alerts-empty"]');
@@ -48,11 +63,6 @@ export function createAlertsScene(root) {
       const { incidents, loose } = groupIncidents(alerts);
       if (incidentList && incidentsMore) renderIncidents(incidentList, incidentsMore, incidents, model, nowMs);
       const { shown, more } = fit([...incidents.flatMap((i) => i.alerts), ...loose], MAX_ALERT_ROWS);
-      if (alertsMore) {
-        alertsMore.hidden = more === 0;
-        setAttr(alertsMore, "data-count", more);
-        setText(alertsMore, more ? `+${more} more alert${more === 1 ? "" : "s"}` : "");
-      }
       keyedList(list, shown, (a) => a.alert_id, build, (li, a) => {
         setAttr(li, "data-alert", a.alert_id);
         setAttr(li, "data-status", a.status);
@@ -70,6 +80,14 @@ export function createAlertsScene(root) {
         const by = a.note || a.by;
         setText(q("by"), a.status === "acknowledged" && by ? `by ${by} at ${shortTime(at)}` : "not acknowledged");
       });
+      // Rows the screen cannot show whole (incidents above take room) are hidden and counted as more.
+      const cut = cutOff(list);
+      if (alertsMore) {
+        const hidden = more + cut;
+        alertsMore.hidden = hidden === 0;
+        setAttr(alertsMore, "data-count", hidden);
+        setText(alertsMore, hidden ? `+${hidden} more alert${hidden === 1 ? "" : "s"}` : "");
+      }
       empty.hidden = alerts.length > 0;
       const firing = alerts.filter((a) => a.status === "firing").length;
       const held = incidents.length ? `${incidents.length} incident${incidents.length === 1 ? "" : "s"} \u00b7 ` : "";
