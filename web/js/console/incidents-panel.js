@@ -83,6 +83,8 @@ export function createIncidentsPanel(root, { onError = () => {} } = {}) {
       more.hidden = left === 0;
       setText(more, left ? `+${left} more` : "");
     } catch (error) {
+      // A refused key is the connection's to say, in words (console.js): not overwritten by this refresh.
+      if (error.status === 401 || error.status === 403) return;
       onError(`incidents: ${error.message}`);
     }
   }
