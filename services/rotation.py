@@ -37,6 +37,8 @@ DRAINED_TOPICS = (RAW, PARTIALS, ENRICHED, ALERTS)
 #: Consecutive drained readings, this far apart, before the pipeline is taken as drained.
 DRAIN_CONFIRMATIONS = 2
 DRAIN_POLL_S = 0.5
+#: A drain that keeps making progress may take this many drain timeouts in all.
+DRAIN_PATIENCE = 10
 
 
 def new_epoch() -> str:
@@ -128,15 +130,35 @@ async def wait_drained(
     bootstrap: str, topics: Iterable[str], timeout_s: float, expected: Mapping[str, set[str]] | None = None
 ) -> dict[str, int]:
     """Wait until `pipeline_lag` is empty in DRAIN_CONFIRMATIONS readings in a row; return the last lag
-    (empty when drained, what was left when the timeout ran out)."""
+    (empty when drained, what was left when it gave up). It gives up after `timeout_s` without progress:
+    while the backlog keeps shrinking it waits on (up to DRAIN_PATIENCE times `timeout_s`), since calling
+    the renewal off would let ingest grow the partitions further (seen in the endurance benchmark)."""
     names = list(topics)
-    deadline = time.monotonic() + timeout_s
+    patience = DrainPatience(timeout_s, time.monotonic())
     confirmed = 0
     lag: dict[str, int] = {}
-    while time.monotonic() < deadline:
+    while True:
         lag = await pipeline_lag(bootstrap, names, expected)
         confirmed = 0 if lag else confirmed + 1
         if confirmed >= DRAIN_CONFIRMATIONS:
             return {}
+        if not patience.keep_waiting(sum(lag.values()), time.monotonic()):
+            return lag or {"unconfirmed": 0}
         await asyncio.sleep(DRAIN_POLL_S)
-    return lag or {"unconfirmed": 0}
+
+
+class DrainPatience:
+    """How long a drain may go on: `timeout_s` after the last time the backlog shrank, at most
+    DRAIN_PATIENCE times `timeout_s` in all."""
+
+    def __init__(self, timeout_s: float, started: float) -> None:
+        self.timeout_s = timeout_s
+        self.started = started
+        self.deadline = started + timeout_s
+        self.least: int | None = None
+
+    def keep_waiting(self, left: int, now: float) -> bool:
+        if self.least is None or left < self.least:
+            self.least = left
+            self.deadline = min(now + self.timeout_s, self.started + DRAIN_PATIENCE * self.timeout_s)
+        return now < self.deadline

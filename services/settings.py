@@ -32,8 +32,8 @@ class Settings(BaseSettings):
     #: database and restored from it, so nothing is lost or counted twice (services/rotation.py). 0 = never.
     broker_rotate_records_per_partition: int = Field(20_000, ge=0)
     broker_rotate_memory_mib: float = Field(1536.0, ge=0)
-    #: A rotation whose pipeline has not drained within this long is called off (ingest resumes) and tried
-    #: again at the next check.
+    #: A rotation whose pipeline stops draining (no progress) for this long is called off (ingest resumes)
+    #: and tried again at the next check; while the backlog shrinks it waits on, up to ten times this.
     broker_rotate_drain_timeout_s: float = Field(30.0, gt=0, le=600)
     #: A renewed broker is not renewed again sooner than this: the restarted worker catches up first.
     broker_rotate_cooldown_s: float = Field(60.0, ge=0, le=86_400)

@@ -465,7 +465,7 @@ class Supervisor:
             steps["drain"] = time.monotonic() - began
             if left:
                 say(
-                    f"the pipeline did not drain within {timeout_s:.0f} s (left: {left}); renewal called "
+                    f"the pipeline stopped draining for {timeout_s:.0f} s (left: {left}); renewal called "
                     "off, ingest resumes; trying again at the next check"
                 )
                 return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiokafka import TopicPartition
 
 from services.broker_watch import BrokerReading
-from services.rotation import expected_consumers, lag_of, rotation_reason
+from services.rotation import DRAIN_PATIENCE, DrainPatience, expected_consumers, lag_of, rotation_reason
 
 RAW = "vigie.mentions.raw"
 ALERTS = "vigie.alerts"
@@ -36,3 +36,24 @@ def test_other_groups_count_for_the_topics_they_commit_on() -> None:
     ends = {TopicPartition(RAW, 0): 10, TopicPartition(ALERTS, 0): 4}
     committed = {"archiver": {TopicPartition(RAW, 0): 7, TopicPartition(ALERTS, 0): None}}
     assert lag_of(ends, committed) == {f"archiver/{RAW}": 3}
+
+
+def test_a_drain_waits_on_while_the_backlog_shrinks_and_gives_up_when_it_stops() -> None:
+    patience = DrainPatience(timeout_s=30, started=0)
+    assert patience.keep_waiting(40_000, now=0)
+    # Shrinking: still waiting long after the first 30 s (calling off would let ingest grow it again).
+    for second, left in [(25, 30_000), (50, 20_000), (75, 9_000), (100, 2_000)]:
+        assert patience.keep_waiting(left, now=second)
+    # Stuck for 30 s: give up.
+    assert patience.keep_waiting(2_000, now=129)
+    assert not patience.keep_waiting(2_000, now=131)
+
+
+def test_a_drain_never_waits_past_its_patience() -> None:
+    patience = DrainPatience(timeout_s=30, started=0)
+    left = 10**9
+    now = 0.0
+    while patience.keep_waiting(left, now):
+        left -= 1
+        now += 10
+    assert now <= DRAIN_PATIENCE * 30
