@@ -12,7 +12,6 @@ from types import ModuleType
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.params import Depends as Dependency
-from fastapi.staticfiles import StaticFiles
 
 from api.alert_feed import start_alerts
 from api.auth import require, watch_revocations
@@ -41,6 +40,7 @@ from api.routes import (
     subscriptions,
     watchlists,
 )
+from api.wall_assets import WallAssets
 from services.archive.search import Searcher
 from services.archive.store import Archive
 from services.auth import KeyStore
@@ -142,5 +142,5 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
-    app.mount("/", StaticFiles(directory=settings.web_dir, html=True, check_dir=False), name="wall")
+    app.mount("/", WallAssets(directory=settings.web_dir, html=True, check_dir=False), name="wall")
     return app
