@@ -15,7 +15,8 @@ import logging
 from datetime import UTC, datetime
 
 import msgspec
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.structs import TopicPartition
 
 from services.alerts.events import AlertEvent, decode_event
 from services.alerts.incidents import joins_paged_incident
@@ -55,12 +56,18 @@ class Notifier:
         self.joined = 0
         #: Episodes that joined a paged incident (their later changes go to webhooks only too).
         self._joined: dict[str, None] = {}
-        #: True while the alerts consumer is started (broker reached, in the notifier group).
+        #: True while the alerts consumer is started (broker reached).
         self.consuming = False
+        #: The alert partitions this notifier holds; None until the group first gave it its share.
+        self.partitions: frozenset[int] | None = None
 
     def not_ready(self) -> str | None:
         """Why this notifier cannot deliver yet (its /readyz), or None."""
-        return None if self.consuming else "not connected to the broker's alerts topic yet"
+        if not self.consuming:
+            return "not connected to the broker's alerts topic yet"
+        if self.partitions is None:
+            return "not given its share of the alert partitions by the notifier group yet"
+        return None
 
     def _enqueue(self, notices: list[Notice], machines_only: bool = False) -> None:
         """`machines_only`: the event joins an incident people were already paged for (see `handle`)."""
@@ -123,15 +130,29 @@ class Notifier:
         self._enqueue(self.router.due(open_alerts, subscriptions, silences, now))
 
 
+class _Share(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    """Keeps `notifier.partitions` up to date: what /readyz waits for."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.notifier.partitions = frozenset(tp.partition for tp in assigned)
+        log.info("holding alert partitions %s", sorted(self.notifier.partitions))
+
+
 async def _read_events(notifier: Notifier, settings: Settings) -> None:
     consumer = AIOKafkaConsumer(
-        settings.topic(ALERTS),
         bootstrap_servers=settings.bootstrap,
         group_id=f"{settings.topic_prefix}notifier",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
     )
+    consumer.subscribe([settings.topic(ALERTS)], listener=_Share(notifier))
     await consumer.start()
     notifier.consuming = True
     try:
@@ -155,6 +176,7 @@ async def _read_events(notifier: Notifier, settings: Settings) -> None:
                 await consumer.commit()
     finally:
         notifier.consuming = False
+        notifier.partitions = None
         await consumer.stop()
 
 

@@ -6,10 +6,20 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import httpx
+
 from services.alerts.events import AlertEvent
 from tests.conftest import unique, wait_for
 from tests.services.delivery.receivers import HttpReceiver, WebhookVerifier
-from tests.stack import Stack, publish_alert_events, spike_fired, start_role, start_stack, stop_role
+from tests.stack import (
+    Stack,
+    free_port,
+    publish_alert_events,
+    spike_fired,
+    start_role,
+    start_stack,
+    stop_role,
+)
 
 ALERTS = 60
 LOOPBACK_ENV = {"VIGIE_DELIVERY_ALLOW_PRIVATE_TARGETS": "true", "VIGIE_DELIVERY_RETRY_DELAYS_S": "[0, 1, 2]"}
@@ -23,8 +33,9 @@ def firing(watchlist: str) -> AlertEvent:
 async def test_two_notifiers_deliver_every_alert_once_even_when_one_stops(tmp_path: Path) -> None:
     stack: Stack = await asyncio.to_thread(start_stack, tmp_path, extra_env=LOOPBACK_ENV)
     second_log = tmp_path / "notifier-2.log"
-    # `vigie run` has the first notifier; the second says which alert partitions it is given.
-    second = start_role(stack, "notifier", second_log, extra_env={"VIGIE_LOG_LEVEL": "INFO"})
+    # `vigie run` has the first notifier; the second's /readyz says when the group gave it its share.
+    health_port = free_port()
+    second = start_role(stack, "notifier", second_log, extra_env={"VIGIE_HEALTH_PORT": str(health_port)})
     receiver = HttpReceiver(handle=None)  # type: ignore[arg-type]
     await receiver.start()
     try:
@@ -46,9 +57,14 @@ async def test_two_notifiers_deliver_every_alert_once_even_when_one_stops(tmp_pa
 
             async def second_shares() -> bool:
                 assert second.poll() is None, second_log.read_text()
-                return "Setting newly assigned partitions {TopicPartition" in second_log.read_text()
+                try:
+                    async with httpx.AsyncClient(timeout=5) as probe:
+                        ready = await probe.get(f"http://127.0.0.1:{health_port}/readyz")
+                except httpx.TransportError:
+                    return False
+                return ready.status_code == 200
 
-            await wait_for(second_shares, timeout_s=30)  # it joined the group and holds some partitions
+            await wait_for(second_shares, timeout_s=30)  # it joined the group and holds its share
             await asyncio.sleep(2)  # the first notifier's side of the rebalance
             for event in events[:half]:
                 await publish_alert_events(stack, [event])
