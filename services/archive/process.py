@@ -10,7 +10,6 @@ again with a growing delay, without reading further. Retention runs beside it ev
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.archive.records import ArchivedMention, decode_enriched
 from services.archive.store import Archive
 from services.kafka import ENRICHED, declare_topics, wait_for_broker
+from services.loops import run_loops
 from services.observability.health_server import start_health_server
 from services.settings import Settings
 
@@ -116,21 +116,12 @@ async def run_archiver(settings: Settings) -> None:
     archive = Archive(settings.db_url)
     archiver = Archiver(settings, archive)
     health = await start_health_server("archiver", settings.host, settings.health_port, archiver.not_ready)
-    tasks = [
-        asyncio.create_task(archiver.consume(), name="archiver-consume"),
-        asyncio.create_task(archiver.keep_retention(), name="archiver-retention"),
-    ]
     log.info("archiver started (keeping %g days)", settings.archive_days)
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            task.result()  # a loop that died raises here, and the supervisor restarts the role
+        await run_loops(
+            {"archiver-consume": archiver.consume(), "archiver-retention": archiver.keep_retention()}
+        )
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         if health is not None:
             await health.stop()
         archive.close()

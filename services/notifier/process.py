@@ -10,7 +10,6 @@ checking escalations and repeats of the alerts still open.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -25,6 +24,7 @@ from services.delivery.retry import RetryPolicy
 from services.delivery.sender import Deliverer
 from services.delivery.store import DeliveryStore
 from services.kafka import ALERTS, wait_for_broker
+from services.loops import run_loops
 from services.notifier.channels import ChannelError, endpoint_for
 from services.notifier.routing import Notice, Router, episode_key
 from services.observability.health_server import start_health_server
@@ -200,22 +200,16 @@ async def run_notifier(settings: Settings) -> None:
     notifier = Notifier(settings, alerts, deliveries)
     health = await start_health_server("notifier", settings.host, settings.health_port, notifier.not_ready)
     async with Deliverer.from_settings(settings, store=deliveries) as deliverer:
-        tasks = [
-            asyncio.create_task(_read_events(notifier, settings), name="notifier-events"),
-            asyncio.create_task(_deliver(deliverer), name="notifier-deliveries"),
-            asyncio.create_task(_escalate(notifier), name="notifier-escalations"),
-        ]
         log.info("notifier started")
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()  # a loop that died raises here, and the supervisor restarts the role
+            await run_loops(
+                {
+                    "notifier-events": _read_events(notifier, settings),
+                    "notifier-deliveries": _deliver(deliverer),
+                    "notifier-escalations": _escalate(notifier),
+                }
+            )
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             if health is not None:
                 await health.stop()
             engine.dispose()
