@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.errors import FieldErrorRoute, field_error
@@ -41,23 +42,22 @@ ToParam = Annotated[datetime | None, Query(alias="to", description="Event time b
 SortParam = Annotated[str, Query(description="time (newest first) or reach (largest audience first)")]
 
 
-def searcher(request: Request) -> Searcher:
-    found: Searcher = request.app.state.archive_searcher
-    return found
+@dataclass(frozen=True)
+class Filters:
+    """The parameters search and export share (the query, the filters and the order)."""
+
+    query: str | None
+    watchlist: str | None
+    sentiment: str | None
+    lang: str | None
+    source: str | None
+    author: str | None
+    since: datetime | None
+    until: datetime | None
+    sort: str
 
 
-def _search(**params: Any) -> Search:
-    try:
-        return build_search(**params)
-    except QuerySyntaxError as error:
-        raise query_error(error, field="q") from None
-    except SearchError as error:
-        raise field_error(error.field, error.reason) from None
-
-
-@router.get("/search", summary="Search the archive of mentions")
-async def search_mentions(
-    request: Request,
+def filters(
     q: Q = None,
     watchlist: WatchlistParam = None,
     sentiment: SentimentParam = None,
@@ -67,25 +67,38 @@ async def search_mentions(
     since: FromParam = None,
     until: ToParam = None,
     sort: SortParam = "time",
+) -> Filters:
+    return Filters(q, watchlist, sentiment, lang, source, author, since, until, sort)
+
+
+FiltersDep = Annotated[Filters, Depends(filters)]
+
+
+def searcher(request: Request) -> Searcher:
+    found: Searcher = request.app.state.archive_searcher
+    return found
+
+
+def _search(chosen: Filters, **page: Any) -> Search:
+    try:
+        return build_search(**asdict(chosen), **page)
+    except QuerySyntaxError as error:
+        raise query_error(error, field="q") from None
+    except SearchError as error:
+        raise field_error(error.field, error.reason) from None
+
+
+@router.get("/search", summary="Search the archive of mentions")
+async def search_mentions(
+    request: Request,
+    chosen: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> dict[str, Any]:
     """`{"items": [...], "next_cursor": "..." | null, "scanned": n}`: the matches in order. A page may be
     shorter than `limit` when one request's scan budget ran out (VIGIE_ARCHIVE_SEARCH_MAX_SCAN); follow
     `next_cursor` until it is null. Mentions archived meanwhile never shift the pages left."""
-    search = _search(
-        query=q,
-        watchlist=watchlist,
-        sentiment=sentiment,
-        lang=lang,
-        source=source,
-        author=author,
-        since=since,
-        until=until,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
+    search = _search(chosen, limit=limit, cursor=cursor)
     page = await asyncio.to_thread(searcher(request).search, search)
     return {
         "items": [mention.to_item() for mention in page.items],
@@ -102,33 +115,15 @@ async def search_mentions(
 )
 async def export_mentions(
     request: Request,
+    chosen: FiltersDep,
     format: Annotated[str, Query(description="csv or ndjson")] = "csv",
-    q: Q = None,
-    watchlist: WatchlistParam = None,
-    sentiment: SentimentParam = None,
-    lang: LangParam = None,
-    source: SourceParam = None,
-    author: AuthorParam = None,
-    since: FromParam = None,
-    until: ToParam = None,
-    sort: SortParam = "time",
     limit: Annotated[int, Query(ge=1, le=MAX_EXPORT_ROWS)] = 100_000,
 ) -> StreamingResponse:
     """Every match (up to `limit`), streamed as it is read: CSV with a header row, or one JSON object per
     line (the items of search)."""
     if format not in FORMATS:
         raise field_error("format", f"expected one of {', '.join(FORMATS)}, got {format!r}")
-    search = _search(
-        query=q,
-        watchlist=watchlist,
-        sentiment=sentiment,
-        lang=lang,
-        source=source,
-        author=author,
-        since=since,
-        until=until,
-        sort=sort,
-    )
+    search = _search(chosen)
     pages = searcher(request).iterate(search, limit)
 
     def body() -> Iterator[bytes]:  # a plain generator: Starlette runs it in a thread, page by page
