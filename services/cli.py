@@ -392,15 +392,19 @@ def cmd_corrections(args: argparse.Namespace) -> int:
     """`vigie corrections export`: the sentiment people set, as training files (services/corrections.py)."""
     from services.archive.store import Archive
     from services.corrections import CorrectionStore, export_training
+    from services.matching import CompiledWatchlists
+    from services.storage import Store
 
     settings = _settings(args)
-    archive = Archive(settings.db_url)
+    archive, store = Archive(settings.db_url), Store(settings.db_url)
     try:
         labelled = CorrectionStore(archive, grace_s=settings.window_grace_s).labelled()
+        matcher = CompiledWatchlists(store.list_watchlists())  # watched terms are masked, as before scoring
     finally:
         archive.close()
+        store.close()
     folder = Path(args.output) if args.output else settings.data_dir / "corrections"
-    counts = export_training(labelled, folder)
+    counts = export_training(labelled, folder, matcher.mask)
     shown = ", ".join(f"{lang} {count}" for lang, count in counts.items()) or "none"
     print(f"{len(labelled)} corrected mentions -> {folder}/corrections_<lang>.tsv ({shown})")
     print(f"retrain with them: make train-sentiment CORRECTIONS={folder}")

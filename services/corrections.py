@@ -27,7 +27,7 @@ file per language (`corrections_<lang>.tsv`), the format of the extra files serv
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -351,9 +351,16 @@ def training_line(label: str, text: str) -> str:
     return f"{label}\t{_SPACE.sub(' ', text).strip()}\n"
 
 
-def export_training(corrections: Sequence[Correction], folder: Path) -> dict[str, int]:
+def export_training(
+    corrections: Sequence[Correction],
+    folder: Path,
+    mask: Callable[[str, list[str]], str] | None = None,
+) -> dict[str, int]:
     """Write `corrections_<lang>.tsv` files (`neg|neu|pos<TAB>text`) into `folder`, replacing those of an
-    earlier export; how many lines per language. A mention without a language is detected from its text."""
+    earlier export; how many lines per language. A mention without a language is detected from its text.
+    `mask(text, watchlist_ids)` takes the watched terms out, as the enrich stage does before scoring
+    (services/matching.py `CompiledWatchlists.mask`), so the model learns from the words around a brand,
+    as it reads them, not from the brand's name."""
     from services.language import detect_batch  # the model loads on first use only
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -362,7 +369,8 @@ def export_training(corrections: Sequence[Correction], folder: Path) -> dict[str
     langs = detect_batch([c.text for c in corrections], [c.lang for c in corrections])
     lines: dict[str, list[str]] = {}
     for correction, lang in zip(corrections, langs, strict=True):
-        lines.setdefault(lang, []).append(training_line(correction.new_label, correction.text))
+        text = mask(correction.text, correction.watchlists) if mask is not None else correction.text
+        lines.setdefault(lang, []).append(training_line(correction.new_label, text))
     for lang, texts in lines.items():
         (folder / f"corrections_{lang}.tsv").write_text("".join(texts), encoding="utf-8")
     return {lang: len(texts) for lang, texts in sorted(lines.items())}

@@ -26,7 +26,9 @@ from services.corrections import (
 )
 from services.enrich import Partial
 from services.history.store import HistoryStore, MinuteRow, rollups_table
+from services.matching import CompiledWatchlists
 from services.sentiment.corrections import read_folder
+from services.watchlists import Watchlist
 from services.windows import POS, EventClock, WindowState, bucket_of, window_stats
 from tests.services.test_archive import archived
 
@@ -157,14 +159,17 @@ def test_the_export_is_what_training_reads(archive: Archive, tmp_path: Path) -> 
     store.correct(english.id, "pos", by="ana")
     store.correct(english.id, "neg", by="bob")  # the latest label counts
     store.correct(french.id, "neu", by="ana")
-    counts = export_training(store.labelled(), tmp_path / "corrections")
+    watched = CompiledWatchlists(
+        [Watchlist(id="aerolis", name="Aerolis", handles=["aerolis"], keywords=["aerolis"])]
+    )
+    counts = export_training(store.labelled(), tmp_path / "corrections", watched.mask)
     assert counts == {"en": 1, "fr": 1}
     assert (tmp_path / "corrections" / "corrections_en.tsv").read_text() == (
-        "neg\t@aerolis still waiting for my refund, 3 weeks now\n"
+        "neg\tstill waiting for my refund, 3 weeks now\n"  # the brand masked, as before scoring
     )
     splits = {split.lang: split for split in read_folder(tmp_path / "corrections")}
     assert splits["en"].labels == [0] and splits["fr"].labels == [1]
-    assert splits["fr"].texts == [french.text]
+    assert splits["fr"].texts == [", des idées ? Comment marche le programme exactement ?"]
 
 
 def tiny_corpus(root: Path) -> None:
