@@ -21,6 +21,7 @@ from api.routes.alerts import read_body
 from services.corrections import MAX_NOTE_CHARS, Correction, CorrectionStore, MentionNotFound, partials
 from services.hold import IngestHold
 from services.kafka import PARTIALS
+from services.records import MAX_ID_CHARS
 from services.sentiment import LABELS
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,12 @@ BODY_DOC = body_doc(SentimentCorrection, {"sentiment": "neg", "note": "ana: a co
 def corrections_of(request: Request) -> CorrectionStore:
     store: CorrectionStore = request.app.state.corrections
     return store
+
+
+def _known_id(mention_id: str) -> bool:
+    """Whether the path could name a mention at all (ids have at most 256 characters and no NUL, which
+    PostgreSQL would refuse in a query): other paths answer 404 without asking the database."""
+    return len(mention_id) <= MAX_ID_CHARS and "\x00" not in mention_id
 
 
 def _not_found(mention_id: str) -> HTTPException:
@@ -102,6 +109,8 @@ async def correct_sentiment(mention_id: str, request: Request, runtime: RuntimeD
     history. Answers the mention's search item, and `correction` (null when it already had that label)."""
     body = await read_body(request, SentimentCorrection)
     store = corrections_of(request)
+    if not _known_id(mention_id):
+        raise _not_found(mention_id[:MAX_ID_CHARS])
     try:
         correction, mention = await asyncio.to_thread(
             store.correct, mention_id, body.sentiment, by=actor(request), note=body.note
@@ -134,5 +143,7 @@ def _item(correction: Correction | None, shown: dict[str, Any] | None) -> dict[s
 @router.get("/{mention_id}/corrections", summary="Who corrected a mention's sentiment")
 async def mention_corrections(mention_id: str, request: Request) -> dict[str, Any]:
     """Every correction of the mention, oldest first: `from`, `to`, `by` (the key's name), `note`, `at`."""
+    if not _known_id(mention_id):
+        return {"mention_id": mention_id[:MAX_ID_CHARS], "labels": list(LABELS), "items": []}
     history = await asyncio.to_thread(corrections_of(request).history, mention_id)
     return {"mention_id": mention_id, "labels": list(LABELS), "items": [c.to_item() for c in history]}

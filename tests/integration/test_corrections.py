@@ -80,6 +80,10 @@ async def test_a_correction_moves_the_counts_and_is_shown_exported_and_trainable
         assert hour_counts(seen["metrics"]) == {**before, model_label: 0, wanted: 1}
         assert seen["metrics"]["windows"]["60m"]["count"] == 1  # moved, not added
 
+    async with websockets.connect(stack.ws_url) as late_wall:  # a wall that opens now sees people's label
+        snapshot = orjson.loads(await asyncio.wait_for(late_wall.recv(), timeout=30))
+    ticker = {str(m["id"]): m for m in snapshot["mentions"]}
+    assert ticker[mention["id"]]["sentiment"]["label"] == wanted
     after = hour_counts(await metrics(client, watchlist))
     assert after == {**before, model_label: 0, wanted: 1}
     await wait_for(lambda: _history_moved(client, watchlist, wanted), timeout_s=20)
