@@ -51,15 +51,7 @@ from services.delivery.retry import RetryPolicy
 from services.delivery.store import DeliveryStore
 from services.history.store import HistoryStore
 from services.hold import IngestHold
-from services.kafka import (
-    CONFIG,
-    PARTIALS,
-    RAW,
-    MentionPublisher,
-    declare_topics,
-    make_producer,
-    wait_for_broker,
-)
+from services.kafka import CONFIG, RAW, MentionPublisher, declare_topics, make_producer, wait_for_broker
 from services.ratelimit import RateLimiter
 from services.settings import Settings
 from services.storage import Store
@@ -121,12 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
             watch_revocations(hub, app.state.keys, settings.key_recheck_interval_s), name="revocations"
         )
         app.state.corrections = CorrectionStore(archived, grace_s=settings.window_grace_s)
-        republishing = asyncio.create_task(
-            corrections.republish(
-                app.state.corrections, producer, settings.topic(PARTIALS), IngestHold(settings.data_dir)
-            ),
-            name="corrections",
-        )
+        republishing = corrections.start_republishing(app.state.corrections, producer, settings)
         try:
             yield
         finally:

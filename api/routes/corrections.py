@@ -23,6 +23,7 @@ from services.hold import IngestHold
 from services.kafka import PARTIALS
 from services.records import MAX_ID_CHARS
 from services.sentiment import LABELS
+from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,16 @@ async def republish(store: CorrectionStore, producer: AIOKafkaProducer, topic: s
             await publish_pending(store, producer, topic, hold)
         except KafkaError as error:
             log.warning("corrections: could not publish (will try again): %s", error)
+
+
+def start_republishing(
+    store: CorrectionStore, producer: AIOKafkaProducer, settings: Settings
+) -> asyncio.Task[None]:
+    """`republish` as a task of the api's life (api/main.py cancels it at shutdown)."""
+    hold = IngestHold(settings.data_dir)
+    return asyncio.create_task(
+        republish(store, producer, settings.topic(PARTIALS), hold), name="corrections-republish"
+    )
 
 
 def show_on_walls(hub: Hub, mention_id: str, sentiment: dict[str, Any]) -> None:

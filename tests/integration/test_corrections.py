@@ -15,7 +15,10 @@ import httpx
 import orjson
 import websockets
 
+from services.archive.store import Archive
+from services.corrections import CorrectionStore
 from services.sentiment.corrections import read_folder
+from services.settings import Settings
 from tests.conftest import create_watchlist, metrics, posted_mention, unique, wait_for, wait_total
 from tests.stack import Stack
 
@@ -151,3 +154,35 @@ async def test_corrections_refuse_what_they_cannot_do(stack: Stack, client: http
             headers={"Authorization": f"Bearer {stack.display_token}"},
         )
     assert refused.status_code == 403 and "operate" in refused.text
+
+
+async def test_a_correction_whose_publish_was_lost_is_sent_again(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    """An api that stopped between the database's commit and the broker's acknowledgement left the
+    correction unpublished: a running api sends it within seconds, and the counts move."""
+    brand = unique("lost").replace("-", "")
+    watchlist = (await create_watchlist(client, name=brand, keywords=[brand]))["id"]
+    mention = posted_mention(f"{brand} flight on time, crew polite", minutes_ago=1, lang="en")
+    assert (await client.post("/api/v1/mentions", json=[mention])).status_code == 202
+    await wait_total(client, watchlist, 1)
+    model_label = (await archived_item(client, brand, mention["id"]))["sentiment"]["label"]
+    wanted = "pos" if model_label == "neg" else "neg"
+
+    def commit_without_publishing() -> None:
+        settings = Settings(_env_file=None, data_dir=stack.data_dir)  # the stack's database
+        archive = Archive(settings.db_url)
+        try:
+            CorrectionStore(archive, grace_s=settings.window_grace_s).correct(
+                mention["id"], wanted, by="gone api"
+            )
+        finally:
+            archive.close()
+
+    await asyncio.to_thread(commit_without_publishing)
+
+    async def moved() -> bool:
+        counts = hour_counts(await metrics(client, watchlist))
+        return counts[wanted] == 1 and counts[model_label] == 0
+
+    await wait_for(moved, timeout_s=30)
