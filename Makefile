@@ -38,7 +38,8 @@ bench: $(STAMP)
 # Sentiment: retrain the model files (deterministic; needs ../shared/data/sentiment) and print the validation table.
 train-sentiment: $(STAMP)
 	$(BIN)/python -m services.language --train
-	$(BIN)/python -m services.sentiment.train
+	$(BIN)/python -m services.sentiment.train $(if $(CORRECTIONS),--corrections $(CORRECTIONS))
+# ^ make train-sentiment CORRECTIONS=var/corrections also trains on the labels people set (vigie corrections export)
 
 eval-sentiment: $(STAMP)
 	$(BIN)/python -m services.sentiment.evaluate

@@ -25,6 +25,7 @@ from api.routes import (
     alerts,
     archive,
     connectors,
+    corrections,
     endpoints,
     health,
     history,
@@ -45,6 +46,7 @@ from services.archive.search import Searcher
 from services.archive.store import Archive
 from services.auth import KeyStore
 from services.config_feed import publish_watchlists
+from services.corrections import CorrectionStore
 from services.delivery.retry import RetryPolicy
 from services.delivery.store import DeliveryStore
 from services.history.store import HistoryStore
@@ -64,6 +66,7 @@ ACCESS: list[tuple[ModuleType, list[Dependency]]] = [
     (health, []),
     (metrics, []),  # checks its key itself unless VIGIE_METRICS_PUBLIC (api/routes/metrics.py)
     (archive, [require("read")]),  # before `mentions`: GET /api/v1/mentions/search and /export
+    (corrections, [require("read", writes="operate")]),  # /api/v1/mentions/{id}/sentiment
     (mentions, [require("ingest"), Depends(limit_ingest)]),
     (hooks, [require("ingest"), Depends(limit_ingest)]),
     (watchlists, [require("display", writes="operate")]),
@@ -109,12 +112,15 @@ def create_app(settings: Settings) -> FastAPI:
         revocations = asyncio.create_task(
             watch_revocations(hub, app.state.keys, settings.key_recheck_interval_s), name="revocations"
         )
+        app.state.corrections = CorrectionStore(archived, grace_s=settings.window_grace_s)
+        republishing = corrections.start_republishing(app.state.corrections, producer, settings)
         try:
             yield
         finally:
-            revocations.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await revocations
+            for task in (revocations, republishing):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.alerts.stop()
             await hub.stop()
             parser.close()

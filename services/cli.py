@@ -384,7 +384,42 @@ def parser() -> argparse.ArgumentParser:
         commands, "connectors", "run the connectors configured through the API (POST /api/v1/connectors)"
     ).set_defaults(handler=cmd_connectors)
     _keys_parser(commands)
+    _corrections_parser(commands)
     return top
+
+
+def cmd_corrections(args: argparse.Namespace) -> int:
+    """`vigie corrections export`: the sentiment people set, as training files (services/corrections.py)."""
+    from services.archive.store import Archive
+    from services.corrections import CorrectionStore, export_training
+    from services.matching import CompiledWatchlists
+    from services.storage import Store
+
+    settings = _settings(args)
+    archive, store = Archive(settings.db_url), Store(settings.db_url)
+    try:
+        labelled = CorrectionStore(archive, grace_s=settings.window_grace_s).labelled()
+        matcher = CompiledWatchlists(store.list_watchlists())  # watched terms are masked, as before scoring
+    finally:
+        archive.close()
+        store.close()
+    folder = Path(args.output) if args.output else settings.data_dir / "corrections"
+    counts = export_training(labelled, folder, matcher.mask)
+    shown = ", ".join(f"{lang} {count}" for lang, count in counts.items()) or "none"
+    print(f"{len(labelled)} corrected mentions -> {folder}/corrections_<lang>.tsv ({shown})")
+    print(f"retrain with them: make train-sentiment CORRECTIONS={folder}")
+    return 0
+
+
+def _corrections_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    corrections = commands.add_parser("corrections", help="sentiment corrections people made, for training")
+    actions = corrections.add_subparsers(dest="action", required=True)
+    export = actions.add_parser(
+        "export",
+        help="write the latest label of each corrected mention, one neg|neu|pos<TAB>text file per language",
+    )
+    export.add_argument("--output", help="folder (default: $VIGIE_DATA_DIR/corrections)")
+    corrections.set_defaults(handler=cmd_corrections)
 
 
 def main(argv: list[str] | None = None) -> int:

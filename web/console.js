@@ -52,8 +52,17 @@ const alertsPanel = createAlertsPanel($("#alerts-panel"), {
 });
 const watchlistsPanel = createWatchlistsPanel($("#watchlists-panel"), { model, onSaved: requestRender });
 const deliveryPanel = createDeliveryPanel($("#delivery-panel"), { onError: showError });
-const mentionsPanel = createMentionsPanel($("#mentions-panel"), { model });
-const searchPanel = createSearchPanel($("#search-panel"), { model, key });
+const operator = () => operatorInput.value.trim();
+const mentionsPanel = createMentionsPanel($("#mentions-panel"), { model, operator, onError: showError });
+const searchPanel = createSearchPanel($("#search-panel"), {
+  model,
+  key,
+  operator,
+  onCorrected(id, sentiment) {
+    mentionsPanel.corrected(id, sentiment);
+    requestRender();
+  },
+});
 const historyPanel = createHistoryPanel($("#history-panel"), { model });
 $("#mentions-panel").addEventListener("input", requestRender);
 $("#mentions-panel").addEventListener("change", requestRender);
@@ -70,6 +79,10 @@ function render() {
   const dirty = store.takeDirty();
   if (dirty.tickerReset) mentionsPanel.add(model.mentions);
   else if (dirty.tickerNew.length) mentionsPanel.add(dirty.tickerNew);
+  for (const c of dirty.corrections) {
+    mentionsPanel.corrected(c.mention, c.sentiment);
+    searchPanel.corrected(c.mention, c.sentiment);
+  }
   alertsPanel.render();
   const firing = [...model.alerts.values()].filter((a) => a.status === "firing").length;
   nav.badge("alerts-panel", firing ? `${firing} firing` : "");

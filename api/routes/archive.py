@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 
 from api.errors import FieldErrorRoute, field_error
 from api.openapi import KEYED
+from api.routes.corrections import corrections_of
 from api.routes.queries import query_error
 from services.archive.export import FORMATS, MEDIA_TYPES, csv_header, csv_rows, ndjson_lines
 from services.archive.search import MAX_PAGE, Search, Searcher, SearchError, build_search
@@ -100,6 +101,7 @@ async def search_mentions(
     `next_cursor` until it is null. Mentions archived meanwhile never shift the pages left."""
     search = _search(chosen, limit=limit, cursor=cursor)
     page = await asyncio.to_thread(searcher(request).search, search)
+    await asyncio.to_thread(corrections_of(request).annotate, page.items)
     return {
         "items": [mention.to_item() for mention in page.items],
         "next_cursor": page.next_cursor,
@@ -125,15 +127,14 @@ async def export_mentions(
         raise field_error("format", f"expected one of {', '.join(FORMATS)}, got {format!r}")
     search = _search(chosen)
     pages = searcher(request).iterate(search, limit)
+    store = corrections_of(request)
 
     def body() -> Iterator[bytes]:  # a plain generator: Starlette runs it in a thread, page by page
         if format == "csv":
             yield csv_header().encode()
-            for items in pages:
-                yield csv_rows(items).encode()
-        else:
-            for items in pages:
-                yield ndjson_lines(items)
+        for items in pages:
+            store.annotate(items)  # who corrected a label
+            yield csv_rows(items).encode() if format == "csv" else ndjson_lines(items)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     headers = {"Content-Disposition": f'attachment; filename="mentions-{stamp}.{format}"'}

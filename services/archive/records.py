@@ -61,6 +61,9 @@ class ArchivedMention(msgspec.Struct, kw_only=True):
     hashtags: list[str] = msgspec.field(default_factory=list)
     mentioned: list[str] = msgspec.field(default_factory=list)
     links: list[str] = msgspec.field(default_factory=list)
+    #: Who set this label and what it was before (services/corrections.py `Correction.to_item`), when a
+    #: person corrected it; filled for search and export, not stored in the archive's row.
+    correction: dict[str, Any] | None = None
 
     def mention(self) -> Mention:
         """The mention back, with every field a watchlist query looks at."""
@@ -93,7 +96,11 @@ class ArchivedMention(msgspec.Struct, kw_only=True):
                 "followers": self.author_followers,
             },
             "reach": self.reach,
-            "sentiment": {"label": self.sentiment, "score": round(self.score, 3)},
+            "sentiment": {
+                "label": self.sentiment,
+                "score": round(self.score, 3),
+                **({"correction": self.correction} if self.correction is not None else {}),
+            },
             "coordinated": self.coordinated,
             "hashtags": self.hashtags,
         }

@@ -228,6 +228,39 @@ class Archive:
         terms = [{"key": key, "terms": " ".join(lexemes(mention))} for key, mention in keyed]
         connection.execute(sa.text(f"INSERT INTO {FTS_TABLE} (rowid, terms) VALUES (:key, :terms)"), terms)
 
+    # -- corrections (services/corrections.py) ------------------------------------------------------------
+
+    def find(self, connection: sa.Connection, mention_id: str) -> tuple[int, ArchivedMention] | None:
+        """The archived mention with this id and its key (None when not archived), read in the caller's
+        transaction."""
+        columns = ", ".join(COLUMNS)
+        lock = " FOR UPDATE" if self.postgres else ""
+        row = connection.execute(
+            sa.text(f"SELECT {columns} FROM {TABLE} WHERE id = :id{lock}"), {"id": mention_id}
+        ).first()
+        return _from_row(row) if row is not None else None
+
+    def relabel(self, connection: sa.Connection, key: int, mention: ArchivedMention) -> None:
+        """Write a mention's sentiment label and score again (a person corrected it), with its index term
+        `sentiment:<label>`, in the caller's transaction."""
+        values = {"key": key, "sentiment": mention.sentiment, "score": mention.score}
+        if self.postgres:
+            connection.execute(
+                sa.text(
+                    f"UPDATE {TABLE} SET sentiment = :sentiment, score = :score, "
+                    "tsv = array_to_tsvector(CAST(:lexemes AS text[])) WHERE key = :key"
+                ),
+                {**values, "lexemes": lexemes(mention)},
+            )
+            return
+        connection.execute(
+            sa.text(f"UPDATE {TABLE} SET sentiment = :sentiment, score = :score WHERE key = :key"), values
+        )
+        connection.execute(
+            sa.text(f"UPDATE {FTS_TABLE} SET terms = :terms WHERE rowid = :key"),
+            {"key": key, "terms": " ".join(lexemes(mention))},
+        )
+
     # -- reading ----------------------------------------------------------------------------------------
 
     def count(self) -> int:

@@ -25,7 +25,7 @@ import sklearn
 from sklearn.linear_model import LogisticRegression
 
 from services.language import detect_batch
-from services.sentiment import data, lexicon
+from services.sentiment import corrections, data, lexicon
 from services.sentiment.features import FeatureConfig, Features, Featurizer
 from services.sentiment.linear import MODEL_PATH, LinearModel, save
 
@@ -119,8 +119,14 @@ def provenance() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
+    parser.add_argument(
+        "--corrections", type=Path, help="also train on this `vigie corrections export` folder"
+    )
     args = parser.parse_args()
     texts, labels, _ = training_data()
+    for split in corrections.read_folder(args.corrections) if args.corrections else []:
+        texts, labels = texts + split.texts, labels + split.labels
+        print(f"+ {len(split.texts)} corrected {split.lang} texts from {args.corrections}")
     model = fit(texts, labels, detect_batch(texts))
     model.meta.update(provenance())
     save(model, args.output)

@@ -49,6 +49,7 @@ function freshDirty() {
     tickerNew: [], // mention items to add on top, oldest first
     alerts: false, // the open alerts changed
     insights: false, // swarms, influencers or coordination changed (the focus scene)
+    corrections: [], // `correction` messages: a person set a mention's sentiment
   };
 }
 
@@ -155,6 +156,17 @@ export function createStore({ maxMentions = MAX_MENTIONS } = {}) {
       case "watchlists":
         setWatchlists(msg.items);
         return true;
+      case "correction": {
+        // A person set a mention's sentiment: relabel it wherever it is shown (the ticker is drawn again).
+        if (!isObj(msg.sentiment) || msg.mention === undefined) return false;
+        const m = model.mentions.find((item) => String(item.id) === String(msg.mention));
+        if (m) {
+          m.sentiment = msg.sentiment;
+          dirty.tickerReset = true;
+        }
+        dirty.corrections.push({ mention: String(msg.mention), sentiment: msg.sentiment });
+        return true;
+      }
       case "heartbeat":
         model.serverTime = msg.server_time ?? model.serverTime;
         return true;

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { applyAlert, filterAlerts } from "../js/alerts.js";
 import { PANELS, panelForHash } from "../js/console/nav.js";
 import { describeTestAnswer } from "../js/console/delivery-panel.js";
+import { correctionText } from "../js/console/correct-sentiment.js";
 
 function alertsOf(list) {
   const alerts = new Map();
@@ -42,4 +43,12 @@ test("a receiver's answer to a test reads as one line", () => {
     describeTestAnswer({ outcome: "refused", status_code: null, latency_ms: 0.3, error: "loopback refused", answer: null }),
     "refused \u00b7 0 ms \u2014 loopback refused",
   );
+});
+
+test("a corrected sentiment says who corrected it and what the model said", () => {
+  assert.equal(correctionText({ label: "neu", score: 0 }), "");
+  const at = "2026-12-06T10:42:00+00:00";
+  const text = correctionText({ label: "neg", correction: { by: "console key", note: "ana", at, model_label: "neu" } });
+  assert.match(text, /^corrected by ana \(key console key\) at \d\d:\d\d(:\d\d)? · model: neutral$/);
+  assert.equal(correctionText({ label: "pos", correction: { by: "k", model_label: "neg" } }), "corrected by k · model: negative");
 });

@@ -76,3 +76,21 @@ test("unknown types, other versions and junk are ignored", () => {
   s.apply({ type: "watchlists", v: 1, items: [{ name: "no id" }, wl("ok", "g"), wl("ok", "g")] });
   assert.deepEqual(s.model.watchlists.map((w) => w.id), ["ok"]);
 });
+
+test("correction: a person's label replaces the model's on the mention, the ticker is drawn again", () => {
+  const s = createStore();
+  s.apply(snapshot());
+  s.takeDirty();
+  const sentiment = { label: "neg", score: -1, correction: { from: "neu", by: "console", model_label: "neu" } };
+  assert.equal(s.apply({ type: "correction", v: 1, mention: "m2", sentiment }), true);
+  assert.deepEqual(s.model.mentions.find((m) => m.id === "m2").sentiment, sentiment);
+  const d = s.takeDirty();
+  assert.equal(d.tickerReset, true);
+  assert.deepEqual(d.corrections, [{ mention: "m2", sentiment }]);
+  // a mention this page never saw: nothing to redraw, but the console's lists still hear of it
+  s.apply({ type: "correction", v: 1, mention: "elsewhere", sentiment });
+  const again = s.takeDirty();
+  assert.equal(again.tickerReset, false);
+  assert.equal(again.corrections.length, 1);
+  assert.equal(s.apply({ type: "correction", v: 1, mention: "m1" }), false, "no sentiment: ignored");
+});

@@ -2,10 +2,13 @@
 // the mentions that came over the websocket since it opened (a sample, not every mention); the filter
 // runs in the browser over those. Text is public: textContent only.
 //
-// Hooks: [data-testid="console-mention"][data-mention]; select name=mentions-watchlist; input name=mentions-search
+// Hooks: [data-testid="console-mention"][data-mention]; select name=mentions-watchlist; input name=mentions-search;
+// each mention's sentiment can be corrected there (js/console/correct-sentiment.js), and a correction made
+// anywhere (the websocket's `correction` message) shows on it.
 
 import { el, keyedList, setText } from "../dom.js";
 import { clockTime, handle, parseTime } from "../format.js";
+import { sentimentControl } from "./correct-sentiment.js";
 
 export const KEPT_MENTIONS = 500;
 
@@ -21,7 +24,7 @@ export function filterMentions(mentions, watchlistId, search) {
   });
 }
 
-export function createMentionsPanel(root, { model }) {
+export function createMentionsPanel(root, { model, operator, onError }) {
   const select = root.querySelector('[name="mentions-watchlist"]');
   const search = root.querySelector('[name="mentions-search"]');
   const list = root.querySelector('[data-field="mentions"]');
@@ -43,6 +46,14 @@ export function createMentionsPanel(root, { model }) {
       while (seen.length > KEPT_MENTIONS) ids.delete(String(seen.shift().id));
       dirty = true;
     },
+    /** A mention's sentiment was corrected (here, in Search, or by someone else). */
+    corrected(id, sentiment) {
+      const m = seen.find((item) => String(item.id) === String(id));
+      if (!m) return;
+      m.sentiment = sentiment;
+      m.corrected = (m.corrected || 0) + 1; // the row is drawn again
+      dirty = true;
+    },
     render() {
       const current = select.value;
       const options = [["", "All watchlists"], ...model.watchlists.map((w) => [w.id, String(w.name ?? w.id)])];
@@ -58,16 +69,27 @@ export function createMentionsPanel(root, { model }) {
         list,
         found,
         (m) => m.id,
-        () => {
+        (m) => {
           const li = el("li", "c-mention", { "data-testid": "console-mention" });
           const meta = el("div", "c-muted");
           meta.append(el("span", "", { "data-field": "time" }), " ", el("span", "", { "data-field": "author" }));
           li.append(meta, el("p", "c-mention__text", { "data-field": "text" }));
+          const control = sentimentControl(m, {
+            operator,
+            onError,
+            onCorrected(sentiment) {
+              m.sentiment = sentiment;
+              li.setAttribute("data-label", sentiment.label);
+            },
+          });
+          li.correction = control;
+          meta.append(" ", control.element);
           return li;
         },
         (li, m) => {
           li.setAttribute("data-mention", String(m.id));
           li.setAttribute("data-label", (m.sentiment && m.sentiment.label) || "neu");
+          li.correction.show(m.sentiment);
           setText(li.querySelector('[data-field="time"]'), clockTime(parseTime(m.created_at)));
           setText(li.querySelector('[data-field="author"]'), handle(m.author && m.author.handle));
           setText(li.querySelector('[data-field="text"]'), typeof m.text === "string" ? m.text : "");

@@ -5,11 +5,13 @@
 //
 // Hooks: form[data-testid="search-form"] (inputs named q, watchlist, sentiment, lang, source, author, from,
 // to, sort); [data-testid="search-status"]; tr[data-testid="search-result"][data-mention];
-// [data-testid="search-more"]; a[data-testid="export-csv"], a[data-testid="export-ndjson"]
+// [data-testid="search-more"]; a[data-testid="export-csv"], a[data-testid="export-ndjson"]; each result's
+// sentiment can be corrected there (js/console/correct-sentiment.js).
 
 import { el, setText } from "../dom.js";
 import { clockTime, compact, handle, parseTime } from "../format.js";
 import { api, ApiError } from "./api.js";
+import { sentimentControl } from "./correct-sentiment.js";
 
 export const PAGE = 50;
 const FILTERS = ["watchlist", "sentiment", "lang", "source", "author", "from", "to", "sort"];
@@ -41,7 +43,7 @@ function choice(name, options) {
   return select;
 }
 
-export function createSearchPanel(root, { model, key }) {
+export function createSearchPanel(root, { model, key, operator, onCorrected }) {
   const q = el("input", "c-search__query", {
     name: "q",
     type: "search",
@@ -83,6 +85,7 @@ export function createSearchPanel(root, { model, key }) {
   const more = el("button", "btn", { type: "button", "data-testid": "search-more", hidden: "" }, "More");
   root.append(form, status, exportsLine, scroller, more);
 
+  const controls = new Map(); // mention id -> {tr, control} of the rows shown
   let params = null;
   let cursor = null;
   let shown = 0;
@@ -96,11 +99,25 @@ export function createSearchPanel(root, { model, key }) {
       when ? `${when.toISOString().slice(0, 10)} ${clockTime(when)}` : "",
       handle(m.author && m.author.handle),
       compact(Number(m.reach) || 0),
-      (m.sentiment && m.sentiment.label) || "",
+      null, // the sentiment, which people may correct
       Array.isArray(m.watchlists) ? m.watchlists.join(" ") : "",
       typeof m.text === "string" ? m.text : "",
     ];
-    tr.append(...cells.map((text) => el("td", "", {}, String(text))));
+    tr.append(...cells.map((text) => el("td", "", {}, text === null ? null : String(text))));
+    const control = sentimentControl(m, {
+      operator,
+      onCorrected(sentiment) {
+        tr.setAttribute("data-label", sentiment.label);
+        status.removeAttribute("data-error");
+        if (onCorrected) onCorrected(String(m.id), sentiment);
+      },
+      onError(message) {
+        setText(status, message);
+        status.setAttribute("data-error", "true");
+      },
+    });
+    tr.children[3].append(control.element);
+    controls.set(String(m.id), { tr, control });
     return tr;
   }
 
@@ -115,6 +132,7 @@ export function createSearchPanel(root, { model, key }) {
       const page = await api("GET", `/api/v1/mentions/search?${query}`);
       if (fresh) {
         body.replaceChildren();
+        controls.clear();
         shown = 0;
       }
       body.append(...page.items.map(row));
@@ -147,6 +165,13 @@ export function createSearchPanel(root, { model, key }) {
   more.addEventListener("click", () => load(false));
 
   return {
+    /** A mention's sentiment was corrected elsewhere (the websocket's `correction` message). */
+    corrected(id, sentiment) {
+      const shown = controls.get(String(id));
+      if (!shown) return;
+      shown.tr.setAttribute("data-label", sentiment.label);
+      shown.control.show(sentiment);
+    },
     /** Keep the watchlist choices in step with the live model. */
     render() {
       const options = [["", "All watchlists"], ...model.watchlists.map((w) => [w.id, String(w.name ?? w.id)])];
