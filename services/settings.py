@@ -187,6 +187,10 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     #: Mentions (array items or NDJSON lines) one ingest request may carry; more is refused with 413.
     ingest_max_items: int = Field(10_000, ge=1, le=100_000)
+    #: Small ingest requests wait this long for others to share one publish (fewer, larger raw records for
+    #: the worker); each is still answered only once the broker has acknowledged it (services/coalescer.py).
+    #: 0: each request is published on its own.
+    ingest_linger_ms: float = Field(5.0, ge=0, le=1000)
     #: Ingest requests (POST mentions and hooks) per second per key, on average and at once (429 beyond).
     ingest_rate_per_s: float = Field(50.0, gt=0)
     ingest_burst: int = Field(200, ge=1)

@@ -126,7 +126,8 @@ class Load:
         tasks: set[asyncio.Task[None]] = set()
         started = time.monotonic()
         tick = index = 0
-        while (due := started + tick * self.tick_s) < started + duration_s:
+        ends = started + duration_s
+        while (due := started + tick * self.tick_s) < ends and time.monotonic() < ends:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             for _ in range(self.posts_per_tick):
                 if time.monotonic() - due > self.tick_s:
@@ -236,9 +237,7 @@ async def raw_records(bootstrap: str, topic: str, timeout_s: float = 20.0) -> di
     )
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(await consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(partitions)
         records = mentions = 0
         deadline = time.monotonic() + timeout_s
