@@ -237,6 +237,7 @@ async def raw_records(bootstrap: str, topic: str, timeout_s: float = 20.0) -> di
     )
     await consumer.start()
     try:
+        await consumer.topics()  # fetches the metadata partitions_for_topic reads
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(partitions)
         records = mentions = 0

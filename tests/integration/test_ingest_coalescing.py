@@ -1,0 +1,70 @@
+"""A crowd of single-mention POSTs arriving together costs the worker fewer raw records than requests (the api
+gathers them for VIGIE_INGEST_LINGER_MS), and every mention is still counted exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.kafka import RAW
+from services.settings import Settings
+from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
+from tests.stack import Stack
+
+#: Within the ingest burst a key may send at once (VIGIE_INGEST_BURST, 200).
+REQUESTS = 120
+
+
+async def raw_records_with(stack: Stack, ids: set[str]) -> list[list[str]]:
+    """The raw records carrying any of these mention ids, each as the ids it carries (waiting for all)."""
+    found: list[list[str]] = []
+    topic = Settings.model_validate({"kafka_bootstrap": stack.bootstrap}).topic(RAW)
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the metadata partitions_for_topic reads
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        assert partitions, f"no partitions of {topic}"
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+
+        async def all_found() -> bool:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    value: Any = orjson.loads(record.value or b"{}")
+                    items = value.get("mentions", [value]) if isinstance(value, dict) else value
+                    carried = [item.get("id") for item in items if item.get("id") in ids]
+                    if carried:
+                        found.append(carried)
+            return sum(len(carried) for carried in found) >= len(ids)
+
+        await wait_for(all_found, timeout_s=60)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_concurrent_single_mention_posts_share_raw_records_and_each_mention_counts_once(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    brand = unique("crowd")
+    watchlist = await create_watchlist(client, name=brand, keywords=[brand])
+    mentions = [posted_mention(f"{brand} says hello, number {i}") for i in range(REQUESTS)]
+    # Each its own connection, all at once: a crowd of sources, not one client's queue.
+    limits = httpx.Limits(max_connections=REQUESTS)
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.headers, limits=limits) as crowd:
+        answers = await asyncio.gather(*(crowd.post("/api/v1/mentions", json=m) for m in mentions))
+    assert [(a.status_code, a.json()) for a in answers] == [(202, {"accepted": 1, "refused": []})] * REQUESTS
+
+    records = await raw_records_with(stack, {m["id"] for m in mentions})
+    carried = Counter(mention_id for ids in records for mention_id in ids)
+    print(f"\n{REQUESTS} single-mention POSTs -> {len(records)} raw records")
+    assert set(carried) == {m["id"] for m in mentions}
+    assert set(carried.values()) == {1}  # each published once
+    assert len(records) < REQUESTS / 2
+    await wait_total(client, watchlist["id"], REQUESTS)
