@@ -1,5 +1,6 @@
 """A crowd of single-mention POSTs arriving together costs the worker fewer raw records than requests (the api
-gathers them for VIGIE_INGEST_LINGER_MS), and every mention is still counted exactly once."""
+gathers them for VIGIE_INGEST_LINGER_MS), and every mention is still counted exactly once; while `vigie run`
+holds ingest to renew the broker, each of the waiting requests is refused with Retry-After, none counted."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from services.hold import IngestHold
 from services.kafka import RAW
 from services.settings import Settings
 from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
@@ -68,3 +70,25 @@ async def test_concurrent_single_mention_posts_share_raw_records_and_each_mentio
     assert set(carried.values()) == {1}  # each published once
     assert len(records) < REQUESTS / 2
     await wait_total(client, watchlist["id"], REQUESTS)
+
+
+async def test_while_ingest_is_held_every_waiting_request_is_refused_with_retry_after_and_none_is_counted(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    brand = unique("held")
+    watchlist = await create_watchlist(client, name=brand, keywords=[brand])
+    mentions = [posted_mention(f"{brand} during a renewal, number {i}") for i in range(20)]
+    hold = IngestHold(stack.data_dir)  # what `vigie run` writes while it renews the embedded broker
+    limits = httpx.Limits(max_connections=len(mentions))
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.headers, limits=limits) as crowd:
+        hold.hold("a test renews the broker")
+        try:
+            held = await asyncio.gather(*(crowd.post("/api/v1/mentions", json=m) for m in mentions))
+        finally:
+            hold.release()
+        assert {a.status_code for a in held} == {503}, [a.text for a in held]
+        assert all(a.headers.get("retry-after") for a in held)
+        assert all("a test renews the broker" in a.text and "send it again" in a.text for a in held)
+        sent_again = await asyncio.gather(*(crowd.post("/api/v1/mentions", json=m) for m in mentions))
+    assert {a.status_code for a in sent_again} == {202}
+    await wait_total(client, watchlist["id"], len(mentions))
