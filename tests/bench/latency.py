@@ -99,6 +99,8 @@ class Load:
         self.accepted = 0
         self.posts = 0
         self.failed = 0
+        #: Why the first failed POSTs failed (status and body, or the client's error).
+        self.failures: list[str] = []
         self.late_posts = 0
 
     def _chunk(self, index: int) -> bytes:
@@ -115,11 +117,16 @@ class Load:
                 self.accepted += response.json()["accepted"]
                 self.posts += 1
             else:
-                self.failed += 1
-        except httpx.HTTPError:
-            self.failed += 1
+                self._failed(f"{response.status_code} {response.text[:200]}")
+        except httpx.HTTPError as error:
+            self._failed(repr(error)[:200])
         finally:
             slots.release()
+
+    def _failed(self, why: str) -> None:
+        self.failed += 1
+        if len(self.failures) < 3:
+            self.failures.append(why)
 
     async def run(self, duration_s: float) -> None:
         slots = asyncio.Semaphore(self.in_flight_max)
@@ -218,6 +225,7 @@ async def measure(
         "mentions_per_post": generator.per_post,
         "posts_per_s": round(generator.posts / elapsed_s),
         "failed_posts": generator.failed,
+        "failures": generator.failures,
         "late_posts": generator.late_posts,
         "backlog_before_s": round(backlog_s, 1),
         "probes": len(delays_ms),
