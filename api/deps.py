@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from api.body_parser import BodyParser
 from api.hub import Hub
+from services.coalescer import Coalescer
 from services.kafka import MentionPublisher
 from services.settings import Settings
 from services.storage import Store
@@ -24,6 +25,8 @@ class Runtime:
     publisher: MentionPublisher
     hub: Hub
     parser: BodyParser
+    #: What ingest routes publish through: concurrent requests share publishes.
+    ingest: Coalescer
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from types import ModuleType
 
 from fastapi import Depends, FastAPI
@@ -45,6 +46,7 @@ from api.wall_assets import WallAssets
 from services.archive.search import Searcher
 from services.archive.store import Archive
 from services.auth import KeyStore
+from services.coalescer import Coalescer
 from services.config_feed import publish_watchlists
 from services.corrections import CorrectionStore
 from services.delivery.retry import RetryPolicy
@@ -102,7 +104,12 @@ def create_app(settings: Settings) -> FastAPI:
         )
         parser = BodyParser(settings.ingest_max_items)
         await parser.start()
-        app.state.runtime = Runtime(settings, store, producer, publisher, hub, parser)
+        ingest = Coalescer(
+            partial(publisher.publish, wait_if_held=False),
+            settings.ingest_linger_ms / 1000,
+            settings.ingest_batch_max,
+        )
+        app.state.runtime = Runtime(settings, store, producer, publisher, hub, parser, ingest)
         app.state.keys = KeyStore(store.engine)
         app.state.history = HistoryStore(settings.db_url, engine=store.engine)
         app.state.alerts = await start_alerts(settings, store.engine, producer, hub)
@@ -124,6 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
             await app.state.alerts.stop()
             await hub.stop()
             parser.close()
+            await ingest.close()
             await producer.stop()
             archived.close()
             store.close()

@@ -58,6 +58,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         # The sans-I/O implementation: the legacy one is deprecated, and its pings could wait behind a send
         # to a stalled client.
         ws="websockets-sansio",
+        ws_per_message_deflate=settings.ws_compression,  # per client and message: see the setting
         access_log=False,
         # uvicorn's own lines go through the root logger's handler (text or JSON, secrets redacted).
         log_config=None,
@@ -304,6 +305,7 @@ ROLE_ENVIRONMENT: dict[str, tuple[str, ...]] = {
         "VIGIE_METRICS_PUBLIC",
         "VIGIE_CORS_ORIGINS",
         "VIGIE_INGEST_RATE_PER_S",
+        "VIGIE_INGEST_LINGER_MS",
         "VIGIE_LOG_FORMAT",
     ),
     "notifier": (

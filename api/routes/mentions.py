@@ -72,7 +72,8 @@ INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
     description=(
         "A JSON object, a JSON array or NDJSON, of at most VIGIE_INGEST_MAX_ITEMS (10,000) mentions "
         "(413 beyond). Answers 202 with the count accepted once the broker has "
-        "acknowledged them. When some items are invalid the answer is 422, listing each refused item with "
+        "acknowledged them (a small request may first wait VIGIE_INGEST_LINGER_MS, 5 ms, for others to "
+        "share its publish). When some items are invalid the answer is 422, listing each refused item with "
         "its index and field; the valid items of the same request are still accepted (and counted in "
         "`accepted`). Resending a request is safe: mentions are deduplicated by id (an id is derived from "
         "the content when absent)."
@@ -96,7 +97,7 @@ async def accept_body(body: bytes, runtime: Runtime, default_source: str | None 
         raise field_error("body", "the body could not be parsed (its parser stopped); retry", 503) from None
     count_ingest(len(parsed.mentions) + len(parsed.refused), len(parsed.refused))
     try:
-        accepted = await runtime.publisher.publish(parsed.mentions, wait_if_held=False)
+        accepted = await runtime.ingest.submit(parsed.mentions)
     except IngestHeld as held:
         count_published("ingest", 0, failed=len(parsed.mentions))
         raise HTTPException(

@@ -1,9 +1,15 @@
 """Delay from POST to websocket update under a steady load, on a whole `vigie run`.
 
-A background load posts demo mentions at the target rate in batches (one POST every 50 ms); every half
-second a probe mention for a watchlist of its own is posted alone, and its delay runs until the wall's
-websocket shows that watchlist's total including it. Probes are spaced wider than the metrics throttle
-(250 ms), so each one measures the pipeline, not the wait for the next publishing slot.
+A background load posts demo mentions at the target rate, in batches (one POST every 50 ms) or, with
+`post_mentions`, that many mentions a POST (1: a crowd of single-mention sources, what the api's ingest
+linger gathers); every half second a probe mention for a watchlist of its own is posted alone, and its
+delay runs until the wall's websocket shows that watchlist's total including it. Probes are spaced wider
+than the metrics throttle (250 ms), so each one measures the pipeline, not the wait for the next publishing
+slot.
+
+Alone (the latency and fan-out phases of `make bench` on a fresh `vigie run`, a minute or so):
+
+    python -m tests.bench.latency --rates 1000 --post-mentions 1 --clients 1000 [--linger-ms 0]
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import httpx
 import msgspec
 import orjson
 import websockets
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.records import Mention
 from services.watchlists import Watchlist
@@ -26,6 +33,10 @@ from services.watchlists import Watchlist
 PROBE_EVERY_S = 0.5
 POST_EVERY_S = 0.05
 MAX_POSTS_IN_FLIGHT = 20
+#: Small POSTs are sent in bursts this often (an event loop does not keep a 1 ms timer).
+TICK_S = 0.01
+#: In flight at once with small POSTs: enough for thousands a second at a few ms each.
+MAX_SMALL_POSTS_IN_FLIGHT = 200
 #: How long the first probe may take: it also waits out any backlog an earlier run left.
 WARM_UP_TIMEOUT_S = 90.0
 
@@ -70,14 +81,26 @@ class Load:
     """Posts `rate_per_s` mentions per second, cycling over `mentions` with fresh ids each pass."""
 
     def __init__(
-        self, client: httpx.AsyncClient, mentions: list[Mention], rate_per_s: float, tag: str
+        self,
+        client: httpx.AsyncClient,
+        mentions: list[Mention],
+        rate_per_s: float,
+        tag: str,
+        post_mentions: int | None = None,
     ) -> None:
         self.client = client
         self.mentions = mentions
-        self.per_post = max(1, round(rate_per_s * POST_EVERY_S))
+        self.per_post = post_mentions or max(1, round(rate_per_s * POST_EVERY_S))
+        #: POSTs sent together every tick, and how often.
+        self.tick_s = TICK_S if post_mentions else POST_EVERY_S
+        self.posts_per_tick = max(1, round(rate_per_s * self.tick_s / self.per_post))
+        self.in_flight_max = MAX_SMALL_POSTS_IN_FLIGHT if post_mentions else MAX_POSTS_IN_FLIGHT
         self.tag = tag
         self.accepted = 0
+        self.posts = 0
         self.failed = 0
+        #: Why the first failed POSTs failed (status and body, or the client's error).
+        self.failures: list[str] = []
         self.late_posts = 0
 
     def _chunk(self, index: int) -> bytes:
@@ -92,35 +115,50 @@ class Load:
             response = await self.client.post("/api/v1/mentions", content=body)
             if response.status_code == 202:
                 self.accepted += response.json()["accepted"]
+                self.posts += 1
             else:
-                self.failed += 1
-        except httpx.HTTPError:
-            self.failed += 1
+                self._failed(f"{response.status_code} {response.text[:200]}")
+        except httpx.HTTPError as error:
+            self._failed(repr(error)[:200])
         finally:
             slots.release()
 
+    def _failed(self, why: str) -> None:
+        self.failed += 1
+        if len(self.failures) < 3:
+            self.failures.append(why)
+
     async def run(self, duration_s: float) -> None:
-        slots = asyncio.Semaphore(MAX_POSTS_IN_FLIGHT)
+        slots = asyncio.Semaphore(self.in_flight_max)
         tasks: set[asyncio.Task[None]] = set()
         started = time.monotonic()
-        index = 0
-        while (due := started + index * POST_EVERY_S) < started + duration_s:
+        tick = index = 0
+        ends = started + duration_s
+        while (due := started + tick * self.tick_s) < ends and time.monotonic() < ends:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
-            if time.monotonic() - due > POST_EVERY_S:
-                self.late_posts += 1
-            await slots.acquire()
-            task = asyncio.create_task(self._post(self._chunk(index), slots))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            index += 1
+            for _ in range(self.posts_per_tick):
+                if time.monotonic() - due > self.tick_s:
+                    self.late_posts += 1
+                await slots.acquire()
+                task = asyncio.create_task(self._post(self._chunk(index), slots))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                index += 1
+            tick += 1
         await asyncio.gather(*tasks)
 
 
 async def measure(
-    base_url: str, key: str, load: list[Mention], rate_per_s: float, duration_s: float
+    base_url: str,
+    key: str,
+    load: list[Mention],
+    rate_per_s: float,
+    duration_s: float,
+    post_mentions: int | None = None,
 ) -> dict[str, Any]:
     """Steady load at `rate_per_s` for `duration_s`; probe delays POST -> websocket, in ms. `key`: an admin
-    API key (ingest, watchlists and the websocket)."""
+    API key (ingest, watchlists and the websocket); `post_mentions`: mentions a POST (default: one POST
+    every 50 ms)."""
     probe_id = f"bench-probe-{int(rate_per_s)}"
     ws_url = base_url.replace("http://", "ws://") + f"/ws?token={key}"
     headers = {"Authorization": f"Bearer {key}"}
@@ -169,7 +207,8 @@ async def measure(
             backlog_s = time.monotonic() - warm_up_started  # long when an earlier run left a backlog
             await asyncio.sleep(1.0)  # a late copy of the warm-up probe would shift the count
             totals["base"] = totals["last"]
-            generator = Load(client, load, rate_per_s, tag=f"r{int(rate_per_s)}t{int(time.time())}")
+            tag = f"r{int(rate_per_s)}p{post_mentions or 0}t{int(time.time())}"
+            generator = Load(client, load, rate_per_s, tag, post_mentions)
             started = time.monotonic()
             await asyncio.gather(generator.run(duration_s), post_probes())
             elapsed_s = time.monotonic() - started
@@ -183,10 +222,130 @@ async def measure(
     return {
         "rate_per_s": rate_per_s,
         "achieved_per_s": round(generator.accepted / elapsed_s),
+        "mentions_per_post": generator.per_post,
+        "posts_per_s": round(generator.posts / elapsed_s),
         "failed_posts": generator.failed,
+        "failures": generator.failures,
         "late_posts": generator.late_posts,
         "backlog_before_s": round(backlog_s, 1),
         "probes": len(delays_ms),
         "lost_probes": len(posted),
         **summary_ms(delays_ms),
     }
+
+
+async def raw_records(bootstrap: str, topic: str, timeout_s: float = 20.0) -> dict[str, int]:
+    """Records on the raw topic and the mentions they carry, read from the start (the embedded broker's end
+    offsets undercount: counted by reading)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the metadata partitions_for_topic reads
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        records = mentions = 0
+        deadline = time.monotonic() + timeout_s
+        idle = 0
+        while time.monotonic() < deadline and idle < 3:
+            batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            idle = 0 if batch else idle + 1
+            for items in batch.values():
+                for record in items:
+                    records += 1
+                    value = orjson.loads(record.value or b"{}")
+                    mentions += (
+                        len(value["mentions"]) if isinstance(value, dict) and "mentions" in value else 1
+                    )
+        return {"raw_records": records, "raw_mentions": mentions}
+    finally:
+        await consumer.stop()
+
+
+def main() -> None:
+    import argparse
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from services.kafka import RAW
+    from services.settings import Settings
+    from tests.bench import fanout
+    from tests.bench.data import bench_watchlists, workload
+    from tests.bench.processes import stack_memory
+    from tests.bench.run import commit, machine, role_pid
+    from tests.stack import start_stack
+
+    parser = argparse.ArgumentParser(description="The latency and fan-out phases of `make bench` alone.")
+    parser.add_argument("--rates", default="1000", help="latency runs, mentions/s")
+    parser.add_argument("--duration-s", type=float, default=10.0)
+    parser.add_argument(
+        "--post-mentions", type=int, default=0, help="mentions a POST (0: one POST every 50 ms)"
+    )
+    parser.add_argument("--clients", type=int, default=0, help="fan-out websocket clients (0: skip)")
+    parser.add_argument("--phase-s", type=float, default=8.0, help="length of each fan-out phase")
+    parser.add_argument("--linger-ms", type=float, default=None, help="VIGIE_INGEST_LINGER_MS of the api")
+    args = parser.parse_args()
+    # One key posts everything: the per-key ingest rate limit would refuse most single-mention POSTs.
+    env = {"VIGIE_INGEST_RATE_PER_S": "1000000", "VIGIE_INGEST_BURST": "1000000"}
+    if args.linger_ms is not None:
+        env["VIGIE_INGEST_LINGER_MS"] = str(args.linger_ms)
+    results: dict[str, Any] = {"commit": commit(), "machine": machine(), "args": vars(args)}
+    load = workload(20_000)
+    with tempfile.TemporaryDirectory(prefix="vigie-bench-") as tmp:
+        stack = start_stack(Path(tmp) / "stack", extra_env=env)
+        try:
+
+            async def prepare() -> None:
+                async with stack.http() as client:
+                    await put_watchlists(client, bench_watchlists())
+
+            asyncio.run(prepare())
+            results["latency"] = []
+            for rate in [float(r) for r in args.rates.split(",") if r]:
+                print(f"bench: latency at {rate:,.0f} mentions/s for {args.duration_s:.0f} s", flush=True)
+                try:
+                    run = asyncio.run(
+                        measure(
+                            stack.base_url,
+                            stack.admin_key,
+                            load,
+                            rate,
+                            args.duration_s,
+                            args.post_mentions or None,
+                        )
+                    )
+                except (RuntimeError, TimeoutError) as error:
+                    run = {"rate_per_s": rate, "error": str(error)}
+                print(json.dumps(run), flush=True)
+                results["latency"].append(run)
+            settings = Settings.model_validate({"kafka_bootstrap": stack.bootstrap})
+            results["raw"] = asyncio.run(raw_records(stack.bootstrap, settings.topic(RAW)))
+            print(json.dumps(results["raw"]), flush=True)
+            if args.clients:
+                print(f"bench: fan-out to {args.clients:,} websocket clients", flush=True)
+                api_pid = role_pid(stack.process.pid, "api")
+                processes = 2 if args.clients >= 100 else 1
+                results["fanout"] = asyncio.run(
+                    fanout.measure(
+                        settings,
+                        stack.base_url,
+                        stack.display_token,
+                        api_pid,
+                        args.clients,
+                        processes,
+                        args.phase_s,
+                    )
+                )
+                print(json.dumps(results["fanout"]), flush=True)
+            results["memory"] = stack_memory(stack.process.pid)
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()

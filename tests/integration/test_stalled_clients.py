@@ -1,7 +1,7 @@
 """Walls that stop reading (a frozen browser tab, a laptop lid closed on a live socket) do not cost the api
 its memory, nor the other walls their pace: while stalled each holds at most a bounded queue and the latest
 message per key, gets the latest state when it reads again, and is closed by the server's pings if it never
-does."""
+does; and the server does not compress each wall's copy of every update on its own."""
 
 from __future__ import annotations
 
@@ -225,3 +225,12 @@ async def test_a_stalled_wall_holds_the_latest_state_per_watchlist_and_gets_it_w
             drain.cancel()
     finally:
         await asyncio.to_thread(stack.stop)
+
+
+async def test_a_wall_that_offers_compression_gets_plain_frames(stack: Stack) -> None:
+    """Every client's copy of every update would be compressed on its own (VIGIE_WS_COMPRESSION): the
+    server declines permessage-deflate, which browsers and this client offer, and still serves the wall."""
+    async with websockets.connect(stack.ws_url, compression="deflate") as wall:
+        assert wall.response is not None
+        assert wall.response.headers.get("Sec-WebSocket-Extensions") is None, wall.response.headers
+        assert orjson.loads(await wall.recv())["type"] == "snapshot"

@@ -1,0 +1,94 @@
+"""A crowd of single-mention POSTs arriving together costs the worker fewer raw records than requests (the api
+gathers them for VIGIE_INGEST_LINGER_MS), and every mention is still counted exactly once; while `vigie run`
+holds ingest to renew the broker, each of the waiting requests is refused with Retry-After, none counted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.hold import IngestHold
+from services.kafka import RAW
+from services.settings import Settings
+from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
+from tests.stack import Stack
+
+#: Within the ingest burst a key may send at once (VIGIE_INGEST_BURST, 200).
+REQUESTS = 120
+
+
+async def raw_records_with(stack: Stack, ids: set[str]) -> list[list[str]]:
+    """The raw records carrying any of these mention ids, each as the ids it carries (waiting for all)."""
+    found: list[list[str]] = []
+    topic = Settings.model_validate({"kafka_bootstrap": stack.bootstrap}).topic(RAW)
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the metadata partitions_for_topic reads
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        assert partitions, f"no partitions of {topic}"
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+
+        async def all_found() -> bool:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    value: Any = orjson.loads(record.value or b"{}")
+                    items = value.get("mentions", [value]) if isinstance(value, dict) else value
+                    carried = [item.get("id") for item in items if item.get("id") in ids]
+                    if carried:
+                        found.append(carried)
+            return sum(len(carried) for carried in found) >= len(ids)
+
+        await wait_for(all_found, timeout_s=60)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_concurrent_single_mention_posts_share_raw_records_and_each_mention_counts_once(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    brand = unique("crowd")
+    watchlist = await create_watchlist(client, name=brand, keywords=[brand])
+    mentions = [posted_mention(f"{brand} says hello, number {i}") for i in range(REQUESTS)]
+    # Each its own connection, all at once: a crowd of sources, not one client's queue.
+    limits = httpx.Limits(max_connections=REQUESTS)
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.headers, limits=limits) as crowd:
+        answers = await asyncio.gather(*(crowd.post("/api/v1/mentions", json=m) for m in mentions))
+    assert [(a.status_code, a.json()) for a in answers] == [(202, {"accepted": 1, "refused": []})] * REQUESTS
+
+    records = await raw_records_with(stack, {m["id"] for m in mentions})
+    carried = Counter(mention_id for ids in records for mention_id in ids)
+    print(f"\n{REQUESTS} single-mention POSTs -> {len(records)} raw records")
+    assert set(carried) == {m["id"] for m in mentions}
+    assert set(carried.values()) == {1}  # each published once
+    assert len(records) < REQUESTS / 2
+    await wait_total(client, watchlist["id"], REQUESTS)
+
+
+async def test_while_ingest_is_held_every_waiting_request_is_refused_with_retry_after_and_none_is_counted(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    brand = unique("held")
+    watchlist = await create_watchlist(client, name=brand, keywords=[brand])
+    mentions = [posted_mention(f"{brand} during a renewal, number {i}") for i in range(20)]
+    hold = IngestHold(stack.data_dir)  # what `vigie run` writes while it renews the embedded broker
+    limits = httpx.Limits(max_connections=len(mentions))
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.headers, limits=limits) as crowd:
+        hold.hold("a test renews the broker")
+        try:
+            held = await asyncio.gather(*(crowd.post("/api/v1/mentions", json=m) for m in mentions))
+        finally:
+            hold.release()
+        assert {a.status_code for a in held} == {503}, [a.text for a in held]
+        assert all(a.headers.get("retry-after") for a in held)
+        assert all("a test renews the broker" in a.text and "send it again" in a.text for a in held)
+        sent_again = await asyncio.gather(*(crowd.post("/api/v1/mentions", json=m) for m in mentions))
+    assert {a.status_code for a in sent_again} == {202}
+    await wait_total(client, watchlist["id"], len(mentions))
