@@ -58,6 +58,8 @@ def message_key(message: dict[str, Any]) -> str:
         return f"{kind}:{message.get('watchlist')}"
     if kind == "alert":
         return f"alert:{(message.get('alert') or {}).get('id')}"
+    if kind == "correction":
+        return f"correction:{message.get('mention')}"
     return kind
 
 
@@ -193,6 +195,11 @@ class Hub:
             return message
         if kind == "influencers":
             self.influencers[str(message.get("watchlist"))] = message
+            return message
+        if kind == "correction":  # people relabelled a mention (api/routes/corrections.py)
+            for item in self.ticker:
+                if str(item.get("id")) == message.get("mention"):
+                    item["sentiment"] = message.get("sentiment")
             return message
         if kind == "status" and message.get("role") == "worker":
             self.workers[str(message.get("id"))] = float(message.get("at_ts") or 0.0)

@@ -8,19 +8,19 @@ import logging
 from typing import Annotated, Any, Literal
 
 import msgspec
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, HTTPException, Request
 
 from api.auth import actor
-from api.deps import RuntimeDep
+from api.deps import Runtime, RuntimeDep
 from api.errors import FieldErrorRoute
-from api.hub import Hub
 from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import read_body
 from services.corrections import MAX_NOTE_CHARS, Correction, CorrectionStore, MentionNotFound, partials
 from services.hold import IngestHold
-from services.kafka import PARTIALS
+from services.kafka import PARTIALS, UPDATES
 from services.records import MAX_ID_CHARS
 from services.sentiment import LABELS
 from services.settings import Settings
@@ -99,12 +99,20 @@ def start_republishing(
     )
 
 
-def show_on_walls(hub: Hub, mention_id: str, sentiment: dict[str, Any]) -> None:
-    """Relabel the mention in this api's ticker sample (what new walls get) and tell the connected walls."""
-    for item in hub.ticker:
-        if str(item.get("id")) == mention_id:
-            item["sentiment"] = sentiment
-    hub.broadcast({"type": "correction", "v": 1, "mention": mention_id, "sentiment": sentiment})
+async def show_on_walls(runtime: Runtime, mention_id: str, sentiment: dict[str, Any]) -> None:
+    """Tell every api process's walls (through the updates topic, which each hub follows) that people
+    relabelled the mention; when the broker refuses, at least this api's walls are told."""
+    message = {"type": "correction", "v": 1, "mention": mention_id, "sentiment": sentiment}
+    try:
+        await runtime.producer.send_and_wait(
+            runtime.settings.topic(UPDATES), orjson.dumps(message), key=mention_id.encode()
+        )
+    except KafkaError as error:
+        log.warning(
+            "corrections: the walls of other api processes miss correction of %s: %s", mention_id, error
+        )
+        if (shown := runtime.hub.apply_update(message)) is not None:
+            runtime.hub.broadcast(shown)
 
 
 @router.post(
@@ -137,7 +145,7 @@ async def correct_sentiment(mention_id: str, request: Request, runtime: RuntimeD
             log.warning("corrections: correction %d not published yet: %s", correction.id, error)
             published = False
         await asyncio.to_thread(store.annotate, [mention])
-        show_on_walls(runtime.hub, mention_id, mention.to_item()["sentiment"])
+        await show_on_walls(runtime, mention_id, mention.to_item()["sentiment"])
     return {
         "mention": mention.to_item(),
         "correction": _item(correction, mention.correction),

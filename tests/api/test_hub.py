@@ -117,3 +117,17 @@ def test_a_client_behind_by_more_keys_than_it_may_hold_gets_a_fresh_snapshot() -
     assert len(caught_up) == CLIENT_QUEUE_MAX + 1  # what was queued, then one snapshot with every alert
     assert caught_up[-1]["type"] == "snapshot"
     assert len(caught_up[-1]["alerts"]) == CLIENT_QUEUE_MAX + CLIENT_KEYS_MAX + 10
+
+
+def test_a_correction_from_any_api_relabels_the_ticker_and_each_reaches_a_client_behind() -> None:
+    hub = Hub(Settings.model_validate({}))
+    hub.apply_update({"type": "mentions", "v": 1, "items": [{"id": "m1", "sentiment": {"label": "pos"}}]})
+    client = hub.connect(NO_SOCKET)
+    next_text(hub, client)  # the snapshot
+    for mention, label in (("m1", "neg"), ("m2", "neu")):  # from the updates topic, as every hub reads it
+        correction = {"type": "correction", "v": 1, "mention": mention, "sentiment": {"label": label}}
+        outgoing = hub.apply_update(correction)
+        assert outgoing is not None
+        hub.broadcast(outgoing)
+    assert first_message(hub)["mentions"] == [{"id": "m1", "sentiment": {"label": "neg"}}]
+    assert [m["mention"] for m in everything_sent(hub, client)] == ["m1", "m2"]
