@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,8 @@ from services.topic_follower import TopicFollower
 from services.watchlists import Watchlist, own_handles
 
 log = logging.getLogger(__name__)
+#: A hub loop that failed starts again after this delay (`Hub._keep_running`).
+LOOP_RESTART_DELAY_S = 1.0
 
 TICKER_KEPT = 50
 #: Messages queued for one client; past this the client is behind and keeps only the latest per key.
@@ -158,6 +160,8 @@ class Hub:
             epoch=EpochWatch.for_settings(settings),
         )
         self._tasks: list[asyncio.Task[None]] = []
+        #: How often each of the hub's loops failed and was started again (`_keep_running`; in /readyz).
+        self.loop_restarts: dict[str, int] = {}
         self.updates_seen = 0
         self.workers: dict[str, float] = {}
         #: Bumped by every change sent to clients: a snapshot built at the same version is still exact.
@@ -265,10 +269,13 @@ class Hub:
     # -- background tasks --------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
+            "hub-config": self.feed.run,
+            "hub-updates": self.updates.run,
+            "hub-heartbeat": self._heartbeat,
+        }
         self._tasks = [
-            asyncio.create_task(self.feed.run(), name="hub-config"),
-            asyncio.create_task(self.updates.run(), name="hub-updates"),
-            asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
+            asyncio.create_task(self._keep_running(name, loop), name=name) for name, loop in loops.items()
         ]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.feed.ready.wait(), timeout=20)
@@ -279,6 +286,21 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+    async def _keep_running(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run one of the hub's loops for the api's whole life: one that fails (the broker went away, a
+        record it could not fold in) is logged, counted in /readyz and started again, so walls never freeze
+        behind a dead loop while the api looks healthy."""
+        while True:
+            try:
+                await loop()
+                log.warning("%s ended; starting it again in %.0f s", name, LOOP_RESTART_DELAY_S)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # logged with its traceback, counted, and the loop starts again
+                log.exception("%s failed; starting it again in %.0f s", name, LOOP_RESTART_DELAY_S)
+            self.loop_restarts[name] = self.loop_restarts.get(name, 0) + 1
+            await asyncio.sleep(LOOP_RESTART_DELAY_S)
 
     async def _heartbeat(self) -> None:
         while True:
@@ -291,7 +313,14 @@ class Hub:
         except orjson.JSONDecodeError:
             log.error("unreadable record on %s: %r", self.settings.topic(UPDATES), (value or b"")[:200])
             return
+        if not isinstance(message, dict):
+            log.error("record on %s is not an object: %r", self.settings.topic(UPDATES), (value or b"")[:200])
+            return
         self.updates_seen += 1
-        outgoing = self.apply_update(message)
+        try:
+            outgoing = self.apply_update(message)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:  # one bad update stops nothing
+            log.error("update skipped, %s: %r (%s)", type(error).__name__, (value or b"")[:200], error)
+            return
         if outgoing is not None:
             self.broadcast(outgoing)

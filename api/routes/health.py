@@ -34,5 +34,6 @@ async def readyz(runtime: RuntimeDep) -> Any:
         "queued_max": max((client.pending for client in clients), default=0),
         "updates_seen": runtime.hub.updates_seen,
         "workers_alive": runtime.hub.workers_alive(),
+        "hub_loop_restarts": dict(runtime.hub.loop_restarts),
     }
     return FastJSONResponse(body, status_code=200 if ready else 503)

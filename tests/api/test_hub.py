@@ -4,11 +4,14 @@ Websocket clients that really stall and resume: tests/integration/test_stalled_c
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import orjson
+import pytest
 from starlette.websockets import WebSocket
 
+from api import hub as hub_module
 from api.hub import CLIENT_KEYS_MAX, CLIENT_QUEUE_MAX, Client, Hub
 from services.settings import Settings
 
@@ -131,3 +134,34 @@ def test_a_correction_from_any_api_relabels_the_ticker_and_each_reaches_a_client
         hub.broadcast(outgoing)
     assert first_message(hub)["mentions"] == [{"id": "m1", "sentiment": {"label": "neg"}}]
     assert [m["mention"] for m in everything_sent(hub, client)] == ["m1", "m2"]
+
+
+def test_an_update_the_hub_cannot_fold_in_is_skipped_and_the_next_still_arrives() -> None:
+    hub = Hub(Settings.model_validate({}))
+    client = hub.connect(NO_SOCKET)
+    next_text(hub, client)  # the snapshot
+    for bad in (b"[1, 2]", b'"text"', b'{"type": "metrics", "v": 1}', b'{"type": "mentions", "items": 5}'):
+        hub._on_update_record(None, bad)
+    hub._on_update_record(None, orjson.dumps({"type": "swarms", "v": 1, "swarms": []}))
+    assert [m["type"] for m in everything_sent(hub, client)] == ["swarms"]
+
+
+async def test_a_hub_loop_that_fails_is_started_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub_module, "LOOP_RESTART_DELAY_S", 0.01)
+    hub = Hub(Settings.model_validate({}))
+    runs: list[int] = []
+    running = asyncio.Event()
+
+    async def flaky() -> None:
+        runs.append(len(runs))
+        if len(runs) < 3:
+            raise ConnectionError("the broker went away")
+        running.set()
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(hub._keep_running("hub-updates", flaky))
+    await asyncio.wait_for(running.wait(), timeout=5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert hub.loop_restarts == {"hub-updates": 2}
