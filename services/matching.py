@@ -18,7 +18,7 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import cache, cached_property, partial
+from functools import cache, cached_property, lru_cache, partial
 from itertools import chain
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -324,6 +324,12 @@ def _longest_first(alternatives: Iterable[str]) -> str:
     return "|".join(sorted(alternatives, key=len, reverse=True))
 
 
+#: Mask regexes kept across matchers: a matcher is rebuilt at every watchlist change, and compiling the
+#: regex of a query with accents takes milliseconds.
+MASK_PATTERNS_KEPT = 1024
+
+
+@lru_cache(maxsize=MASK_PATTERNS_KEPT)
 def mask_pattern(query: Node, accents: bool = True) -> re.Pattern[str] | None:
     """One regex finding the query's positive terms in raw text, in any case, and with any accents unless
     `accents` is False (for texts without accented letters). Words, phrases and prefixes share one
