@@ -348,11 +348,11 @@ class CoordinationDetector:
         that `text` resembles both are merged into the older one (so variants do not split a campaign)."""
         bands = self._bands.get(scope, {})
         matches: list[tuple[float, _Cluster]] = []
-        for cluster_id in dict.fromkeys(bands.get(key) for key in keys):
+        for cluster_id in set(map(bands.get, keys)):  # (the matches are sorted below)
             candidate = self._clusters.get(cluster_id) if cluster_id is not None else None
             if candidate is None:
                 continue
-            score = max(similarity(sig, known) for known in candidate.sigs)
+            score = max(map(partial(similarity, sig), candidate.sigs))
             if score >= self.similarity:
                 matches.append((score, candidate))
         if not matches:
@@ -379,7 +379,7 @@ class CoordinationDetector:
     def _add_keys(self, cluster: _Cluster, keys: list[int]) -> None:
         """Remember which band keys point to the cluster (the latest `BANDS * max_wordings` of them)."""
         known = set(cluster.keys)
-        cluster.keys.extend(key for key in keys if key not in known)
+        cluster.keys.extend([key for key in keys if key not in known])
         cap = BANDS * self.max_wordings
         if len(cluster.keys) > cap:
             bands = self._bands.get(cluster.scope, {})
