@@ -3,12 +3,16 @@
 Each mention's text is normalised (case and accents folded; links, @handles, hashtags, numbers and emoji
 removed) and cut into word bigrams; a 32-value MinHash of them, split into 16 LSH bands of 2 rows, finds
 earlier texts of the window that may be near-duplicates, and the estimated Jaccard similarity against a
-cluster's first and latest texts decides (`similarity`, default 0.5). A cluster is *coordinated* once, within
-`window_s`, at least `min_accounts` distinct accounts posted into it and the accounts look throwaway: at least
-`small_share` of them have tiny audiences (<= `small_audience_followers`), or they post the text again and
-again (on average `repeat_ratio` posts per account) while at least half have tiny audiences. Organic
-pile-ons ("RT if you're also affected...") repeat a text across many people too; the audience test is what
-keeps them organic. The flag is sticky: a cluster stays coordinated for the rest of its life.
+cluster's first and latest texts decides (`similarity`, default 0.5). A text the window already has word for
+word is found by its words, unhashed; the signatures of a batch's other texts are computed in one numpy pass
+(`signatures`), so a mention costs a few microseconds of hashing rather than a numpy call of its own.
+
+A cluster is *coordinated* once, within `window_s`, at least `min_accounts` distinct accounts posted into it
+and the accounts look throwaway: at least `small_share` of them have tiny audiences (<=
+`small_audience_followers`), or they post the text again and again (on average `repeat_ratio` posts per
+account) while at least half have tiny audiences. Organic pile-ons ("RT if you're also affected...") repeat a
+text across many people too; the audience test is what keeps them organic. The flag is sticky: a cluster stays
+coordinated for the rest of its life.
 
 An account shows signs of automation when its audience is tiny and it posted at least
 `automation_min_posts` times at `automation_min_posts_per_min` or more within the window.
@@ -28,11 +32,12 @@ import unicodedata
 import zlib
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
+from functools import partial
 from itertools import pairwise
+from operator import eq
 
 import msgspec
 import numpy as np
-import numpy.typing as npt
 
 from services.enrich import EnrichedMention
 from services.settings import Settings
@@ -44,6 +49,8 @@ _rng = np.random.default_rng(20250314)
 _MUL = _rng.integers(1, 2**63, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
 _ADD = _rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64)
 _SHIFT = np.uint64(32)
+_BAND_SALT = _rng.integers(0, 2**63, size=BANDS, dtype=np.uint64)
+assert ROWS == 2, "signatures packs two 32-bit values into one int per band"
 
 _LINK = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _HANDLE_OR_TAG = re.compile(r"[@#][\w.-]+", re.UNICODE)
@@ -51,12 +58,16 @@ _HANDLE_OR_TAG = re.compile(r"[@#][\w.-]+", re.UNICODE)
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
-Signature = npt.NDArray[np.uint64]
+#: PERMUTATIONS values below 2**32.
+Signature = tuple[int, ...]
 
 
 def normalise(text: str) -> str:
     """The words a copy-paste keeps: 'Boycott @Acme NOW!! 😡 https://x.y #Acme 20%' -> 'boycott now'."""
-    text = _HANDLE_OR_TAG.sub(" ", _LINK.sub(" ", text))
+    if "://" in text or "w." in text or "W." in text:  # what a link needs (a cheap test first)
+        text = _LINK.sub(" ", text)
+    if "@" in text or "#" in text:
+        text = _HANDLE_OR_TAG.sub(" ", text)
     if text.isascii():
         return " ".join(_WORD.findall(text.lower()))
     return " ".join(_WORD.findall(_COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))))
@@ -70,25 +81,40 @@ def shingles(normalised: str) -> list[int]:
     return [zlib.crc32(f"{a} {b}".encode()) for a, b in pairwise(words)]
 
 
-def signature(normalised: str) -> Signature:
-    """MinHash of the bigram set: for each of the 32 multiply-shift hash functions, the smallest value."""
-    values = np.fromiter(set(shingles(normalised)), dtype=np.uint64)
-    hashed = (values[:, None] * _MUL[None, :] + _ADD[None, :]) >> _SHIFT
-    result: Signature = hashed.min(axis=0)
+#: Texts hashed per numpy pass by `signatures` (bounds its temporary arrays to a few MiB).
+_CHUNK_TEXTS = 1024
+
+
+def signatures(normalised: list[str]) -> list[tuple[Signature, list[int]]]:
+    """MinHash signature and LSH band keys of each text. The signature: for each of the 32 multiply-shift
+    hash functions, the smallest value over the text's bigrams. A band key: the band's two values in one
+    int, salted by the band's number (looked up within a scope, `_bands`). All the texts' shingles go through
+    numpy at once, so a batch pays the array overhead once rather than per text; the results are plain
+    ints, which later comparisons of one signature with a few others read faster than small arrays."""
+    result: list[tuple[Signature, list[int]]] = []
+    for first in range(0, len(normalised), _CHUNK_TEXTS):
+        values: list[int] = []
+        starts: list[int] = []
+        for text in normalised[first : first + _CHUNK_TEXTS]:
+            starts.append(len(values))
+            values.extend(set(shingles(text)))
+        hashed = (np.array(values, dtype=np.uint64)[:, None] * _MUL + _ADD) >> _SHIFT
+        sigs = np.minimum.reduceat(hashed, starts, axis=0)
+        pairs = sigs.reshape(len(sigs), BANDS, ROWS)
+        keys = ((pairs[:, :, 0] << _SHIFT) | pairs[:, :, 1]) ^ _BAND_SALT
+        result.extend(zip(map(tuple, sigs.tolist()), keys.tolist(), strict=True))
     return result
+
+
+def signature(normalised: str) -> Signature:
+    """MinHash of one text's bigram set (`signatures` of many at once is cheaper per text)."""
+    return signatures([normalised])[0][0]
 
 
 def similarity(a: Signature, b: Signature) -> float:
     """Estimated Jaccard similarity of the two bigram sets."""
-    return float(np.count_nonzero(a == b)) / PERMUTATIONS
-
-
-def band_keys(sig: Signature, scope: str = "") -> list[bytes]:
-    """LSH keys of a signature within a scope (the mention's watchlists: a campaign is told per brand)."""
-    raw = sig.astype(np.uint32).tobytes()
-    step = ROWS * 4
-    prefix = scope.encode()
-    return [prefix + bytes([band]) + raw[band * step : (band + 1) * step] for band in range(BANDS)]
+    same: int = sum(map(eq, a, b))
+    return same / PERMUTATIONS
 
 
 class CoordinatedCluster(msgspec.Struct, kw_only=True):
@@ -144,14 +170,15 @@ class _Cluster:
     )
 
     def __init__(
-        self, cluster_id: str, scope: str, sig: Signature, keys: list[bytes], ts: float, example: str
+        self, cluster_id: str, scope: str, sig: Signature, keys: list[int], ts: float, example: str
     ) -> None:
         self.id = cluster_id
         #: The watchlists (sorted, comma-joined) of its mentions: clusters never mix scopes.
         self.scope = scope
         #: Signatures of a few different wordings seen in the cluster (the first one first).
         self.sigs = [sig]
-        self.keys = keys
+        #: The band keys (in `_bands[scope]`) that point to it.
+        self.keys = list(keys)
         self.first_ts = ts
         self.last_ts = ts
         self.example = example
@@ -207,7 +234,8 @@ class CoordinationDetector:
         self.now_ts = 0.0
         #: Live clusters, least recently active first.
         self._clusters: OrderedDict[str, _Cluster] = OrderedDict()
-        self._bands: dict[bytes, str] = {}
+        #: scope -> LSH band key -> cluster id.
+        self._bands: dict[str, dict[int, str]] = {}
         #: "watchlists\x1fnormalised text" -> cluster id, for the texts a cluster keeps.
         self._exact: dict[str, str] = {}
         #: Coordinated clusters that went quiet, kept for the room (oldest first).
@@ -234,21 +262,26 @@ class CoordinationDetector:
         """Fold a batch in; return the ids of mentions that became coordinated with it, earlier ones of
         the window included (a cluster is recognised only once enough accounts joined it)."""
         newly: list[str] = []
-        for item in batch:
+        items = list(batch)
+        texts = [normalise(item.mention.text) for item in items]
+        scopes = [",".join(sorted(item.watchlists)) for item in items]
+        hashed = self._hash_new(texts, scopes)
+        for item, text, scope in zip(items, texts, scopes, strict=True):
             mention = item.mention
             ts = mention.created_ts
             if ts > self.now_ts:
                 self.now_ts = ts
             author = mention.author
             self._track_account(author.handle, author.followers, ts)
-            text = normalise(mention.text)
             if not text:
                 continue
-            scope = ",".join(sorted(item.watchlists))
             exact = f"{scope}\x1f{text}"
             cluster = self._clusters.get(self._exact.get(exact, ""))
             if cluster is None:
-                cluster = self._assign(text, scope, ts, mention.text)
+                if text not in hashed:  # known when the batch began, forgotten since
+                    hashed.update(self._hash_new([text], [""]))
+                sig, keys = hashed[text]
+                cluster = self._assign(text, scope, ts, mention.text, sig, keys)
             else:  # the same words again: no need to hash them
                 del self._clusters[cluster.id]
                 self._clusters[cluster.id] = cluster
@@ -277,6 +310,20 @@ class CoordinationDetector:
         self._expire(self.now_ts)
         return newly
 
+    def _hash_new(self, texts: list[str], scopes: list[str]) -> dict[str, tuple[Signature, list[int]]]:
+        """Signature and band keys of each distinct text that its scope does not know word for word."""
+        exact = self._exact
+        new = list(
+            dict.fromkeys(
+                text
+                for text, scope in zip(texts, scopes, strict=True)
+                if text and f"{scope}\x1f{text}" not in exact
+            )
+        )
+        if not new:
+            return {}
+        return dict(zip(new, signatures(new), strict=True))
+
     def _mark(self, cluster: _Cluster, mention_id: str, newly: list[str]) -> None:
         if mention_id not in self._coordinated_ids:
             self._coordinated_ids[mention_id] = cluster.id
@@ -294,17 +341,18 @@ class CoordinationDetector:
         cluster.posts += 1
         cluster.accounts[handle] = account
 
-    def _assign(self, text: str, scope: str, ts: float, raw: str) -> _Cluster:
+    def _assign(
+        self, text: str, scope: str, ts: float, raw: str, sig: Signature, keys: list[int]
+    ) -> _Cluster:
         """The live cluster of the same watchlists whose wordings `text` resembles, or a new one; clusters
         that `text` resembles both are merged into the older one (so variants do not split a campaign)."""
-        sig = signature(text)
-        keys = band_keys(sig, scope)
+        bands = self._bands.get(scope, {})
         matches: list[tuple[float, _Cluster]] = []
-        for cluster_id in dict.fromkeys(self._bands.get(key) for key in keys):
+        for cluster_id in set(map(bands.get, keys)):  # (the matches are sorted below)
             candidate = self._clusters.get(cluster_id) if cluster_id is not None else None
             if candidate is None:
                 continue
-            score = max(similarity(sig, known) for known in candidate.sigs)
+            score = max(map(partial(similarity, sig), candidate.sigs))
             if score >= self.similarity:
                 matches.append((score, candidate))
         if not matches:
@@ -323,19 +371,21 @@ class CoordinationDetector:
             self._add_keys(cluster, keys)
             del self._clusters[cluster.id]  # re-insert: most recently active last
             self._clusters[cluster.id] = cluster
+        bands = self._bands.setdefault(scope, {})  # (dropping a cluster may have removed the scope's)
         for key in keys:
-            self._bands[key] = cluster.id
+            bands[key] = cluster.id
         return cluster
 
-    def _add_keys(self, cluster: _Cluster, keys: list[bytes]) -> None:
+    def _add_keys(self, cluster: _Cluster, keys: list[int]) -> None:
         """Remember which band keys point to the cluster (the latest `BANDS * max_wordings` of them)."""
         known = set(cluster.keys)
-        cluster.keys.extend(key for key in keys if key not in known)
+        cluster.keys.extend([key for key in keys if key not in known])
         cap = BANDS * self.max_wordings
         if len(cluster.keys) > cap:
+            bands = self._bands.get(cluster.scope, {})
             for key in cluster.keys[:-cap]:
-                if self._bands.get(key) == cluster.id:
-                    del self._bands[key]
+                if bands.get(key) == cluster.id:
+                    del bands[key]
             cluster.keys = cluster.keys[-cap:]
 
     def _forget_texts(self, cluster: _Cluster) -> None:
@@ -347,9 +397,10 @@ class CoordinationDetector:
     def _merge(self, into: _Cluster, other: _Cluster) -> None:
         del self._clusters[other.id]
         self._coordinated_live.discard(other.id)
+        bands = self._bands.get(other.scope, {})  # the same scope as `into`'s
         for key in other.keys:
-            if self._bands.get(key) == other.id:
-                self._bands[key] = into.id
+            if bands.get(key) == other.id:
+                bands[key] = into.id
         self._add_keys(into, other.keys)
         into.sigs.extend(other.sigs[: self.max_wordings - len(into.sigs)])
         into.first_ts = min(into.first_ts, other.first_ts)
@@ -440,7 +491,7 @@ class CoordinationDetector:
             cluster = self._clusters[cluster_id]
             if (
                 author in cluster.accounts
-                and max(similarity(sig, known) for known in cluster.sigs) >= self.similarity
+                and max(map(partial(similarity, sig), cluster.sigs)) >= self.similarity
             ):
                 return True
         return False
@@ -450,9 +501,13 @@ class CoordinationDetector:
     def _drop(self, cluster: _Cluster) -> None:
         del self._clusters[cluster.id]
         self._forget_texts(cluster)
-        for key in cluster.keys:
-            if self._bands.get(key) == cluster.id:
-                del self._bands[key]
+        bands = self._bands.get(cluster.scope)
+        if bands is not None:
+            for key in cluster.keys:
+                if bands.get(key) == cluster.id:
+                    del bands[key]
+            if not bands:
+                del self._bands[cluster.scope]
         if cluster.coordinated:
             self._coordinated_live.discard(cluster.id)
             self._finished[cluster.id] = self._report(cluster)
@@ -534,7 +589,7 @@ class CoordinationDetector:
         """Sizes of the kept state, to check its bounds."""
         return {
             "clusters": len(self._clusters),
-            "bands": len(self._bands),
+            "bands": sum(map(len, self._bands.values())),
             "coordinated_ids": len(self._coordinated_ids),
             "accounts": len(self._accounts),
             "finished": len(self._finished),

@@ -18,7 +18,7 @@ import msgspec
 from services.dedupe import PartitionIds
 from services.language import UNDETERMINED, detect_batch
 from services.matching import CompiledWatchlists
-from services.records import Mention, MentionError, decode_raw_record, parse_mention
+from services.records import Mention, MentionError, decode_raw_mentions, parse_mention
 from services.sentiment import Scorer
 from services.text import tokens
 from services.windows import LABEL_INDEX, SCORE_SUM, Bucket, bucket_of, empty_bucket
@@ -190,7 +190,7 @@ class Enricher:
     def _valid_mentions(value: bytes | None) -> list[Mention]:
         """The mentions of a raw record that pass validation (those `process` would dedupe)."""
         try:
-            objects = decode_raw_record(value)
+            objects = decode_raw_mentions(value)
         except MentionError:
             return []
         mentions = []
@@ -214,7 +214,7 @@ class Enricher:
         result = EnrichResult(partials=[], enriched=[], dead=[], ticker=[])
         self.seen.processing(partition, offset)
         try:
-            objects = decode_raw_record(value)
+            objects = decode_raw_mentions(value)
         except MentionError as error:
             result.dead.append(self._dead(error, partition, offset, None, value or b""))
             return result

@@ -5,6 +5,9 @@ its anchors (services/query.py `anchors`: terms at least one of which must be pr
 true): word -> watchlists, word prefix -> watchlists, hashtag, handle, site and language -> watchlists. A
 mention looks up its own words, prefixes of its words, hashtags, handles, link domains and language, and
 evaluates only the few watchlists found there, plus the queries that have no anchor (such as `NOT spam`).
+Each lookup is one set intersection of the mention's distinct words (hashtags...) with the index's keys,
+for all watchlists at once. An anchor that decides alone (`query.sufficient_anchors`: a word of an OR of
+words, hashtags and handles, as most watchlists are) matches its watchlists without evaluating their query.
 So 200 watchlists cost little more than one. Matching is case- and accent-insensitive on word boundaries.
 """
 
@@ -15,7 +18,7 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import cache, cached_property, partial
+from functools import cache, cached_property, lru_cache, partial
 from itertools import chain
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -41,6 +44,7 @@ from services.query import (
     anchors,
     positive_terms,
     render,
+    sufficient_anchors,
 )
 from services.records import Mention
 from services.text import fold, tokens
@@ -97,6 +101,7 @@ class Facts:
         hashtags: set[str],
         handles: set[str],
         domains: set[str] | None = None,
+        present: set[str] | None = None,
     ) -> None:
         self.mention = mention
         self.words = words
@@ -105,6 +110,8 @@ class Facts:
         self.memo: dict[str, Any] = {}
         if domains is not None:
             self.__dict__["domains"] = domains
+        if present is not None:
+            self.__dict__["present"] = present
 
     @classmethod
     def of(cls, mention: Mention, words: list[str] | None = None) -> Facts:
@@ -317,6 +324,12 @@ def _longest_first(alternatives: Iterable[str]) -> str:
     return "|".join(sorted(alternatives, key=len, reverse=True))
 
 
+#: Mask regexes kept across matchers: a matcher is rebuilt at every watchlist change, and compiling the
+#: regex of a query with accents takes milliseconds.
+MASK_PATTERNS_KEPT = 1024
+
+
+@lru_cache(maxsize=MASK_PATTERNS_KEPT)
 def mask_pattern(query: Node, accents: bool = True) -> re.Pattern[str] | None:
     """One regex finding the query's positive terms in raw text, in any case, and with any accents unless
     `accents` is False (for texts without accented letters). Words, phrases and prefixes share one
@@ -360,21 +373,12 @@ class CompiledWatchlists:
         self._queries: dict[str, Node] = {}
         self._tests: dict[str, Predicate] = {}
         self._always: set[str] = set()
-        self._by_word: dict[str, set[str]] = defaultdict(set)
-        self._by_prefix: dict[str, set[str]] = defaultdict(set)
-        self._by_tag: dict[str, set[str]] = defaultdict(set)
-        self._by_handle: dict[str, set[str]] = defaultdict(set)
-        self._by_site: dict[str, set[str]] = defaultdict(set)
-        self._by_lang: dict[str, set[str]] = defaultdict(set)
-        self._masks: dict[tuple[str, bool], re.Pattern[str] | None] = {}
-        indexes = {
-            "word": self._by_word,
-            "prefix": self._by_prefix,
-            "tag": self._by_tag,
-            "handle": self._by_handle,
-            "site": self._by_site,
-            "lang": self._by_lang,
+        #: kind -> anchor value -> (watchlists it decides alone, watchlists to evaluate when it is present)
+        self._index: dict[str, dict[str, tuple[set[str], set[str]]]] = {
+            kind: defaultdict(lambda: (set(), set()))
+            for kind in ("word", "prefix", "tag", "handle", "site", "lang")
         }
+        self._masks: dict[tuple[str, bool], re.Pattern[str] | None] = {}
         for watchlist in self.watchlists.values():
             try:
                 query = effective_query(watchlist)
@@ -391,7 +395,15 @@ class CompiledWatchlists:
                 self._always.add(watchlist.id)
             else:
                 for kind, value in found:
-                    indexes[kind][value].add(watchlist.id)
+                    self._index[kind][value][1].add(watchlist.id)
+            for kind, value in sufficient_anchors(query):
+                self._index[kind][value][0].add(watchlist.id)
+        self._by_word = dict(self._index["word"])
+        self._by_prefix = dict(self._index["prefix"])
+        self._by_tag = dict(self._index["tag"])
+        self._by_handle = dict(self._index["handle"])
+        self._by_site = dict(self._index["site"])
+        self._by_lang = dict(self._index["lang"])
         self._prefix_lengths = sorted({len(stem) for stem in self._by_prefix})
 
     def __len__(self) -> int:
@@ -400,47 +412,52 @@ class CompiledWatchlists:
     def match(self, mention: Mention, words: list[str] | None = None) -> list[str]:
         """Ids of the watchlists the mention is about, sorted; `words` are `tokens(mention.text)`."""
         words = tokens(mention.text) if words is None else words
-        candidates = set(self._always)
+        present = set(words)
+        sure: set[str] = set()
+        maybe = set(self._always)
         by_word = self._by_word
-        for word in words:
-            hit = by_word.get(word)
-            if hit:
-                candidates |= hit
+        for word in by_word.keys() & present:
+            decided, anchored = by_word[word]
+            sure |= decided
+            maybe |= anchored
         if self._prefix_lengths:
-            by_prefix, lengths = self._by_prefix, self._prefix_lengths
-            for word in words:
-                for length in lengths:
-                    if length > len(word):
-                        break
-                    hit = by_prefix.get(word[:length])
-                    if hit:
-                        candidates |= hit
+            by_prefix = self._by_prefix
+            stems = {word[:length] for length in self._prefix_lengths for word in present}
+            for stem in by_prefix.keys() & stems:  # a key equal to word[:n] is a prefix of the word
+                decided, anchored = by_prefix[stem]
+                sure |= decided
+                maybe |= anchored
         hashtags = hashtags_of(mention)
-        for tag in hashtags:
-            hit = self._by_tag.get(tag)
-            if hit:
-                candidates |= hit
+        by_tag = self._by_tag
+        for tag in by_tag.keys() & hashtags:
+            decided, anchored = by_tag[tag]
+            sure |= decided
+            maybe |= anchored
         handles = handles_of(mention)
-        for handle in handles:
-            hit = self._by_handle.get(handle)
-            if hit:
-                candidates |= hit
+        by_handle = self._by_handle
+        for handle in by_handle.keys() & handles:
+            decided, anchored = by_handle[handle]
+            sure |= decided
+            maybe |= anchored
         domains = None
         if self._by_site and (mention.links or mention.url):
             domains = link_domains(mention)
-            for domain in domains:
-                hit = self._by_site.get(domain)
-                if hit:
-                    candidates |= hit
+            by_site = self._by_site
+            for domain in by_site.keys() & domains:
+                decided, anchored = by_site[domain]
+                sure |= decided
+                maybe |= anchored
         if self._by_lang:
             hit = self._by_lang.get(language_of(mention))
             if hit:
-                candidates |= hit
-        if not candidates:
-            return []
-        facts = Facts(mention, words, hashtags, handles, domains)
-        tests = self._tests
-        return sorted(watchlist_id for watchlist_id in candidates if tests[watchlist_id](facts))
+                sure |= hit[0]
+                maybe |= hit[1]
+        maybe -= sure
+        if maybe:
+            facts = Facts(mention, words, hashtags, handles, domains, present)
+            tests = self._tests
+            sure.update(watchlist_id for watchlist_id in maybe if tests[watchlist_id](facts))
+        return sorted(sure)
 
     def mask(self, text: str, watchlist_ids: Iterable[str]) -> str:
         """The text with the positive terms of these watchlists' queries removed (words, phrases, prefix*

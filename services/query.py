@@ -484,6 +484,28 @@ def anchors(node: Node) -> frozenset[Anchor] | None:
     return None  # Not
 
 
+def sufficient_anchors(node: Node) -> frozenset[Anchor]:
+    """Anchors whose presence alone makes the query true (`Aerolis OR #aerolis OR "Aerolis Air"`: the word
+    and the hashtag, not the phrase): a mention found by one of them matches without evaluating the query.
+    Empty when no single term decides (AND, NEAR, NOT, a phrase, `author:`)."""
+    match node:
+        case Word(text):
+            return frozenset({("word", text)})
+        case Prefix(stem):
+            return frozenset({("prefix", stem)})
+        case Hashtag(tag):
+            return frozenset({("tag", tag)})
+        case Handle(handle):
+            return frozenset({("handle", handle)})
+        case Site(domain):
+            return frozenset({("site", domain)})
+        case Lang(code):
+            return frozenset({("lang", code)})
+        case Or(operands):
+            return frozenset().union(*map(sufficient_anchors, operands))
+    return frozenset()  # Phrase, Author (its anchor is any handle), Near, Not, And
+
+
 def _anchor_cost(anchor: frozenset[Anchor] | None) -> tuple[int, int, int, int]:
     """Anchors in the text before a site, a site before a language (half the mentions share one), then
     fewer anchors, then longer (rarer) ones."""

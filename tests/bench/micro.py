@@ -1,5 +1,5 @@
-"""In-process microbenchmarks on one core: sentiment, language, watchlist matching, and the enrich stage
-with a profile of where its time goes."""
+"""In-process microbenchmarks on one core: record decoding, word tokens, sentiment, language, watchlist
+matching, and the enrich stage with a profile of where its time goes."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from services.dedupe import PartitionIds
 from services.enrich import Enricher, TickerSampler
 from services.language import detect_batch
 from services.matching import CompiledWatchlists
-from services.records import Mention, encode_envelope
+from services.records import Mention, decode_raw_mentions, encode_envelope, parse_mention
 from services.sentiment import load_scorer
+from services.text import tokens
 from services.watchlists import Watchlist
 from tests.bench.data import filler_watchlists
 
@@ -31,6 +32,23 @@ def best_rate(run: Callable[[], object], items: int, repeats: int = 3) -> float:
         run()
         best = min(best, time.perf_counter() - started)
     return items / best
+
+
+def records(mentions: list[Mention], batch_max: int) -> float:
+    """Mentions per second from raw envelopes to validated `Mention`s (what enrich does first)."""
+    values = _records(mentions, batch_max)
+
+    def run() -> None:
+        for value in values:
+            for item in decode_raw_mentions(value):
+                parse_mention(item)
+
+    return best_rate(run, len(mentions))
+
+
+def word_tokens(mentions: list[Mention]) -> float:
+    texts = [m.text for m in mentions]
+    return best_rate(lambda: [tokens(text) for text in texts], len(texts))
 
 
 def sentiment(mentions: list[Mention], backend: str) -> float:
@@ -130,6 +148,8 @@ def run(mentions: list[Mention], backend: str, batch_max: int) -> dict[str, Any]
     sample = mentions[:5000]
     watchlists = filler_watchlists(6)
     return {
+        "records_mentions_per_s": records(sample, batch_max),
+        "tokens_texts_per_s": word_tokens(sample),
         "sentiment_texts_per_s": sentiment(sample, backend),
         "language_texts_per_s": language(sample),
         "matching_mentions_per_s": {str(n): matching(sample, filler_watchlists(n)) for n in (1, 50, 200)},

@@ -55,6 +55,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         enrich = m["enrich_mentions_per_s"]
         out += [
             ("IN-PROCESS, one core", "", ""),
+            *(
+                (what, _rate(m[key]), unit)
+                for what, key, unit in (
+                    ("  raw envelopes to mentions", "records_mentions_per_s", "mentions"),
+                    ("  word tokens", "tokens_texts_per_s", "texts"),
+                )
+                if key in m
+            ),
             (
                 f"  sentiment score_batch ({results['sentiment_backend']})",
                 _rate(m["sentiment_texts_per_s"]),

@@ -133,3 +133,21 @@ def test_state_stays_bounded_whatever_the_stream() -> None:
     assert sizes["bands"] <= 2000 * 16 * detector.max_wordings
     assert sizes["exact_texts"] <= 2000 * detector.max_texts
     assert sizes["accounts"] <= 1000
+
+
+def test_a_stream_is_judged_the_same_in_one_batch_or_mention_by_mention() -> None:
+    """Signatures are computed per batch: batching must not change which mentions are found, nor the
+    clusters (the same text in two scopes of one batch included)."""
+    items = campaign(12, 3) + campaign(9, 3, start_s=5, prefix="r")
+    for item in items[-18:]:
+        item.watchlists = ["rival"]
+    items += [
+        enriched(f"unrelated post number {k} about the weather", at_s=k, handle=f"o{k}") for k in range(20)
+    ]
+    whole, single = CoordinationDetector(), CoordinationDetector()
+    flagged_whole = whole.observe(items)
+    flagged_single = [mention_id for item in items for mention_id in single.observe([item])]
+    assert sorted(flagged_whole) == sorted(flagged_single)
+    assert len(flagged_whole) == 24 + 18
+    assert whole.snapshot() == single.snapshot()
+    assert whole.tracked == single.tracked

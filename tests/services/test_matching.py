@@ -94,6 +94,10 @@ def test_the_index_agrees_with_evaluating_every_query_on_demo_mentions() -> None
         "site:social.example @aerolis",
         "deliciou* OR délicieu*",
         "NOT the",
+        # an anchor that decides alone beside ones that do not, and beside queries without anchors
+        "skyv* OR NOT lang:fr",
+        'site:social.example OR lang:de OR "aerolis plus"',
+        f"author:{next(m.author.handle for m in mentions)} OR #veltra OR (ondacom AND lang:es)",
     ]
     matcher = CompiledWatchlists(Watchlist(id=f"q{i}", name="q", query=q) for i, q in enumerate(queries))
     tests = [compile_query(parse(q)) for q in queries]

@@ -5,8 +5,10 @@ queries, connector payloads)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import msgspec
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,7 +19,14 @@ from services.connectors.mastodon import status_from_ws_message, status_to_menti
 from services.connectors.rss import SourceError, parse_feed
 from services.ingest import parse_body
 from services.query import QuerySyntaxError, parse
-from services.records import Mention, MentionError, decode_raw_record, parse_mention
+from services.records import (
+    ENVELOPE_HEAD,
+    Mention,
+    MentionError,
+    decode_raw_mentions,
+    decode_raw_record,
+    parse_mention,
+)
 
 T = TypeVar("T")
 
@@ -158,3 +167,55 @@ def test_html_content_becomes_plain_text(html: str) -> None:
 def test_a_feed_is_parsed_or_refused_saying_what_arrived(body: bytes) -> None:
     _, error = attempt(lambda: parse_feed(body), SourceError)
     assert error is None or str(error)
+
+
+def _outcomes(items: list[Any]) -> list[Any]:
+    """What the enrich stage makes of each item of a raw record: the mention as JSON, or its refusal."""
+    outcomes: list[Any] = []
+    for item in items:
+        mention, error = attempt(lambda item=item: parse_mention(item, received_at=RECEIVED), MentionError)
+        outcomes.append(msgspec.json.encode(mention) if mention is not None else (repr(error), item))
+    return outcomes
+
+
+RECEIVED = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+#: Mostly valid mentions: the shapes our producers write, with the corners of each rule.
+valid_like = st.fixed_dictionaries(
+    {
+        "text": st.text(min_size=1, max_size=80)
+        | st.sampled_from(["  ", "Aerolis #Vol @Aerolis https://a.fr"]),
+        "author": st.fixed_dictionaries(
+            {"handle": st.text(min_size=1, max_size=12)},
+            optional={"followers": st.integers(-1, 10**11), "id": st.text(max_size=5), "name": st.none()},
+        ),
+    },
+    optional={
+        "v": st.integers(0, 2),
+        "id": st.text(max_size=8),
+        "source": st.sampled_from(["api", "bluesky", ""]),
+        "created_at": st.datetimes(timezones=st.none() | st.timezones()).map(lambda d: d.isoformat())
+        | st.none(),
+        "lang": st.none() | st.sampled_from(["fr", "en-US", "x" * 40]),
+        "hashtags": st.none() | st.lists(st.text(max_size=6), max_size=3),
+        "mentions": st.none() | st.lists(st.text(max_size=6), max_size=3),
+        "engagement": st.fixed_dictionaries({}, optional={"likes": st.integers(-1, 5)}),
+        "extra": json_values,
+    },
+)
+
+
+@EXAMPLES
+@given(
+    st.lists(valid_like | mention_like | json_values, max_size=4).map(
+        lambda items: ENVELOPE_HEAD[:-1] + orjson.dumps(items) + b"}"
+    )
+    | st.lists(valid_like, max_size=4).map(lambda items: ENVELOPE_HEAD[:-1] + orjson.dumps(items) + b"}")
+)
+def test_an_envelope_decoded_straight_into_mentions_is_read_as_the_general_way_reads_it(value: bytes) -> None:
+    general, general_error = attempt(lambda: decode_raw_record(value), MentionError)
+    fast, fast_error = attempt(lambda: decode_raw_mentions(value), MentionError)
+    assert repr(fast_error) == repr(general_error)
+    if general is not None and fast is not None:
+        assert _outcomes(fast) == _outcomes(general)

@@ -24,6 +24,7 @@ from services.query import (
     parse,
     positive_terms,
     render,
+    sufficient_anchors,
     terms,
 )
 from services.records import Mention, parse_mention
@@ -192,6 +193,26 @@ def test_the_limits_still_allow_a_long_ordinary_query() -> None:
 def test_anchors_are_terms_one_of_which_must_be_present(query: str, anchored: set[Any] | None) -> None:
     found = anchors(parse(query))
     assert (None if found is None else set(found)) == anchored
+
+
+@pytest.mark.parametrize(
+    ("query", "deciding"),
+    [
+        (
+            'aerolis OR "aerolis air" OR #flyaerolis OR @aerolis OR boyc* OR site:a.fr OR lang:fr',
+            {("word", "aerolis"), ("tag", "flyaerolis"), ("handle", "aerolis"), ("prefix", "boyc"),
+             ("site", "a.fr"), ("lang", "fr")},
+        ),
+        ('"aerolis air"', set()),  # its words, but not in order, would not do
+        ("author:aerolis", set()),  # an @mention of it would not do
+        ("aerolis AND retard", set()),
+        ("aerolis NEAR/2 retard", set()),
+        ("aerolis OR NOT spam", {("word", "aerolis")}),
+        ("NOT spam", set()),
+    ],
+)  # fmt: skip
+def test_sufficient_anchors_are_terms_that_make_the_query_true_alone(query: str, deciding: set[Any]) -> None:
+    assert sufficient_anchors(parse(query)) == deciding
 
 
 # -- matching -------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from services.records import (
     MAX_URL_CHARS,
     Mention,
     MentionError,
+    decode_raw_mentions,
     decode_raw_record,
     encode_envelope,
     parse_mention,
@@ -89,6 +90,18 @@ def test_a_raw_record_may_be_one_mention_or_an_envelope() -> None:
     assert len(decode_raw_record(encode_envelope([m, m]))) == 2
     assert decode_raw_record(msgspec.json.encode(m))[0]["text"] == "t"
     assert isinstance(parse_mention(decode_raw_record(encode_envelope([m]))[0]), Mention)
+
+
+def test_our_envelopes_decode_straight_into_mentions_and_others_as_before() -> None:
+    m = parse_mention({"text": "t #Tag", "author": {"handle": "x"}}, received_at=NOW)
+    typed = decode_raw_mentions(encode_envelope([m, m]))
+    assert [type(item) for item in typed] == [Mention, Mention]
+    assert [parse_mention(item, received_at=NOW) for item in typed] == [m, m]
+    blank = orjson.dumps({"v": 1, "mentions": [{"text": "t", "author": {"handle": "x"}}, {"text": " "}]})
+    assert decode_raw_mentions(blank) == decode_raw_record(blank)  # the general way names what is wrong
+    with pytest.raises(MentionError) as refused:
+        parse_mention(decode_raw_mentions(blank)[1])
+    assert refused.value.field == "author"
 
 
 @pytest.mark.parametrize("value", [b"", b"{nope", b'{"v":1,"mentions":"x"}'])
