@@ -1,5 +1,6 @@
-"""Mentions per second through one worker, next to a plain aiokafka reader (the ceiling) and a naive
-one-mention-per-event Faust agent, on the same data and broker in the same run."""
+"""Mentions per second through one worker process, then through the worker processes `vigie run` starts on
+this machine (one per core, services/worker_pool.py), next to a plain aiokafka reader (the ceiling) and a
+naive one-mention-per-event Faust agent, on the same data and broker in the same run."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from services.kafka import CONFIG, PARTIALS, RAW, UPDATES, MentionPublisher, dec
 from services.records import Mention
 from services.settings import Settings
 from services.watchlists import Watchlist
-from tests.bench.processes import log_tail, rss_mib, spawn
+from services.worker_pool import worker_count
+from tests.bench.processes import children_of, log_tail, rss_mib, spawn
 from tests.stack import stop_role as stop
 
 PUBLISH_CHUNK = 20_000
@@ -112,29 +114,54 @@ async def follow_totals(
 
 
 async def pipeline(
-    settings: Settings, env: dict[str, str], expected: Counter[str], count: int, log: Path
+    settings: Settings, env: dict[str, str], expected: Counter[str], count: int, log: Path, processes: int = 1
 ) -> dict[str, Any]:
-    """One `vigie worker` on the pre-filled raw topic: mentions per second and its memory afterwards.
+    """`vigie worker --processes N` on the pre-filled raw topic: mentions per second and the memory of its
+    worker processes afterwards.
 
-    Timed from the first partial aggregate the worker produced (startup excluded) to the update that
-    showed the last watchlist's total complete.
+    Timed from the first partial aggregate a worker produced (startup excluded) to the update that showed
+    the last watchlist's total complete. With several processes the first to join may start alone and
+    hand partitions over when the others join: that rebalance is in the time, as it is in `vigie run`.
     """
-    worker = spawn(["services.cli", "worker"], env, log)
+    worker = spawn(["services.cli", "worker", "--processes", str(processes)], env, log)
     try:
         timeout_s = max(120.0, count / 1000)
         done_ts, totals = await follow_totals(settings, expected, timeout_s, lambda: worker.poll() is None)
         started_ts = await first_record_time(settings, settings.topic(PARTIALS), timeout_s=10)
         exact = all(totals.get(w) == n for w, n in expected.items())
+        pids = children_of(worker.pid) if processes > 1 else [worker.pid]
         return {
+            "processes": processes,
             "mentions_per_s": count / (done_ts - started_ts),
             "elapsed_s": round(done_ts - started_ts, 2),
             "totals_exact": exact,
-            "worker_rss_mib": rss_mib(worker.pid),
+            "worker_rss_mib": sum(rss_mib(pid) or 0.0 for pid in pids),
         }
     except (RuntimeError, TimeoutError) as error:
         raise RuntimeError(f"{error}\nworker log:\n{log_tail(log)}") from error
     finally:
         stop(worker)
+
+
+async def workers_pipeline(
+    settings: Settings,
+    env: dict[str, str],
+    mentions: list[Mention],
+    watchlists: list[Watchlist],
+    expected: Counter[str],
+    log_dir: Path,
+    processes: int,
+) -> dict[str, Any]:
+    """The same mentions through `processes` worker processes, on topics (and a consumer group and a
+    database) of their own on the same broker."""
+    prefix = f"{settings.topic_prefix.strip('.')}-workers."
+    data_dir = log_dir / "workers"
+    data_dir.mkdir(exist_ok=True)
+    own = settings.model_copy(update={"topic_prefix": prefix, "data_dir": data_dir})
+    await declare_topics(own)
+    await publish(own, mentions, watchlists)
+    env = {**env, "VIGIE_TOPIC_PREFIX": prefix, "VIGIE_DATA_DIR": str(data_dir)}
+    return await pipeline(own, env, expected, len(mentions), log_dir / "workers.log", processes)
 
 
 async def naive(
@@ -197,6 +224,11 @@ async def run(
     results: dict[str, Any] = {"mentions": len(mentions), "naive_mentions": naive_count}
     results["ceiling_mentions_per_s"] = await ceiling(settings, len(mentions))
     results["pipeline"] = await pipeline(settings, env, expected, len(mentions), log_dir / "worker.log")
+    processes = worker_count(Settings.model_validate({}))
+    if processes > 1:
+        results["pipeline_workers"] = await workers_pipeline(
+            settings, env, mentions, watchlists, expected, log_dir, processes
+        )
     try:
         results["naive"] = await naive(settings, mentions[:naive_count], env, log_dir / "naive.log")
     except (RuntimeError, TimeoutError) as error:
