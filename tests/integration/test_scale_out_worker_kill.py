@@ -290,6 +290,9 @@ async def test_a_worker_killed_at_random_points_of_a_long_replay_counts_every_me
             assert worker.wait(timeout=10) == -signal.SIGKILL
             worker = extra_worker(stack, tmp_path, f"victim-{restarts}")
         await publishing
+    except BaseException:
+        stop_role(worker)  # a failed test leaves no worker behind
+        raise
     finally:
         await producer.stop()
     try:
