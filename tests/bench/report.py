@@ -165,6 +165,15 @@ def workers_rows(t: dict[str, Any]) -> list[tuple[str, str, str]]:
         ),
         ("  totals exact after the run", "yes" if w["totals_exact"] else "NO", ""),
         ("  memory of the worker processes", _mib(w["worker_rss_mib"]), ""),
+        *(
+            (
+                f"  CPU per mention, cores used: {label}",
+                f"{run['cpu_us_per_mention']:.0f} µs",
+                f"{run['cores_used']:.2f} cores on average while timed",
+            )
+            for label, run in (("one process", t["pipeline"]), (f"{w['processes']} processes", w))
+            if "cpu_us_per_mention" in run
+        ),
     ]
 
 

@@ -5,6 +5,7 @@ naive one-mention-per-event Faust agent, on the same data and broker in the same
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.bench.processes import children_of, log_tail, rss_mib, spawn
 from tests.stack import stop_role as stop
 
 PUBLISH_CHUNK = 20_000
+CPU_SAMPLE_S = 0.2
 
 
 async def publish(settings: Settings, mentions: list[Mention], watchlists: list[Watchlist]) -> None:
@@ -124,23 +126,57 @@ async def pipeline(
     hand partitions over when the others join: that rebalance is in the time, as it is in `vigie run`.
     """
     worker = spawn(["services.cli", "worker", "--processes", str(processes)], env, log)
+    samples: list[tuple[float, float]] = []
+    sampling = asyncio.create_task(sample_cpu(worker.pid, processes > 1, samples))
     try:
         timeout_s = max(120.0, count / 1000)
         done_ts, totals = await follow_totals(settings, expected, timeout_s, lambda: worker.poll() is None)
         started_ts = await first_record_time(settings, settings.topic(PARTIALS), timeout_s=10)
         exact = all(totals.get(w) == n for w, n in expected.items())
         pids = children_of(worker.pid) if processes > 1 else [worker.pid]
+        busy_s = cpu_between(samples, started_ts, done_ts)
         return {
             "processes": processes,
             "mentions_per_s": count / (done_ts - started_ts),
             "elapsed_s": round(done_ts - started_ts, 2),
             "totals_exact": exact,
             "worker_rss_mib": sum(rss_mib(pid) or 0.0 for pid in pids),
+            # CPU the worker processes used while timed: per mention, and how many cores they had on average
+            # (below `processes` on a machine busy with other work, or when they wait on the broker).
+            "cpu_us_per_mention": busy_s / count * 1e6,
+            "cores_used": busy_s / (done_ts - started_ts),
         }
     except (RuntimeError, TimeoutError) as error:
         raise RuntimeError(f"{error}\nworker log:\n{log_tail(log)}") from error
     finally:
+        sampling.cancel()
         stop(worker)
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds a process has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def sample_cpu(pid: int, of_children: bool, samples: list[tuple[float, float]]) -> None:
+    """Append (wall time, CPU seconds of the worker processes) every CPU_SAMPLE_S until cancelled."""
+    while True:
+        pids = children_of(pid) if of_children else [pid]
+        samples.append((time.time(), sum(cpu_s(p) for p in pids)))
+        await asyncio.sleep(CPU_SAMPLE_S)
+
+
+def cpu_between(samples: list[tuple[float, float]], start_ts: float, end_ts: float) -> float:
+    """CPU seconds used between two wall times, from the samples nearest each."""
+    if not samples:
+        return 0.0
+    first = min(samples, key=lambda sample: abs(sample[0] - start_ts))
+    last = min(samples, key=lambda sample: abs(sample[0] - end_ts))
+    return max(0.0, last[1] - first[1])
 
 
 async def workers_pipeline(
