@@ -37,9 +37,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from services.worker_pool import WorkerPool, worker_count
+
+    settings = _settings(args)
+    if args.processes is not None and args.processes < 0:
+        print(
+            f"vigie worker: --processes: expected 0 (one per core) or more, got {args.processes}",
+            file=sys.stderr,
+        )
+        return 2
+    count = worker_count(settings, args.processes)
+    if count > 1:
+        return WorkerPool(settings, count).run()
     from streams.worker import run_worker
 
-    run_worker(_settings(args))
+    run_worker(settings)
     return 0
 
 
@@ -281,12 +293,14 @@ ROLE_ENVIRONMENT: dict[str, tuple[str, ...]] = {
         "VIGIE_EMBEDDED_BROKER_PORT",
         "VIGIE_DATA_DIR",
         "VIGIE_DATABASE_URL",
+        "VIGIE_WORKERS",
         "VIGIE_CONNECTORS",
         "VIGIE_LOG_LEVEL",
         "VIGIE_BROKER_ROTATE_RECORDS_PER_PARTITION",
         "VIGIE_HISTORY_DAYS",
     ),
     "worker": (
+        "VIGIE_WORKERS",
         "VIGIE_KAFKA_BOOTSTRAP",
         "VIGIE_TOPIC_PARTITIONS",
         "VIGIE_CONSUMER_FETCH_MAX_WAIT_MS",
@@ -344,7 +358,7 @@ def parser() -> argparse.ArgumentParser:
     run = _role(
         commands,
         "run",
-        "everything on this machine: the broker (embedded unless VIGIE_KAFKA_BOOTSTRAP), worker, api, "
+        "everything on this machine: the broker (embedded unless VIGIE_KAFKA_BOOTSTRAP), workers, api, "
         "notifier, connectors and the demo; Ctrl-C stops them, the broker last; logs in "
         "$VIGIE_DATA_DIR/logs/",
     )
@@ -353,9 +367,20 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="port the api listens on (VIGIE_PORT, default 8000)")
     run.set_defaults(handler=cmd_run)
 
-    _role(commands, "worker", "the Faust agents: enrich, aggregate, alerts, insights").set_defaults(
-        handler=cmd_worker
+    worker = _role(
+        commands,
+        "worker",
+        "the Faust agents: enrich, aggregate, alerts, insights; one process per core (VIGIE_WORKERS), "
+        "sharing the partitions",
     )
+    worker.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="worker processes on this machine (default VIGIE_WORKERS; 0: one per core); at most "
+        "VIGIE_TOPIC_PARTITIONS",
+    )
+    worker.set_defaults(handler=cmd_worker)
     api = _role(commands, "api", "the HTTP and websocket API, the wall and the console")
     api.add_argument("--host", help="address to listen on (VIGIE_HOST, default 127.0.0.1)")
     api.add_argument("--port", type=int, help="port to listen on (VIGIE_PORT, default 8000)")

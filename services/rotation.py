@@ -9,9 +9,11 @@ therefore replaces it with a fresh one, on the same port, once its busiest parti
 2. the pipeline drains: every consumer group has committed up to the exact end of the raw, partials,
    enriched and alerts topics (`pipeline_lag`); if it does not within the drain timeout the rotation is
    called off and ingest resumes;
-3. the worker stops cleanly, writing its last window states and roll-ups to the database;
-4. a fresh broker starts, topics are declared and the configuration republished; the worker starts under a
-   new broker epoch and takes each watchlist's state from the database; ingest resumes.
+3. the worker processes stop cleanly, all at once (one stopping alone would hand its partitions to the
+   others), each writing the window states and roll-ups of the watchlists it holds and the mention ids it
+   remembers to the database;
+4. a fresh broker starts, topics are declared and the configuration republished; the workers start under
+   a new broker epoch and take each watchlist's state from the database; ingest resumes.
 
 Nothing is lost (everything published was processed before the old broker stopped) nor counted twice (the
 restored states carry what was applied; the fresh raw topic starts empty). What does not survive: the
@@ -58,7 +60,9 @@ def rotation_reason(reading: BrokerReading, records_limit: int, memory_limit_mib
 
 def expected_consumers(topic_prefix: str) -> dict[str, set[str]]:
     """The consumer groups of Vigie's roles and the drained topics each reads, whether or not it has joined
-    or committed yet (a worker just started after a renewal has done neither)."""
+    or committed yet (a worker just started after a renewal has done neither). However many worker
+    processes run, they are one group: drained once every partition's commit, whoever made it, is at the
+    end."""
     return {
         f"{topic_prefix.strip('.')}-worker": {f"{topic_prefix}{name}" for name in (RAW, PARTIALS, ENRICHED)},
         f"{topic_prefix}notifier": {f"{topic_prefix}{ALERTS}"},

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     broker_rotate_drain_timeout_s: float = Field(30.0, gt=0, le=600)
     #: A renewed broker is not renewed again sooner than this: the restarted worker catches up first.
     broker_rotate_cooldown_s: float = Field(60.0, ge=0, le=86_400)
+    #: Worker processes `vigie run` starts, and `vigie worker` runs (without --processes): 0 or `auto` = as
+    #: many as this machine gives the process cores, at most `topic_partitions` (a worker beyond would hold
+    #: no partition). They share the partitions as one consumer group. deploy/ sets 1: its containers scale.
+    workers: int = Field(0, ge=0, le=1024)
     topic_prefix: str = "vigie."
     topic_partitions: int = Field(4, ge=1, le=1024)
     topic_replication: int = Field(1, ge=1, le=16)
@@ -214,11 +218,17 @@ class Settings(BaseSettings):
 
     # Watching Vigie itself (services/observability/).
     #: Worker, notifier and connector processes serve /healthz, /readyz and /metrics on this port (on
-    #: VIGIE_HOST); 0 = off. Set it per process: `vigie run` roles share one environment.
+    #: VIGIE_HOST); 0 = off. Set it per process: `vigie run` roles share one environment. Several worker
+    #: processes on one machine (VIGIE_WORKERS, `vigie worker --processes N`) take it and the next ports.
     health_port: int = Field(0, ge=0, le=65535)
     #: The api's /metrics answers without a key (Prometheus scrapes usually carry none); false: `read` scope.
     metrics_public: bool = False
     web_dir: Path = REPO_ROOT / "web"
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _auto_workers(cls, value: object) -> object:
+        return 0 if isinstance(value, str) and value.strip().lower() == "auto" else value
 
     @field_validator("connector_allowed_networks")
     @classmethod

@@ -2,17 +2,20 @@
 
 Each role is a child process (`python -m services.cli <role>`), and so is the embedded broker, each in its
 own session: Ctrl-C typed in the terminal reaches the supervisor alone, which then stops the sources first,
-then the api and the notifier, then the worker, and the broker last. Children never outlive the supervisor,
+then the api and the notifier, then the workers, and the broker last. There is one worker process per core
+(VIGIE_WORKERS; services/worker_pool.py), `worker-1`, `worker-2`, ..., one consumer group sharing the
+partitions; the room is ready once each holds partitions. Children never outlive the supervisor,
 even one killed with SIGKILL (services/lifeline.py). A role that dies is restarted with a growing delay,
 and the terminal says so.
 
 The terminal shows progress while starting, the addresses, then only what calls for action: each role
-writes its whole log to `$VIGIE_DATA_DIR/logs/<role>.log`, and the supervisor repeats the lines a person
-must act on (services/observability/terminal.py); its own library chatter goes to `logs/supervisor.log`.
+writes its whole log to `$VIGIE_DATA_DIR/logs/<role>.log` (`worker-1.log`, `api.log`, ...), and the
+supervisor repeats the lines a person must act on (services/observability/terminal.py); its own library
+chatter goes to `logs/supervisor.log`.
 
 The embedded broker keeps everything in memory: when it dies, the supervisor starts it again on the same
 port, declares the topics again and republishes the configuration from the database (watchlists and rule
-sets travel on `vigie.config`), then restarts the worker, whose windows and internal topics lived on the
+sets travel on `vigie.config`), then restarts the workers, whose windows and internal topics lived on the
 lost broker. The api and the notifier reconnect by themselves. The terminal says what was lost.
 """
 
@@ -52,19 +55,19 @@ from services.rotation import (
 )
 from services.settings import Settings
 from services.storage import Store
+from services.worker_pool import restart_delay_s, worker_argv, worker_count, worker_env
 
 STOP_TIMEOUT_S = 15.0
-#: Roles stop in waves, each wave once the one before has stopped: sources first, the worker last (the
-#: broker after every role). A role not named here stops with the first wave.
+#: Roles stop in waves, each wave once the one before has stopped: sources first, the workers last (the
+#: broker after every role). A role whose kind is not named here stops with the first wave.
 STOP_WAVES = (("api", "notifier"), ("worker",))
 #: While starting, how often the terminal says what is still awaited.
 PROGRESS_EVERY_S = 5.0
-RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 #: How often a standing warning about the embedded broker is repeated on the terminal.
 BROKER_WARNING_REPEAT_S = 600.0
 #: An embedded broker that dies sooner than this after being (re)started is not restarted again: stop.
 BROKER_CRASH_LOOP_S = 10.0
-#: Roles whose state lived on the broker: restarted after the embedded broker is.
+#: Kinds of roles whose state lived on the broker: restarted after the embedded broker is.
 ROLES_RESTARTED_WITH_BROKER = ("worker",)
 
 
@@ -88,6 +91,10 @@ def log_dir(settings: Settings) -> Path:
 class Role:
     name: str
     argv: list[str]
+    #: What it is ("worker" for worker-1, worker-2, ...): when it stops, whether it restarts with the broker.
+    kind: str = ""
+    #: What its environment adds to (or changes in) the roles' common one.
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start_at: float = 0.0
@@ -100,6 +107,9 @@ class Role:
     def log_name(self) -> str:
         return self.name.replace(" ", "-") + ".log"
 
+    def __post_init__(self) -> None:
+        self.kind = self.kind or self.name
+
     def start(self, env: dict[str, str], logs: Path) -> None:
         """Start the role in its own session, writing its output to `logs/<role>.log`."""
         if self.log is None:
@@ -108,7 +118,7 @@ class Role:
         with self.log.path.open("ab") as output:
             self.process = subprocess.Popen(
                 self.argv,
-                env=env,
+                env={**env, **self.env},
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
                 stdout=output,
@@ -119,7 +129,7 @@ class Role:
 
     def wave(self) -> int:
         """When it stops (STOP_WAVES): 0 for the sources, then in order."""
-        return next((i + 1 for i, names in enumerate(STOP_WAVES) if self.name in names), 0)
+        return next((i + 1 for i, kinds in enumerate(STOP_WAVES) if self.kind in kinds), 0)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -186,12 +196,24 @@ async def republish_config(settings: Settings) -> tuple[int, int]:
         store.close()
 
 
-def pipeline_waiting_for(readyz_url: str) -> str:
-    """What the pipeline still waits for ("" once the api is ready and a worker holds partitions)."""
+def worker_roles(settings: Settings) -> list[Role]:
+    """`worker-1` ... `worker-N`, one per core (VIGIE_WORKERS), each with a health port of its own."""
+    return [
+        Role(f"worker-{i + 1}", worker_argv(), kind="worker", env=worker_env({}, i, settings.health_port))
+        for i in range(worker_count(settings))
+    ]
+
+
+def pipeline_waiting_for(readyz_url: str, workers: int = 1) -> str:
+    """What the pipeline still waits for ("" once the api is ready and `workers` workers hold partitions)."""
     try:
         with urllib.request.urlopen(readyz_url, timeout=2) as response:
-            workers: int = json.loads(response.read()).get("workers_alive", 0)
-            return "" if workers > 0 else "a worker to take its partitions"
+            alive: int = json.loads(response.read()).get("workers_alive", 0)
+            if alive >= workers:
+                return ""
+            if workers == 1:
+                return "a worker to take its partitions"
+            return f"{workers - alive} of {workers} workers to take their partitions"
     except urllib.error.HTTPError as error:
         return f"the api to be ready ({error.code})"
     except (urllib.error.URLError, OSError, ValueError):
@@ -213,7 +235,7 @@ class Supervisor:
         self.broker: subprocess.Popen[bytes] | None = None
         self.broker_started_at = 0.0
         self.roles = [
-            Role("worker", role_argv("worker")),
+            *worker_roles(settings),
             Role("api", role_argv("api")),
             Role("notifier", role_argv("notifier")),
             Role("archiver", role_argv("archiver")),
@@ -317,8 +339,9 @@ class Supervisor:
         base = f"http://{self.settings.host}:{self.settings.port}"
         announced = False
         started = progress_at = time.monotonic()
+        workers = sum(role.kind == "worker" for role in self.roles)
         while not self.stopping:
-            waiting_for = "" if announced else pipeline_waiting_for(f"{base}/readyz")
+            waiting_for = "" if announced else pipeline_waiting_for(f"{base}/readyz", workers)
             if not announced and waiting_for and time.monotonic() - progress_at >= PROGRESS_EVERY_S:
                 progress_at = time.monotonic()
                 say(f"starting ({progress_at - started:.0f} s): waiting for {waiting_for}")
@@ -341,10 +364,9 @@ class Supervisor:
                     continue
                 if role.next_start_at == 0.0:
                     code = role.process.returncode if role.process else None
-                    delay = RESTART_DELAYS_S[min(role.restarts, len(RESTART_DELAYS_S) - 1)]
+                    delay = restart_delay_s(role.restarts, now - role.started_at)
                     if now - role.started_at > 60:
                         role.restarts = 0
-                        delay = RESTART_DELAYS_S[0]
                     say(f"{role.name} exited with code {code}; restarting in {delay:.0f} s")
                     if role.log is not None and not role.killed_on_purpose:
                         say(f"its last lines ({role.log.path}):")
@@ -378,7 +400,7 @@ class Supervisor:
             "republished"
         )
         for role in self.roles:
-            if role.name in ROLES_RESTARTED_WITH_BROKER and role.alive() and role.process is not None:
+            if role.kind in ROLES_RESTARTED_WITH_BROKER and role.alive() and role.process is not None:
                 # Its state lived on the lost broker, so there is nothing to save, and a graceful stop
                 # hangs on the dead connections: kill it; the watch loop starts it again.
                 role.killed_on_purpose = True
@@ -391,7 +413,7 @@ class Supervisor:
             return False
         say(
             f"the embedded broker restarted: declared {len(created)} topics, republished {watchlists} "
-            f"watchlists and {rules} rule sets; the worker restarts from the window states last saved"
+            f"watchlists and {rules} rule sets; the workers restart from the window states last saved"
         )
         return True
 
@@ -414,25 +436,29 @@ class Supervisor:
         watchlists, rules = asyncio.run(republish_config(settings))
         return created, watchlists, rules
 
-    def _stop_role(self, name: str) -> None:
-        """Stop a role cleanly (SIGTERM; killed after STOP_TIMEOUT_S); the watch does not restart it until
-        `_start_role`."""
-        for role in self.roles:
-            if role.name != name or role.process is None:
-                continue
+    def _stop_roles(self, kind: str) -> None:
+        """Stop the roles of a kind cleanly and together (SIGTERM; killed after STOP_TIMEOUT_S); the watch
+        does not restart them until `_start_roles`. Together: a worker that stopped alone would hand its
+        partitions to those still running, who would then save state they only just took over."""
+        members = [role for role in self.roles if role.kind == kind and role.process is not None]
+        for role in members:
             role.next_start_at = float("inf")
-            if role.alive():
+            if role.alive() and role.process is not None:
                 role.process.send_signal(signal.SIGTERM)
-                try:
-                    role.process.wait(timeout=STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it")
-                    role.process.kill()
-                    role.process.wait()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for role in members:
+            assert role.process is not None
+            try:
+                role.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it")
+                role.process.kill()
+                role.process.wait()
 
-    def _start_role(self, name: str) -> None:
+    def _start_roles(self, kind: str) -> None:
+        """Start again the roles of a kind that are not running."""
         for role in self.roles:
-            if role.name == name:
+            if role.kind == kind and not role.alive():
                 role.next_start_at = 0.0
                 role.start(self.env, log_dir(self.settings))
 
@@ -469,10 +495,10 @@ class Supervisor:
                     "off, ingest resumes; trying again at the next check"
                 )
                 return False
-            for name in ROLES_RESTARTED_WITH_BROKER:
-                self._stop_role(name)  # writes its last window states to the database
+            for kind in ROLES_RESTARTED_WITH_BROKER:
+                self._stop_roles(kind)  # each writes its last window states and mention ids to the database
             steps["worker stop"] = time.monotonic() - began - sum(steps.values())
-            # What the worker sent while stopping (alerts) reaches the notifier; the worker is gone.
+            # What the workers sent while stopping (alerts) reaches the notifier; the workers are gone.
             rest = {group: read for group, read in consumers.items() if not group.endswith("-worker")}
             asyncio.run(wait_drained(settings.bootstrap, topics, timeout_s, rest))
             stop_broker(self.broker)
@@ -482,9 +508,8 @@ class Supervisor:
             say(f"renewing the embedded broker failed: {error}")
             return False
         finally:
-            for name in ROLES_RESTARTED_WITH_BROKER:
-                if not any(role.name == name and role.alive() for role in self.roles):
-                    self._start_role(name)
+            for kind in ROLES_RESTARTED_WITH_BROKER:
+                self._start_roles(kind)
             release()
             self._renewed_at = time.monotonic()
         took = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())

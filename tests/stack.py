@@ -126,7 +126,8 @@ def start_stack(
             raise RuntimeError(f"vigie run exited with {process.returncode}:\n{stack.log_tail()}")
         try:
             ready = httpx.get(f"{stack.base_url}/readyz", timeout=2)
-            if ready.status_code == 200 and ready.json()["workers_alive"] > 0:
+            # `vigie run` says it is ready once every worker process holds partitions.
+            if ready.status_code == 200 and "vigie: ready in" in stack.terminal():
                 return stack
         except httpx.HTTPError:
             pass
@@ -150,8 +151,9 @@ def running_stack(
 def start_role(
     stack: Stack, role: str, log_path: Path, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """One more `vigie <role>` (worker, api) on the stack's broker, as a second machine would run it."""
-    env = {**stack.env, **(extra_env or {})}
+    """One more `vigie <role>` (worker, api) on the stack's broker, as a second machine would run it: one
+    process (a worker too, whatever the cores; VIGIE_WORKERS in `extra_env` for more)."""
+    env = {**stack.env, "VIGIE_WORKERS": "1", **(extra_env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "services.cli", role],
         env=env,

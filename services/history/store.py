@@ -60,6 +60,9 @@ seen_ids_table = sa.Table(
     sa.Column("ids", sa.Text, nullable=False),
 )
 
+#: Ids kept per raw partition when the saves of several workers are merged (one saves up to 50,000).
+MERGED_IDS_PER_PARTITION = 200_000
+
 FIGURES = ("count", "pos", "neu", "neg", "score_sum", "coordinated")
 _INDEX = {"count": COUNT, "pos": POS, "neu": NEU, "neg": NEG, "score_sum": SCORE_SUM, "coordinated": COORD}
 
@@ -171,16 +174,43 @@ class HistoryStore:
         ]
 
     def save_seen_ids(self, epoch: str, ids: dict[int, list[str]]) -> None:
+        """Save the recent ids of raw partitions under `epoch`. Several workers stop at once (a renewal, a
+        stop of `vigie run`) and more than one may remember a partition (one that held it before a
+        rebalance has an older memory of it): ids already saved for a partition under the same epoch are
+        kept after the new ones (up to MERGED_IDS_PER_PARTITION), so no worker's save erases another's."""
         if not ids:
             return
         insert = _insert(self.engine, seen_ids_table)
+        columns = seen_ids_table.c
+        partitions = sorted(ids)  # one order for every writer: no deadlock between two
         with self.engine.begin() as connection:
+            # Take the rows first (creating empty ones), so that a worker saving at the same moment waits for
+            # this transaction to end and then reads what it saved: read-merge-write without a lost update.
+            connection.execute(
+                insert.on_conflict_do_update(index_elements=["partition"], set_={"epoch": columns.epoch}),
+                [{"partition": p, "epoch": epoch, "ids": "[]"} for p in partitions],
+            )
+            saved = {
+                int(row.partition): orjson.loads(row.ids)
+                for row in connection.execute(
+                    sa.select(columns.partition, columns.ids).where(
+                        columns.epoch == epoch, columns.partition.in_(list(ids))
+                    )
+                )
+            }
+            rows = []
+            for partition in partitions:
+                new = ids[partition]
+                fresh = set(new)
+                merged = new + [i for i in saved.get(partition, ()) if i not in fresh]
+                merged = merged[:MERGED_IDS_PER_PARTITION]
+                rows.append({"partition": partition, "epoch": epoch, "ids": orjson.dumps(merged).decode()})
             connection.execute(
                 insert.on_conflict_do_update(
                     index_elements=["partition"],
                     set_={"epoch": insert.excluded.epoch, "ids": insert.excluded.ids},
                 ),
-                [{"partition": p, "epoch": epoch, "ids": orjson.dumps(v).decode()} for p, v in ids.items()],
+                rows,
             )
 
     def seen_ids_before(self, epoch: str) -> dict[int, list[str]]:

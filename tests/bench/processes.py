@@ -35,14 +35,16 @@ def command_line(pid: int) -> str:
 
 
 def stack_memory(supervisor_pid: int) -> dict[str, float | None]:
-    """RSS (MiB) of each role of a `vigie run`: worker, api, broker (and the supervisor itself)."""
+    """RSS (MiB) of each role of a `vigie run`: worker (all its processes together), api, broker (and the
+    supervisor itself)."""
     memory: dict[str, float | None] = {"supervisor": rss_mib(supervisor_pid)}
     for pid in children_of(supervisor_pid):
         argv = command_line(pid).split()
         if any("tansu" in word for word in argv):
             memory["broker"] = rss_mib(pid)
         elif "services.cli" in argv[:-1]:
-            memory[argv[argv.index("services.cli") + 1]] = rss_mib(pid)
+            role = argv[argv.index("services.cli") + 1]
+            memory[role] = (memory.get(role) or 0.0) + (rss_mib(pid) or 0.0)
     return memory
 
 

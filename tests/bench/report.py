@@ -50,6 +50,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ),
             ("  totals exact after the run", "yes" if t["pipeline"]["totals_exact"] else "NO", ""),
         ]
+        out += workers_rows(t)
     m = results.get("micro")
     if m:
         enrich = m["enrich_mentions_per_s"]
@@ -154,6 +155,34 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         for role, mib in mem.items():
             out.append((f"  {role} of `vigie run` after latency + fan-out", _mib(mib), ""))
     return out
+
+
+def workers_rows(t: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The worker processes `vigie run` starts on this machine (tests/bench/throughput.py), when more than
+    one: their rate against the ceiling of the same run and against one process."""
+    w = t.get("pipeline_workers")
+    if not w:
+        return []
+    rate, one = w["mentions_per_s"], t["pipeline"]["mentions_per_s"]
+    return [
+        (f"THROUGHPUT, {w['processes']} worker processes (one per core, as `vigie run`)", "", ""),
+        (
+            f"  Vigie pipeline ({t['mentions']:,} mentions)",
+            _rate(rate),
+            f"{rate / t['ceiling_mentions_per_s']:.1%} of the ceiling; {rate / one:.2f}x one process",
+        ),
+        ("  totals exact after the run", "yes" if w["totals_exact"] else "NO", ""),
+        ("  memory of the worker processes", _mib(w["worker_rss_mib"]), ""),
+        *(
+            (
+                f"  CPU per mention, cores used: {label}",
+                f"{run['cpu_us_per_mention']:.0f} µs",
+                f"{run['cores_used']:.2f} cores on average while timed",
+            )
+            for label, run in (("one process", t["pipeline"]), (f"{w['processes']} processes", w))
+            if "cpu_us_per_mention" in run
+        ),
+    ]
 
 
 def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:

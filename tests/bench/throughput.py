@@ -1,11 +1,14 @@
-"""Mentions per second through one worker, next to a plain aiokafka reader (the ceiling) and a naive
-one-mention-per-event Faust agent, on the same data and broker in the same run."""
+"""Mentions per second through one worker process, then through the worker processes `vigie run` starts on
+this machine (one per core, services/worker_pool.py), next to a plain aiokafka reader (the ceiling) and a
+naive one-mention-per-event Faust agent, on the same data and broker in the same run."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +22,12 @@ from services.kafka import CONFIG, PARTIALS, RAW, UPDATES, MentionPublisher, dec
 from services.records import Mention
 from services.settings import Settings
 from services.watchlists import Watchlist
-from tests.bench.processes import log_tail, rss_mib, spawn
+from services.worker_pool import worker_count
+from tests.bench.processes import children_of, log_tail, rss_mib, spawn
 from tests.stack import stop_role as stop
 
 PUBLISH_CHUNK = 20_000
+CPU_SAMPLE_S = 0.2
 
 
 async def publish(settings: Settings, mentions: list[Mention], watchlists: list[Watchlist]) -> None:
@@ -112,29 +117,136 @@ async def follow_totals(
 
 
 async def pipeline(
-    settings: Settings, env: dict[str, str], expected: Counter[str], count: int, log: Path
+    settings: Settings,
+    env: dict[str, str],
+    expected: Counter[str],
+    count: int,
+    log: Path,
+    processes: int = 1,
+    once_started: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
-    """One `vigie worker` on the pre-filled raw topic: mentions per second and its memory afterwards.
+    """`vigie worker --processes N` on the pre-filled raw topic: mentions per second and the memory of its
+    worker processes afterwards.
 
-    Timed from the first partial aggregate the worker produced (startup excluded) to the update that
-    showed the last watchlist's total complete.
+    Timed from the first partial aggregate a worker produced (startup excluded) to the update that showed
+    the last watchlist's total complete. With several processes the first to join may start alone and
+    hand partitions over when the others join, unless `once_started` (run once the processes are spawned)
+    waits for them all and only then publishes the mentions.
     """
-    worker = spawn(["services.cli", "worker"], env, log)
+    worker = spawn(["services.cli", "worker", "--processes", str(processes)], env, log)
+    samples: list[tuple[float, float]] = []
+    sampling = asyncio.create_task(sample_cpu(worker.pid, processes > 1, samples))
     try:
+        if once_started is not None:
+            await once_started()
         timeout_s = max(120.0, count / 1000)
         done_ts, totals = await follow_totals(settings, expected, timeout_s, lambda: worker.poll() is None)
         started_ts = await first_record_time(settings, settings.topic(PARTIALS), timeout_s=10)
         exact = all(totals.get(w) == n for w, n in expected.items())
+        pids = children_of(worker.pid) if processes > 1 else [worker.pid]
+        busy_s = cpu_between(samples, started_ts, done_ts)
         return {
+            "processes": processes,
             "mentions_per_s": count / (done_ts - started_ts),
             "elapsed_s": round(done_ts - started_ts, 2),
             "totals_exact": exact,
-            "worker_rss_mib": rss_mib(worker.pid),
+            "worker_rss_mib": sum(rss_mib(pid) or 0.0 for pid in pids),
+            # CPU the worker processes used while timed: per mention, and how many cores they had on average
+            # (below `processes` on a machine busy with other work, or when they wait on the broker).
+            "cpu_us_per_mention": busy_s / count * 1e6,
+            "cores_used": busy_s / (done_ts - started_ts),
         }
     except (RuntimeError, TimeoutError) as error:
         raise RuntimeError(f"{error}\nworker log:\n{log_tail(log)}") from error
     finally:
+        sampling.cancel()
         stop(worker)
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds a process has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def sample_cpu(pid: int, of_children: bool, samples: list[tuple[float, float]]) -> None:
+    """Append (wall time, CPU seconds of the worker processes) every CPU_SAMPLE_S until cancelled."""
+    while True:
+        pids = children_of(pid) if of_children else [pid]
+        samples.append((time.time(), sum(cpu_s(p) for p in pids)))
+        await asyncio.sleep(CPU_SAMPLE_S)
+
+
+def cpu_between(samples: list[tuple[float, float]], start_ts: float, end_ts: float) -> float:
+    """CPU seconds used between two wall times, from the samples nearest each."""
+    if not samples:
+        return 0.0
+    first = min(samples, key=lambda sample: abs(sample[0] - start_ts))
+    last = min(samples, key=lambda sample: abs(sample[0] - end_ts))
+    return max(0.0, last[1] - first[1])
+
+
+async def workers_pipeline(
+    settings: Settings,
+    env: dict[str, str],
+    mentions: list[Mention],
+    watchlists: list[Watchlist],
+    expected: Counter[str],
+    log_dir: Path,
+    processes: int,
+) -> dict[str, Any]:
+    """The same mentions through `processes` worker processes, on topics (and a consumer group and a
+    database) of their own on the same broker.
+
+    The mentions are published once every process holds partitions, as in a `vigie run` that said it is
+    ready: the time is that of the processes sharing the work, not of the first to join starting alone and
+    handing partitions over (a rebalance of seconds in a run of seconds). The publishing itself (a second
+    or two of this process's CPU) overlaps the work, which counts against the processes, not for them."""
+    prefix = f"{settings.topic_prefix.strip('.')}-workers."
+    data_dir = log_dir / "workers"
+    data_dir.mkdir(exist_ok=True)
+    own = settings.model_copy(update={"topic_prefix": prefix, "data_dir": data_dir})
+    await declare_topics(own)
+    await publish(own, [], watchlists)
+
+    async def publish_once_all_hold_partitions() -> None:
+        await wait_for_workers(own, processes, timeout_s=120)
+        await publish(own, mentions, [])
+
+    env = {**env, "VIGIE_TOPIC_PREFIX": prefix, "VIGIE_DATA_DIR": str(data_dir)}
+    return await pipeline(
+        own,
+        env,
+        expected,
+        len(mentions),
+        log_dir / "workers.log",
+        processes,
+        publish_once_all_hold_partitions,
+    )
+
+
+async def wait_for_workers(settings: Settings, count: int, timeout_s: float) -> None:
+    """Until `count` worker processes have said (status on the updates topic) that they hold partitions."""
+    consumer = await _reader(settings, settings.topic(UPDATES), fetch_max_wait_ms=20)
+    holding: set[str] = set()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    message = orjson.loads(record.value or b"{}")
+                    if message.get("type") == "status" and message.get("partitions"):
+                        holding.add(str(message["id"]))
+            if len(holding) >= count:
+                return
+        raise TimeoutError(
+            f"{len(holding)} of {count} worker processes held partitions after {timeout_s:.0f} s"
+        )
+    finally:
+        await consumer.stop()
 
 
 async def naive(
@@ -197,6 +309,11 @@ async def run(
     results: dict[str, Any] = {"mentions": len(mentions), "naive_mentions": naive_count}
     results["ceiling_mentions_per_s"] = await ceiling(settings, len(mentions))
     results["pipeline"] = await pipeline(settings, env, expected, len(mentions), log_dir / "worker.log")
+    processes = worker_count(Settings.model_validate({}))
+    if processes > 1:
+        results["pipeline_workers"] = await workers_pipeline(
+            settings, env, mentions, watchlists, expected, log_dir, processes
+        )
     try:
         results["naive"] = await naive(settings, mentions[:naive_count], env, log_dir / "naive.log")
     except (RuntimeError, TimeoutError) as error:

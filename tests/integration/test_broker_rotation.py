@@ -50,6 +50,8 @@ async def test_mentions_posted_across_broker_renewals_are_each_counted_once(tmp_
         # A loaded machine drains slowly; a renewal called off is tried again, which is not what is tested.
         "VIGIE_BROKER_ROTATE_DRAIN_TIMEOUT_S": "120",
         "VIGIE_INGEST_BATCH_MAX": "1",  # one raw record per mention: partitions grow as fast as they can
+        # Two worker processes, whatever this machine's cores: both stop, save and start again each time.
+        "VIGIE_WORKERS": "2",
     }
     with running_stack(tmp_path, extra_env=env) as stack:
         async with stack.http() as client:

@@ -4,6 +4,7 @@ dead-lettered with the reason."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from services.records import (
 from tests.conftest import create_watchlist, posted_mention, unique, wait_total
 from tests.integration.test_dead_letter import dead_letters_with
 from tests.stack import Stack, running_stack
+
+#: What `vigie run` says when a worker process (worker-1, worker-2, ...) exits.
+WORKER_EXITED = re.compile(r"worker-\d+ exited")
 
 
 def largest(brand: str, char: str = "x") -> dict[str, Any]:
@@ -48,7 +52,7 @@ def largest(brand: str, char: str = "x") -> dict[str, Any]:
 
 def worker_troubles(stack: Stack) -> list[str]:
     log = stack.log_path.read_text(errors="replace")
-    return [line for line in log.splitlines() if "ProducerSendError" in line or "worker exited" in line]
+    return [line for line in log.splitlines() if "ProducerSendError" in line or WORKER_EXITED.search(line)]
 
 
 async def test_500_of_the_largest_mentions_are_all_counted_and_the_worker_does_not_crash(

@@ -111,6 +111,7 @@ def start_in_terminal(data_dir: Path) -> Terminal:
             "VIGIE_EMBEDDED_BROKER_PORT": str(free_port()),
             "VIGIE_DATA_DIR": str(data_dir),
             "VIGIE_LOG_LEVEL": "INFO",  # what `make run` logs: the chatter must reach the files, not here
+            "VIGIE_WORKERS": "2",  # two worker processes, whatever this machine's cores
             "TERM": "xterm",
         }
     )
@@ -168,12 +169,15 @@ def test_ctrl_c_in_the_terminal_stops_everything_cleanly_broker_last(terminal: T
         assert detail not in started, f"{detail!r} reached the terminal:\n{started}"
     logs = terminal.data_dir / "logs"
     assert {path.name for path in logs.iterdir()} >= {
-        f"{role}.log" for role in ("worker", "api", "notifier", "connectors", "demo", "broker", "supervisor")
+        f"{role}.log"
+        for role in ("worker-1", "worker-2", "api", "notifier", "connectors", "demo", "broker", "supervisor")
     }
-    assert "INFO" in (logs / "worker.log").read_text(errors="replace")
+    assert "INFO" in (logs / "worker-2.log").read_text(errors="replace")
     children = terminal.descendants()
     broker = [pid for pid in children if "--listener-url" in command_line(pid)]
-    assert len(broker) == 1 and len(children) >= 6, [command_line(pid) for pid in children]
+    assert len(broker) == 1 and len(children) >= 7, [command_line(pid) for pid in children]
+    workers = [pid for pid in children if command_line(pid)[2:4] == ["services.cli", "worker"]]
+    assert len(workers) == 2, [command_line(pid) for pid in children]
 
     terminal.type(b"\x03")  # Ctrl-C: SIGINT to the terminal's foreground process group
     typed_at = time.monotonic()
@@ -188,7 +192,7 @@ def test_ctrl_c_in_the_terminal_stops_everything_cleanly_broker_last(terminal: T
     print(terminal.text)
     assert wait_gone(children, timeout_s=5) == [], [command_line(pid) for pid in children]
     # The broker was stopped last: it logged no client of a role losing it (they had all left).
-    for role in ("worker", "api", "notifier"):
+    for role in ("worker-1", "worker-2", "api", "notifier"):
         log = (logs / f"{role}.log").read_text(errors="replace")
         assert " ERROR " not in log, f"{role}.log:\n{log[-3000:]}"
 

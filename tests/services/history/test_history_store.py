@@ -3,6 +3,8 @@ saved, old minutes fold into hours without changing any total, and periods answe
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from services.aggregate import apply_partial
@@ -167,3 +169,19 @@ def test_periods_accept_iso_times_and_choose_a_step() -> None:
     assert week.to_ts == NOW and week.step_s == 60
     seven_days = resolve_period(str(NOW - 7 * 86_400), str(NOW), None, now_ts=NOW, keep_s=86_400 * 90)
     assert seven_days.step_s == 900  # 5-minute steps would be 2,016 points, over the 2,000 allowed
+
+
+def test_workers_saving_mention_ids_together_keep_each_others(store: HistoryStore) -> None:
+    # Two workers stop at once; each remembers partitions it held, and both remember partition 1 (one of
+    # them held it before a rebalance). Every id saved under this epoch comes back, none overwritten.
+    store.save_seen_ids("old", {0: ["stale"]})
+    saves = [{0: ["a1", "a2"], 1: ["a3"]}, {1: ["b1"], 2: ["b2"]}] * 4
+    other = HistoryStore("", engine=store.engine)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda ids: (store if ids[1][0] == "a3" else other).save_seen_ids("e1", ids), saves))
+    carried = store.seen_ids_before("e2")
+    assert {p: sorted(ids) for p, ids in carried.items()} == {0: ["a1", "a2"], 1: ["a3", "b1"], 2: ["b2"]}
+    # Under a later epoch the earlier ids are replaced, not merged: they belong to a broker that is gone.
+    store.save_seen_ids("e2", {1: ["c1"]})
+    assert store.seen_ids_before("e3")[1] == ["c1"]
+    assert store.seen_ids_before("e2") == {0: ["a1", "a2"], 2: ["b2"]}
