@@ -5,6 +5,8 @@ and past about 50,000 batches a consumer receives nothing at all, so a room left
 therefore replaces it with a fresh one, on the same port, once its busiest partition holds
 `broker_rotate_records_per_partition` records or its memory passes `broker_rotate_memory_mib`:
 
+0. the renewal waits, without holding anything, until the pipeline is nearly caught up
+   (`hold_may_start`), so that ingest is held for seconds and not for as long as a backlog takes;
 1. ingest is held (services/hold.py): the api answers 503 with Retry-After, sources wait;
 2. the pipeline drains: every consumer group has committed up to the exact end of the raw, partials,
    enriched and alerts topics (`pipeline_lag`); if it does not within the drain timeout the rotation is
@@ -41,6 +43,9 @@ DRAIN_CONFIRMATIONS = 2
 DRAIN_POLL_S = 0.5
 #: A drain that keeps making progress may take this many drain timeouts in all.
 DRAIN_PATIENCE = 10
+#: A partition this many times the renewal limit is renewed whatever the backlog: well before the sizes
+#: at which the embedded broker's fetches stall (50,000 to 100,000 batches).
+FORCED_RENEWAL_FACTOR = 2
 
 
 def new_epoch() -> str:
@@ -56,6 +61,14 @@ def rotation_reason(reading: BrokerReading, records_limit: int, memory_limit_mib
     if memory_limit_mib and reading.rss_mib is not None and reading.rss_mib >= memory_limit_mib:
         return f"broker memory {reading.rss_mib:,.0f} MiB (limit {memory_limit_mib:,.0f} MiB)"
     return None
+
+
+def hold_may_start(backlog_records: int, busiest_records: int, records_limit: int, backlog_max: int) -> bool:
+    """Whether ingest may be held for a renewal now: the pipeline is at most `backlog_max` records behind,
+    or the busiest partition has grown to FORCED_RENEWAL_FACTOR times `records_limit` while it caught up."""
+    if backlog_records <= backlog_max:
+        return True
+    return bool(records_limit) and busiest_records >= FORCED_RENEWAL_FACTOR * records_limit
 
 
 def expected_consumers(topic_prefix: str) -> dict[str, set[str]]:

@@ -39,7 +39,7 @@ from aiokafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.broker import start_broker, stop_broker, wait_for_port
-from services.broker_watch import BrokerLimits, assess, read_broker
+from services.broker_watch import BrokerLimits, BrokerReading, assess, read_broker
 from services.epoch import write_epoch
 from services.hold import IngestHold
 from services.kafka import TOPICS, declare_topics, wait_for_broker
@@ -49,7 +49,9 @@ from services.observability.terminal import LogFollower
 from services.rotation import (
     DRAINED_TOPICS,
     expected_consumers,
+    hold_may_start,
     new_epoch,
+    pipeline_lag,
     rotation_reason,
     wait_drained,
 )
@@ -271,7 +273,8 @@ class Supervisor:
         reason = rotation_reason(
             reading, settings.broker_rotate_records_per_partition, settings.broker_rotate_memory_mib
         )
-        if reason is not None and now - self._renewed_at >= settings.broker_rotate_cooldown_s:
+        due = reason is not None and now - self._renewed_at >= settings.broker_rotate_cooldown_s
+        if due and reason is not None and self._pipeline_ready_for_hold(reading):
             self._rotate_broker(reason)
             return
         limits = BrokerLimits(settings.broker_memory_warn_mib, settings.broker_records_warn_per_partition)
@@ -461,6 +464,36 @@ class Supervisor:
             if role.kind == kind and not role.alive():
                 role.next_start_at = 0.0
                 role.start(self.env, log_dir(self.settings))
+
+    def _pipeline_ready_for_hold(self, reading: BrokerReading) -> bool:
+        """True when a renewal may hold ingest now (services/rotation.py `hold_may_start`); otherwise say
+        (at most every BROKER_WARNING_REPEAT_S) that the renewal waits for the pipeline to catch up."""
+        settings = self.settings
+        topics = [settings.topic(name) for name in DRAINED_TOPICS]
+        try:
+            lag = asyncio.run(
+                pipeline_lag(settings.bootstrap, topics, expected_consumers(settings.topic_prefix))
+            )
+        except (OSError, RuntimeError, TimeoutError, KafkaError) as error:
+            say(f"could not read the pipeline's backlog: {error}")
+            return False
+        backlog = sum(lag.values())
+        busiest = reading.busiest[1] if reading.busiest is not None else 0
+        if hold_may_start(
+            backlog,
+            busiest,
+            settings.broker_rotate_records_per_partition,
+            settings.broker_rotate_hold_backlog_records,
+        ):
+            return True
+        now = time.monotonic()
+        if now - self._broker_warned.get("renewal waits", -1e18) >= BROKER_WARNING_REPEAT_S:
+            self._broker_warned["renewal waits"] = now
+            say(
+                f"the embedded broker is due for renewal; waiting for the pipeline to catch up first "
+                f"({backlog:,} records behind) so that ingest is held only briefly"
+            )
+        return False
 
     def _rotate_broker(self, reason: str) -> bool:
         """Replace the embedded broker by a fresh one without losing or doubling a mention

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from aiokafka import TopicPartition
 
 from services.broker_watch import BrokerReading
-from services.rotation import DRAIN_PATIENCE, DrainPatience, expected_consumers, lag_of, rotation_reason
+from services.rotation import (
+    DRAIN_PATIENCE,
+    DrainPatience,
+    expected_consumers,
+    hold_may_start,
+    lag_of,
+    rotation_reason,
+)
 
 RAW = "vigie.mentions.raw"
 ALERTS = "vigie.alerts"
@@ -57,3 +65,19 @@ def test_a_drain_never_waits_past_its_patience() -> None:
         left -= 1
         now += 10
     assert now <= DRAIN_PATIENCE * 30
+
+
+@pytest.mark.parametrize(
+    ("backlog", "busiest", "may_hold"),
+    [
+        (0, 20_000, True),  # caught up: hold now, for seconds
+        (2_000, 25_000, True),  # nearly caught up
+        (2_001, 25_000, False),  # let the workers catch up first: ingest goes on meanwhile
+        (70_000, 39_999, False),
+        (70_000, 40_000, True),  # twice the limit: renewed whatever the backlog, before fetches stall
+    ],
+)
+def test_ingest_is_held_for_a_renewal_only_once_the_pipeline_nearly_caught_up(
+    backlog: int, busiest: int, may_hold: bool
+) -> None:
+    assert hold_may_start(backlog, busiest, records_limit=20_000, backlog_max=2_000) is may_hold
