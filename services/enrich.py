@@ -313,8 +313,7 @@ class Enricher:
                 bucket[0] += 1
                 bucket[label_index] += 1
                 bucket[SCORE_SUM] += score
-                if ts > newest.get(watchlist_id, 0.0):
-                    newest[watchlist_id] = ts
+                newest[watchlist_id] = max(newest.get(watchlist_id, ts), ts)
         for result in batch.results:
             if id(result) not in per_record:
                 continue

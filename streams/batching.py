@@ -14,6 +14,7 @@ answers): a table write then goes to the changelog partition of that event, as i
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from typing import Any
 
 import faust
 from faust import streams as faust_streams
+
+log = logging.getLogger(__name__)
 
 
 class Batches:
@@ -34,6 +37,8 @@ class Batches:
         taken = self.records.noack_take(self.max_records, within=self.wait_s)  # type: ignore[attr-defined]
         async for events in taken:
             fresh = [event for event in events if self._current(event)]
+            if len(fresh) < len(events):
+                log.info("%d events taken before a rebalance left to be read again", len(events) - len(fresh))
             if fresh:
                 yield fresh
 
