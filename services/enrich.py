@@ -101,13 +101,20 @@ class EnrichBatch:
         self.results: list[EnrichResult] = []
         #: The mentions of each record that passed validation and dedupe, parallel to `results`.
         self.accepted: list[list[Mention]] = []
+        self._mentions = 0
 
     def __len__(self) -> int:
         return len(self.results)
 
+    @property
+    def mentions(self) -> int:
+        """Mentions admitted so far (those `finish` will enrich)."""
+        return self._mentions
+
     def add(self, result: EnrichResult, accepted: list[Mention]) -> None:
         self.results.append(result)
         self.accepted.append(accepted)
+        self._mentions += len(accepted)
 
 
 def ticker_item(item: EnrichedMention, more: int = 0) -> dict[str, Any]:

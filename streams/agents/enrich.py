@@ -24,7 +24,7 @@ from faust.exceptions import ProducerSendError
 
 from services.config_feed import ConfigFeed
 from services.dedupe import PartitionIds
-from services.enrich import Enricher, TickerSampler
+from services.enrich import EnrichBatch, Enricher, TickerSampler
 from services.epoch import current_epoch
 from services.history.store import HistoryStore
 from services.kafka import RAW, RangeReader
@@ -89,13 +89,20 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
             await history.close()
 
     async def enrich_batch(events: list[faust.EventT[bytes]], history: RangeReader) -> None:
-        batch = enricher.begin()
-        for event in events:
+        """Admit the raw records in order; enrich and send them in parts of about
+        `worker_batch_max_mentions` mentions (the events are acked once all parts are sent)."""
+        batch, first = enricher.begin(), 0
+        for index, event in enumerate(events):
             message = event.message
             start = enricher.restore_start(message.partition, message.offset)
             if start is not None:
                 await restore(message.partition, start, message.offset, history)
             enricher.admit(batch, event.value, message.partition, message.offset)
+            if batch.mentions >= settings.worker_batch_max_mentions or index == len(events) - 1:
+                await enrich_part(batch, events[first : index + 1])
+                batch, first = enricher.begin(), index + 1
+
+    async def enrich_part(batch: EnrichBatch, events: list[faust.EventT[bytes]]) -> None:
         done = enricher.finish(batch)
         outbox = encode_batch(done, settings.worker_max_request_bytes, enricher.topic)
         where = (enricher.topic, events[0].message.partition, events[0].message.offset)

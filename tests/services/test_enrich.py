@@ -244,6 +244,7 @@ def test_a_batch_of_raw_records_gives_what_each_record_gives_alone_with_one_sent
         outcome(alone.process(r.value, r.partition, r.offset, wall=WALL)) for r in RECORDS
     ]
     assert scorer.calls == [5]  # the matched mentions of all five records, once each
+    assert len(done.records) == 5 and batched.begin().mentions == 0
     assert [(p.partition, p.offset) for r in done.records for p in r.partials if p.watchlist == "skyvia"] == [
         (0, 10),
         (0, 11),
