@@ -101,7 +101,8 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
 
     async def apply_batch(events: list[faust.EventT[bytes]]) -> None:
         """One table read and write per watchlist for all its partials in the batch, in arrival order."""
-        per_key: dict[bytes, tuple[faust.EventT[bytes], list[Partial]]] = {}
+        pending: dict[bytes, list[Partial]] = {}
+        latest: dict[bytes, faust.EventT[bytes]] = {}
         for event in events:
             key = event.key
             assert isinstance(key, bytes)
@@ -119,14 +120,15 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
                 continue
             # The latest event of the key: its partition is the key's, so the write goes to that changelog
             # partition as if made while iterating it.
-            per_key[key] = (event, [*per_key.get(key, (event, []))[1], *partials])
-        for key, (event, partials) in per_key.items():
+            latest[key] = event
+            pending.setdefault(key, []).extend(partials)
+        for key, partials in pending.items():
             value = table.get(key)
             state = decode_state(value) if value is not None else saved.get(key.decode(), WindowState())
             applied = apply_partials(state, partials, clock, grace_s)
             if not applied:
                 continue
-            with acting_for(event):
+            with acting_for(latest[key]):
                 table[key] = encode_state(state)
             saved.pop(key.decode(), None)  # the table holds it now
             for partial in applied:
