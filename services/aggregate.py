@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -11,6 +12,15 @@ from services.windows import EventClock, WindowState, minute_series, share_of_vo
 
 _state_decoder = msgspec.msgpack.Decoder(WindowState)
 _state_encoder = msgspec.msgpack.Encoder()
+_partials_decoder = msgspec.json.Decoder(Partial | list[Partial])
+
+
+def decode_partials(value: bytes | None) -> list[Partial]:
+    """A record of the partials topic: a JSON array of partials (the enrich agent packs those of a batch of
+    raw records for one watchlist) or one partial (the insights agent's corrections). Raises
+    msgspec.DecodeError (or ValidationError) saying what did not fit."""
+    decoded = _partials_decoder.decode(value or b"")
+    return decoded if isinstance(decoded, list) else [decoded]
 
 
 def decode_state(value: bytes | None) -> WindowState:
@@ -29,6 +39,14 @@ def apply_partial(state: WindowState, partial: Partial, clock: EventClock, grace
     state.apply(partial.buckets, now_ts=clock.now(), grace_s=grace_s)
     state.mark_applied(partial.partition, partial.offset)
     return True
+
+
+def apply_partials(
+    state: WindowState, partials: Iterable[Partial], clock: EventClock, grace_s: float
+) -> list[Partial]:
+    """Fold partials into the state in order, each once (`apply_partial`); return those applied. The
+    aggregate agent reads and writes a watchlist's state once for all the partials of a batch."""
+    return [partial for partial in partials if apply_partial(state, partial, clock, grace_s)]
 
 
 def metrics_message(

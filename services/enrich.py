@@ -1,17 +1,23 @@
-"""The enrich stage: one raw Kafka record (a batch of mentions) in, everything downstream needs out.
+"""The enrich stage: raw Kafka records (each a batch of mentions) in, everything downstream needs out.
+
+The agent takes raw records in batches (as many as arrived within a few milliseconds, one when traffic is
+quiet) and enriches them together: language detection and sentiment run once per batch, not once per
+record, while what makes a record's effect idempotent stays per record.
 
 For each raw record: validate every mention (bad ones become dead letters with their reason, the others go
-on), drop ids already seen, set each mention's language, match watchlists, score sentiment with the
-watched terms masked, then fold the batch into one partial aggregate per watchlist (never one record per
-mention), plus enriched mentions and a throttled sample for the live ticker.
+on), drop ids already seen, set each mention's language, match watchlists, score sentiment with the watched
+terms masked, then fold the record into one partial aggregate per watchlist (never one record per mention,
+and marked with the record's partition and offset), plus enriched mentions and a throttled sample for the
+live ticker.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -59,6 +65,8 @@ class EnrichedMention(msgspec.Struct, kw_only=True):
 
 
 class EnrichResult(msgspec.Struct, kw_only=True):
+    """What one raw record (at `partition`, `offset`) gave."""
+
     partials: list[Partial]
     enriched: list[EnrichedMention]
     dead: list[DeadLetter]
@@ -66,6 +74,47 @@ class EnrichResult(msgspec.Struct, kw_only=True):
     accepted: int = 0
     duplicates: int = 0
     unmatched: int = 0
+    partition: int = -1
+    offset: int = -1
+
+
+class RawRecord(NamedTuple):
+    value: bytes | None
+    partition: int
+    offset: int
+
+
+class BatchResult(NamedTuple):
+    #: One result per raw record, in the order they were admitted.
+    records: list[EnrichResult]
+    #: The ticker sample of the whole batch (`mentions` items of the websocket protocol).
+    ticker: list[dict[str, Any]]
+
+
+class EnrichBatch:
+    """Raw records validated and deduplicated in order (`Enricher.admit`), waiting to be enriched together
+    (`Enricher.finish`)."""
+
+    def __init__(self, wall: float) -> None:
+        self.wall = wall
+        self.received_at = datetime.fromtimestamp(wall, UTC)
+        self.results: list[EnrichResult] = []
+        #: The mentions of each record that passed validation and dedupe, parallel to `results`.
+        self.accepted: list[list[Mention]] = []
+        self._mentions = 0
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def mentions(self) -> int:
+        """Mentions admitted so far (those `finish` will enrich)."""
+        return self._mentions
+
+    def add(self, result: EnrichResult, accepted: list[Mention]) -> None:
+        self.results.append(result)
+        self.accepted.append(accepted)
+        self._mentions += len(accepted)
 
 
 def ticker_item(item: EnrichedMention, more: int = 0) -> dict[str, Any]:
@@ -207,22 +256,27 @@ class Enricher:
         wall = time.time() if wall is None else wall
         return [ticker_item(item, more) for item, more in self.ticker.sample([], wall)]
 
-    def process(
-        self, value: bytes | None, partition: int, offset: int, wall: float | None = None
-    ) -> EnrichResult:
-        wall = time.time() if wall is None else wall
-        result = EnrichResult(partials=[], enriched=[], dead=[], ticker=[])
+    def begin(self, wall: float | None = None) -> EnrichBatch:
+        """An empty batch; `admit` raw records into it in partition order, then `finish` it."""
+        return EnrichBatch(time.time() if wall is None else wall)
+
+    def admit(self, batch: EnrichBatch, value: bytes | None, partition: int, offset: int) -> None:
+        """Validate the raw record and drop the ids already seen, now (the dedupe memory moves on, so a
+        restore for a later record, `restore_start`, sees this one); the rest waits for `finish`."""
+        result = EnrichResult(
+            partials=[], enriched=[], dead=[], ticker=[], partition=partition, offset=offset
+        )
         self.seen.processing(partition, offset)
+        accepted: list[Mention] = []
         try:
             objects = decode_raw_mentions(value)
         except MentionError as error:
             result.dead.append(self._dead(error, partition, offset, None, value or b""))
-            return result
-        received_at = datetime.fromtimestamp(wall, UTC)
-        accepted: list[Mention] = []
+            batch.add(result, accepted)
+            return
         for index, obj in enumerate(objects):
             try:
-                mention = parse_mention(obj, received_at=received_at)
+                mention = parse_mention(obj, received_at=batch.received_at)
             except MentionError as error:
                 result.dead.append(self._dead(error, partition, offset, index, obj))
                 continue
@@ -231,24 +285,30 @@ class Enricher:
                 continue
             accepted.append(mention)
         result.accepted = len(accepted)
-        set_languages(accepted)
-        matched: list[tuple[Mention, list[str]]] = []
-        for mention in accepted:
-            watchlist_ids = self.matcher.match(mention, tokens(mention.text))
-            if watchlist_ids:
-                matched.append((mention, watchlist_ids))
-            else:
-                result.unmatched += 1
-        if not matched:
-            return result
-        texts = [self.matcher.mask(mention.text, ids) for mention, ids in matched]
-        scores = self.scorer.score_batch(texts, [mention.lang for mention, _ in matched])
-        per_watchlist: dict[str, dict[int, Bucket]] = defaultdict(dict)
-        newest: dict[str, float] = {}
-        for (mention, watchlist_ids), (score, label) in zip(matched, scores, strict=True):
-            result.enriched.append(
-                EnrichedMention(mention=mention, watchlists=watchlist_ids, score=score, label=label)
-            )
+        batch.add(result, accepted)
+
+    def finish(self, batch: EnrichBatch) -> BatchResult:
+        """Enrich every mention admitted into `batch`: one language detection and one sentiment call for
+        all of them, then one partial per raw record and watchlist (its (partition, offset) keep the
+        aggregate idempotent per raw record), the enriched mentions in order, and one ticker sample."""
+        set_languages([mention for mentions in batch.accepted for mention in mentions])
+        matched: list[tuple[EnrichResult, Mention, list[str]]] = []
+        for result, mentions in zip(batch.results, batch.accepted, strict=True):
+            for mention in mentions:
+                watchlist_ids = self.matcher.match(mention, tokens(mention.text))
+                if watchlist_ids:
+                    matched.append((result, mention, watchlist_ids))
+                else:
+                    result.unmatched += 1
+        texts = [self.matcher.mask(mention.text, ids) for _, mention, ids in matched]
+        scores = self.scorer.score_batch(texts, [mention.lang for _, mention, _ in matched]) if texts else []
+        per_record: dict[int, tuple[dict[str, dict[int, Bucket]], dict[str, float]]] = {}
+        enriched: list[EnrichedMention] = []
+        for (result, mention, watchlist_ids), (score, label) in zip(matched, scores, strict=True):
+            item = EnrichedMention(mention=mention, watchlists=watchlist_ids, score=score, label=label)
+            result.enriched.append(item)
+            enriched.append(item)
+            per_watchlist, newest = per_record.setdefault(id(result), (defaultdict(dict), {}))
             ts = mention.created_ts
             start = bucket_of(ts)
             label_index = LABEL_INDEX[label]
@@ -260,11 +320,32 @@ class Enricher:
                 bucket[0] += 1
                 bucket[label_index] += 1
                 bucket[SCORE_SUM] += score
-                if ts > newest.get(watchlist_id, 0.0):
-                    newest[watchlist_id] = ts
-        result.partials = [
-            Partial(watchlist=w, partition=partition, offset=offset, buckets=b, max_ts=newest[w])
-            for w, b in per_watchlist.items()
-        ]
-        result.ticker = [ticker_item(item, more) for item, more in self.ticker.sample(result.enriched, wall)]
+                newest[watchlist_id] = max(newest.get(watchlist_id, ts), ts)
+        for result in batch.results:
+            if id(result) not in per_record:
+                continue
+            per_watchlist, newest = per_record[id(result)]
+            result.partials = [
+                Partial(
+                    watchlist=w, partition=result.partition, offset=result.offset, buckets=b, max_ts=newest[w]
+                )
+                for w, b in per_watchlist.items()
+            ]
+        ticker = [ticker_item(item, more) for item, more in self.ticker.sample(enriched, batch.wall)]
+        return BatchResult(batch.results, ticker)
+
+    def process_batch(self, records: Iterable[RawRecord], wall: float | None = None) -> BatchResult:
+        """`admit` each raw record in order, then `finish`: what the enrich agent does with what it took."""
+        batch = self.begin(wall)
+        for record in records:
+            self.admit(batch, record.value, record.partition, record.offset)
+        return self.finish(batch)
+
+    def process(
+        self, value: bytes | None, partition: int, offset: int, wall: float | None = None
+    ) -> EnrichResult:
+        """One raw record alone (its ticker sample in `ticker`)."""
+        done = self.process_batch([RawRecord(value, partition, offset)], wall)
+        result = done.records[0]
+        result.ticker = done.ticker
         return result

@@ -1,4 +1,4 @@
-"""What the enrich stage sends for one raw record, encoded into records the worker's producer accepts.
+"""What the enrich stage sends for a batch of raw records, encoded into records the worker's producer accepts.
 
 Every record stays within the producer's maximum request size (`Settings.worker_max_request_bytes`, 1,000,000
 bytes like aiokafka's and Faust's default): enriched mentions and ticker items are split over as many
@@ -16,7 +16,7 @@ from typing import NamedTuple
 import msgspec
 import orjson
 
-from services.enrich import DeadLetter, EnrichResult
+from services.enrich import BatchResult, DeadLetter
 from services.packing import pack_array, record_budget
 
 _encode = msgspec.json.encode
@@ -25,7 +25,7 @@ TICKER_TAIL = b"]}"
 
 
 class Outbox(NamedTuple):
-    partials: list[tuple[bytes, bytes]]  # (key: watchlist id, value)
+    partials: list[tuple[bytes, bytes]]  # (key: watchlist id, value: a JSON array of partials)
     enriched: list[bytes]
     ticker: list[bytes]  # `mentions` updates for the live ticker
     dead: list[bytes]
@@ -61,28 +61,44 @@ def too_large(
     )
 
 
-def encode_result(result: EnrichResult, max_request_bytes: int, record: tuple[str, int, int]) -> Outbox:
-    """`result` of the raw record `record` (topic, partition, offset) as records of at most
-    `max_request_bytes` each."""
+def encode_batch(done: BatchResult, max_request_bytes: int, topic: str) -> Outbox:
+    """What the raw records of `done` (read from `topic`) gave, as records of at most `max_request_bytes`
+    each: the partials of each watchlist packed into JSON arrays keyed by the watchlist (each partial keeps
+    its raw record's partition and offset: the aggregate applies each once), the enriched mentions packed in
+    order, the ticker sample, and the dead letters (each naming its raw record)."""
     budget = record_budget(max_request_bytes)
-    dead = list(result.dead)
-    partials: list[tuple[bytes, bytes]] = []
-    for partial in result.partials:
-        value = _encode(partial)
-        if len(value) > budget:
-            dead.append(too_large("partial", "a partial aggregate", max_request_bytes, record, value))
-        else:
-            partials.append((partial.watchlist.encode(), value))
-    parts = [_encode(item) for item in result.enriched]
+    dead: list[DeadLetter] = []
+    partials: dict[str, list[bytes]] = {}
+    parts: list[bytes] = []
+    origins: list[tuple[str, int, int]] = []  # the raw record of each enriched part
+    for result in done.records:
+        record = (topic, result.partition, result.offset)
+        dead.extend(result.dead)
+        for partial in result.partials:
+            value = _encode(partial)
+            if len(value) + 2 > budget:
+                dead.append(too_large("partial", "a partial aggregate", max_request_bytes, record, value))
+            else:
+                partials.setdefault(partial.watchlist, []).append(value)
+        for item in result.enriched:
+            parts.append(_encode(item))
+            origins.append(record)
+    keyed = [
+        (watchlist.encode(), value)
+        for watchlist, values in partials.items()
+        for value in pack_array(values, max_request_bytes).records
+    ]
     enriched = pack_array(parts, max_request_bytes)
     for index in enriched.too_large:
-        dead.append(too_large("mention", "an enriched mention", max_request_bytes, record, parts[index]))
+        dead.append(
+            too_large("mention", "an enriched mention", max_request_bytes, origins[index], parts[index])
+        )
     # A ticker item is part of an enriched mention: one too large was dead-lettered above.
     ticker = pack_array(
-        [orjson.dumps(item) for item in result.ticker], max_request_bytes, TICKER_HEAD, TICKER_TAIL
+        [orjson.dumps(item) for item in done.ticker], max_request_bytes, TICKER_HEAD, TICKER_TAIL
     )
     return Outbox(
-        partials=partials,
+        partials=keyed,
         enriched=enriched.records,
         ticker=ticker.records,
         dead=[fit_dead_letter(letter, max_request_bytes) for letter in dead],

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     #: cluster's message.max.bytes). Larger enriched batches are split over several records; an item too
     #: large alone is dead-lettered with the reason (services/outbox.py).
     worker_max_request_bytes: int = Field(1_000_000, ge=65_536, le=64 * 1024 * 1024)
+    #: The enrich and aggregate agents take the records that arrived within worker_batch_wait_ms (at most
+    #: worker_batch_max_records) and process them together: one sentiment call, one table write per
+    #: watchlist. Under load batches fill at once; when quiet a record waits at most worker_batch_wait_ms.
+    worker_batch_max_records: int = Field(500, ge=1, le=100_000)
+    worker_batch_wait_ms: int = Field(10, ge=1, le=10_000)
+    #: The enrich agent enriches (and sends) what it took in parts of about this many mentions: raw records
+    #: of hundreds of mentions each gain nothing from larger parts, and the next stage starts sooner.
+    worker_batch_max_mentions: int = Field(2000, ge=1, le=1_000_000)
 
     # State and storage.
     data_dir: Path = Path("var")

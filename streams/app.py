@@ -22,6 +22,8 @@ HEARTBEAT_INTERVAL_S = 1.0
 class VigieApp(faust.App):
     #: Read by streams.transport: how long a consumer fetch waits for data (Faust hard-codes 1500 ms).
     fetch_max_wait_ms: int = transport.DEFAULT_FETCH_MAX_WAIT_MS
+    #: Batches agents are working on (streams/batching.py): a rebalance waits for them (streams.transport).
+    batches_in_progress: int = 0
 
 
 def broker_urls(bootstrap: str) -> str:

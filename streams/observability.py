@@ -2,9 +2,10 @@
 consumer lag, end-to-end latency, and its /healthz, /readyz and /metrics on VIGIE_HEALTH_PORT.
 
 The sensor sees every record an agent reads and every record it sends. Enrich: mentions in raw records
-read (in), mentions in enriched records acknowledged (out), dead letters sent (dropped, `invalid`), the
-rest of each raw record (dropped, `duplicate_or_unmatched`). Aggregate: mentions in partials read (in) and
-processed (out). Latency: a ticker update is sent while its raw record is processed, so the raw record's
+read (in), mentions in enriched records acknowledged (out), dead letters sent (dropped, `invalid`); the
+enrich agent itself counts the duplicates and unmatched mentions of each batch (dropped,
+`duplicate_or_unmatched`). Aggregate: mentions in partials read (in) and processed (out). Latency: a ticker
+update is sent as the first raw record of its batch (streams/batching.py `acting_for`), so that record's
 broker timestamp (when the api or a connector published the mentions) and the update's acknowledgement
 bound the time a mention takes to reach the api's topic.
 """
@@ -33,17 +34,6 @@ log = logging.getLogger(__name__)
 POSITION_TIMEOUT_S = 2.0
 
 
-class _Tally:
-    """What the enrich agent sent while processing one raw record."""
-
-    __slots__ = ("dead", "enriched", "mentions_in")
-
-    def __init__(self, mentions_in: int) -> None:
-        self.mentions_in = mentions_in
-        self.enriched = 0
-        self.dead = 0
-
-
 class PipelineSensor(Sensor):
     def __init__(self, topics: Topics, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -54,7 +44,9 @@ class PipelineSensor(Sensor):
         self.updates = topics.updates.get_topic_name()
         #: The last offset delivered to a stream, per partition: the lag is counted from there.
         self.processed: dict[TP, int] = {}
-        self._tallies: dict[int, _Tally] = {}
+        #: Mentions in each partials event read, until it is acked (agents taking batches ack by hand, and
+        #: Faust then hands `on_stream_event_out` no state).
+        self._partials_in: dict[int, int] = {}
 
     # -- records in --------------------------------------------------------------------------------------
 
@@ -64,13 +56,11 @@ class PipelineSensor(Sensor):
         metrics.RECORDS_IN.labels(tp.topic).inc()
         self.processed[tp] = offset
         if tp.topic == self.raw:
-            count = mentions_in_raw(event.message.value)
-            metrics.MENTIONS_IN.labels("enrich").inc(count)
-            self._tallies[id(event)] = _Tally(count)
+            metrics.MENTIONS_IN.labels("enrich").inc(mentions_in_raw(event.message.value))
         elif tp.topic == self.partials:
             count = mentions_in_partial(event.message.value)
             metrics.MENTIONS_IN.labels("aggregate").inc(count)
-            return {"aggregate": count}
+            self._partials_in[id(event)] = count
         return None
 
     def on_stream_event_out(
@@ -81,14 +71,10 @@ class PipelineSensor(Sensor):
         event: EventT[Any],
         state: dict[str, Any] | None = None,
     ) -> None:
-        if tp.topic == self.raw:
-            tally = self._tallies.pop(id(event), None)
-            if tally is not None:
-                rest = tally.mentions_in - tally.enriched - tally.dead
-                if rest > 0:
-                    metrics.MENTIONS_DROPPED.labels("enrich", "duplicate_or_unmatched").inc(rest)
-        elif state and "aggregate" in state:
-            metrics.MENTIONS_OUT.labels("aggregate").inc(state["aggregate"])
+        if tp.topic == self.partials:
+            count = self._partials_in.pop(id(event), None)
+            if count:
+                metrics.MENTIONS_OUT.labels("aggregate").inc(count)
 
     # -- records out -------------------------------------------------------------------------------------
 
@@ -98,15 +84,10 @@ class PipelineSensor(Sensor):
         state: dict[str, Any] = {"topic": topic}
         event = faust.current_event()
         from_raw = event is not None and event.message.topic == self.raw
-        tally = self._tallies.get(id(event)) if event is not None else None
         if topic == self.enriched:
-            state["mentions"] = count = mentions_in_list(message.value)
-            if tally is not None:
-                tally.enriched += count
+            state["mentions"] = mentions_in_list(message.value)
         elif topic == self.dlq:
             state["dead"] = 1
-            if tally is not None:
-                tally.dead += 1
         elif topic == self.updates and from_raw and event is not None and event.message.timestamp:
             state["accepted_ts"] = event.message.timestamp
         return state
@@ -125,7 +106,7 @@ class PipelineSensor(Sensor):
 
     def on_rebalance_start(self, app: faust.types.AppT) -> dict[Any, Any]:
         self.processed.clear()
-        self._tallies.clear()  # events of revoked partitions are never acknowledged
+        self._partials_in.clear()  # events of revoked partitions are never acknowledged
         return {}
 
 

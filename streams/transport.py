@@ -205,7 +205,9 @@ class Consumer(faust_aiokafka.Consumer):
 
     def _events_in_progress(self) -> bool:
         """Whether an agent holds an event it has not finished (an agent iterating `stream.noack()`
-        iterates a clone: Faust links it as the stream's `_next`)."""
+        iterates a clone: Faust links it as the stream's `_next`), or a batch (streams/batching.py)."""
+        if getattr(self.app, "batches_in_progress", 0):
+            return True
         for agent in self.app.agents.values():
             for actor in list(agent._actors):  # type: ignore[attr-defined]
                 stream = getattr(actor, "stream", None)

@@ -24,7 +24,7 @@ class _PartialCounts(msgspec.Struct):
 
 _raw_items = msgspec.json.Decoder(list[msgspec.Raw])
 _envelope = msgspec.json.Decoder(_Envelope)
-_partial = msgspec.json.Decoder(_PartialCounts)
+_partials = msgspec.json.Decoder(_PartialCounts | list[_PartialCounts])
 
 
 def mentions_in_raw(value: bytes | None) -> int:
@@ -51,9 +51,11 @@ def mentions_in_list(value: bytes | None) -> int:
 
 
 def mentions_in_partial(value: bytes | None) -> int:
-    """Mentions a partial aggregate adds to its watchlist's windows (services/enrich.py `Partial`)."""
+    """Mentions the partial aggregates of a record (one, or a JSON array of them: services/outbox.py) add to
+    their watchlist's windows (services/enrich.py `Partial`)."""
     try:
-        partial = _partial.decode(value or b"")
+        decoded = _partials.decode(value or b"")
     except msgspec.DecodeError:
         return 0
-    return int(sum(bucket[COUNT] for bucket in partial.buckets.values() if bucket))
+    partials = decoded if isinstance(decoded, list) else [decoded]
+    return int(sum(bucket[COUNT] for p in partials for bucket in p.buckets.values() if bucket))

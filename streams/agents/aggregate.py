@@ -1,5 +1,9 @@
 """Agent: partial aggregates -> per-watchlist window table -> throttled `metrics` updates and history.
 
+It takes the partials topic in batches (streams/batching.py) and reads and writes each watchlist's window
+state once per batch; every partial still carries its raw record's (partition, offset), and the state
+remembers which it applied, so a batch read again after a kill or a rebalance counts each record once.
+
 The window table's changelog lives on the broker; the history tables (services/history/) keep the same
 state in the database, written at most every `history_flush_interval_s` off the event loop, with the
 minute roll-ups it implies. A watchlist the table does not know (a fresh broker, after a rotation or a
@@ -18,7 +22,14 @@ import msgspec
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.aggregate import PublishThrottle, apply_partial, decode_state, encode_state, metrics_message
+from services.aggregate import (
+    PublishThrottle,
+    apply_partials,
+    decode_partials,
+    decode_state,
+    encode_state,
+    metrics_message,
+)
 from services.enrich import Partial
 from services.epoch import current_epoch
 from services.history.rollups import minutes_touched
@@ -27,6 +38,7 @@ from services.history.store import HistoryStore
 from services.kafka import partition_for
 from services.settings import Settings
 from services.windows import EventClock, WindowState
+from streams.batching import Batches, acting_for
 from streams.topics import Topics
 
 TABLE = "aggregate-windows"
@@ -47,7 +59,6 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
     clock = EventClock()
     throttle = PublishThrottle(settings.publish_interval_ms / 1000)
     grace_s = settings.window_grace_s
-    decode_partial = msgspec.json.Decoder(Partial).decode
     last_refresh = {"at": 0.0, "compacted": time.monotonic()}
     history = HistoryStore(settings.db_url)
     epoch = current_epoch(settings)
@@ -78,20 +89,52 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
 
     @app.agent(topics.partials, name="aggregate")
     async def aggregate(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
+        # Acked by hand once the batch's table writes are made: a batch left half-way (a worker stopping)
+        # is read again, and the partials it had applied are skipped (`WindowState.already_applied`).
+        batches = Batches(
+            app, stream, settings.worker_batch_max_records, settings.worker_batch_wait_ms / 1000
+        )
+        async for events in batches:
+            with batches.working():
+                await apply_batch(events)
+                await batches.ack(events)
+
+    async def apply_batch(events: list[faust.EventT[bytes]]) -> None:
+        """One table read and write per watchlist for all its partials in the batch, in arrival order."""
+        pending: dict[bytes, list[Partial]] = {}
+        latest: dict[bytes, faust.EventT[bytes]] = {}
+        for event in events:
             key = event.key
             assert isinstance(key, bytes)
-            partial = decode_partial(event.value)
+            try:
+                partials = decode_partials(event.value)
+            except msgspec.MsgspecError as error:
+                message = event.message
+                log.error(
+                    "aggregate: expected a partial aggregate or a JSON array of them at %s:%d@%d, got %s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    error,
+                )
+                continue
+            # The latest event of the key: its partition is the key's, so the write goes to that changelog
+            # partition as if made while iterating it.
+            latest[key] = event
+            pending.setdefault(key, []).extend(partials)
+        for key, partials in pending.items():
             value = table.get(key)
-            if value is not None:
-                state = decode_state(value)
-            else:
-                state = saved.pop(key.decode()) if key.decode() in saved else WindowState()
-            if apply_partial(state, partial, clock, grace_s):
+            state = decode_state(value) if value is not None else saved.get(key.decode(), WindowState())
+            applied = apply_partials(state, partials, clock, grace_s)
+            if not applied:
+                continue
+            with acting_for(latest[key]):
                 table[key] = encode_state(state)
+            saved.pop(key.decode(), None)  # the table holds it now
+            for partial in applied:
                 sink.note(partial.watchlist, minutes_touched(partial.buckets))
-                if throttle.changed(key.decode(), time.monotonic()):
-                    await publish(key)
+            if throttle.changed(key.decode(), time.monotonic()):
+                await publish(key)
 
     def owned(key: bytes) -> bool:
         assignment = app.consumer.assignment()

@@ -1,8 +1,14 @@
 """Agent: raw batches -> partial aggregates, enriched batches, dead letters and ticker samples.
 
+It takes raw records in batches (streams/batching.py: what arrived within `worker_batch_wait_ms`, one record
+when quiet) and enriches them together (services/enrich.py), then acks them all once their outputs are
+handed to the producer.
+
 Before a record that does not follow the last one it processed in its partition (a start, a takeover, a
 record read again), it reads the partition's records before it again to rebuild that partition's dedupe
-memory (services/dedupe.py `PartitionIds`), so the record gives the same partials as the first time.
+memory (services/dedupe.py `PartitionIds`), so the record gives the same partials as the first time. Records
+are admitted (validated, deduplicated) one after the other, so a rebuild in the middle of a batch sees the
+records before it exactly as when each record was processed alone.
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ from faust.exceptions import ProducerSendError
 
 from services.config_feed import ConfigFeed
 from services.dedupe import PartitionIds
-from services.enrich import Enricher, TickerSampler
+from services.enrich import EnrichBatch, Enricher, TickerSampler
 from services.epoch import current_epoch
 from services.history.store import HistoryStore
 from services.kafka import RAW, RangeReader
 from services.matching import CompiledWatchlists
-from services.outbox import encode_result, fit_dead_letter, too_large
+from services.observability import metrics
+from services.outbox import encode_batch, fit_dead_letter, too_large
 from services.sentiment import load_scorer
 from services.settings import Settings
 from services.watchlists import Watchlist
+from streams.batching import Batches, acting_for
 from streams.topics import Topics
 
 TICKER_INTERVAL_S = 0.5
@@ -68,33 +76,36 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
         # Acked by hand once every send is handed to the producer: Faust acks an event whose agent was
         # cancelled mid-way (a worker stopping), and a commit would then pass over a raw record whose
         # partials were never sent.
-        records: faust.StreamT[bytes] = stream.noack()  # type: ignore[attr-defined]  # not in StreamT
+        batches = Batches(
+            app, stream, settings.worker_batch_max_records, settings.worker_batch_wait_ms / 1000
+        )
         history = RangeReader(settings.bootstrap, settings.topic(RAW))
         try:
-            async for event in records.events():
-                await enrich_one(event, history)
-                await records.ack(event)
+            async for events in batches:
+                with batches.working():
+                    await enrich_batch(events, history)
+                    await batches.ack(events)
         finally:
             await history.close()
 
-    async def enrich_one(event: faust.EventT[bytes], history: RangeReader) -> None:
-        message = event.message
-        start = enricher.restore_start(message.partition, message.offset)
-        if start is not None:
-            began = time.perf_counter()
-            earlier = await history.read(message.partition, start, message.offset)
-            ids = enricher.restore(message.partition, message.offset, earlier)
-            log.info(
-                "raw partition %d from offset %d: dedupe memory rebuilt from %d records (%d ids) in %.0f ms",
-                message.partition,
-                message.offset,
-                len(earlier),
-                ids,
-                (time.perf_counter() - began) * 1000,
-            )
-        result = enricher.process(event.value, message.partition, message.offset)
-        where = (enricher.topic, message.partition, message.offset)
-        outbox = encode_result(result, settings.worker_max_request_bytes, where)
+    async def enrich_batch(events: list[faust.EventT[bytes]], history: RangeReader) -> None:
+        """Admit the raw records in order; enrich and send them in parts of about
+        `worker_batch_max_mentions` mentions (the events are acked once all parts are sent)."""
+        batch, first = enricher.begin(), 0
+        for index, event in enumerate(events):
+            message = event.message
+            start = enricher.restore_start(message.partition, message.offset)
+            if start is not None:
+                await restore(message.partition, start, message.offset, history)
+            enricher.admit(batch, event.value, message.partition, message.offset)
+            if batch.mentions >= settings.worker_batch_max_mentions or index == len(events) - 1:
+                await enrich_part(batch, events[first : index + 1])
+                batch, first = enricher.begin(), index + 1
+
+    async def enrich_part(batch: EnrichBatch, events: list[faust.EventT[bytes]]) -> None:
+        done = enricher.finish(batch)
+        outbox = encode_batch(done, settings.worker_max_request_bytes, enricher.topic)
+        where = (enricher.topic, events[0].message.partition, events[0].message.offset)
         for key, value in outbox.partials:
             await send(topics.partials, value, where, key)
         for value in outbox.enriched:
@@ -102,8 +113,26 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
             await send(topics.enriched, value, where)
         for value in outbox.dead:
             await send(topics.dlq, value, where)
-        for value in outbox.ticker:
-            await send(topics.updates, value, where, b"ticker")
+        # Sent as the batch's first raw record: the worker's sensor times mentions to the wall from it.
+        with acting_for(events[0]):
+            for value in outbox.ticker:
+                await send(topics.updates, value, where, b"ticker")
+        dropped = sum(result.duplicates + result.unmatched for result in done.records)
+        if dropped:
+            metrics.MENTIONS_DROPPED.labels("enrich", "duplicate_or_unmatched").inc(dropped)
+
+    async def restore(partition: int, start: int, offset: int, history: RangeReader) -> None:
+        began = time.perf_counter()
+        earlier = await history.read(partition, start, offset)
+        ids = enricher.restore(partition, offset, earlier)
+        log.info(
+            "raw partition %d from offset %d: dedupe memory rebuilt from %d records (%d ids) in %.0f ms",
+            partition,
+            offset,
+            len(earlier),
+            ids,
+            (time.perf_counter() - began) * 1000,
+        )
 
     async def send(
         topic: faust.TopicT, value: bytes, where: tuple[str, int, int], key: bytes | None = None

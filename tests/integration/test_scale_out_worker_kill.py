@@ -27,13 +27,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import msgspec
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.aggregate import decode_state
-from services.enrich import Partial
+from services.aggregate import decode_partials, decode_state
 from services.kafka import DLQ, PARTIALS, RAW, UPDATES, MentionPublisher, make_producer
 from services.records import Mention, parse_mention
 from services.settings import Settings
@@ -149,7 +147,9 @@ async def where_mentions_went(stack: Stack, brands: list[str]) -> str:
     settings = Settings.model_validate({})
     raw = await read_topic(stack, settings.topic(RAW))
     partials = [
-        msgspec.json.decode(r.value, type=Partial) for r in await read_topic(stack, settings.topic(PARTIALS))
+        partial
+        for r in await read_topic(stack, settings.topic(PARTIALS))
+        for partial in decode_partials(r.value)
     ]
     counted: dict[tuple[str, int, int], int] = {}
     disagreeing: set[tuple[str, int, int]] = set()

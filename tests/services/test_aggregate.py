@@ -1,8 +1,11 @@
 import msgspec
+import pytest
 
 from services.aggregate import (
     PublishThrottle,
     apply_partial,
+    apply_partials,
+    decode_partials,
     decode_state,
     encode_state,
     metrics_message,
@@ -142,3 +145,26 @@ def test_throttle_publishes_at_once_then_at_most_once_per_interval() -> None:
     assert throttle.due(now=100.26) == ["w"]
     assert throttle.due(now=100.6) == []
     assert throttle.changed("w", now=101.0)
+
+
+def test_a_record_of_packed_partials_and_a_single_correction_both_decode() -> None:
+    packed = msgspec.json.encode([partial(offset=3, n=1), partial(offset=4, n=2, partition=1)])
+    assert [(p.partition, p.offset) for p in decode_partials(packed)] == [(0, 3), (1, 4)]
+    assert [p.offset for p in decode_partials(msgspec.json.encode(partial(offset=9, n=1)))] == [9]
+    with pytest.raises(msgspec.ValidationError, match="watchlist"):
+        decode_partials(b'[{"partition": 0}]')
+
+
+def test_a_batch_applied_at_once_counts_each_raw_record_once_even_when_read_again() -> None:
+    # A worker applied offsets 10-11 and was killed before acking; the next owner takes 10-13 (with 12 before
+    # 11, as after a rebalance) in one batch, and then the same batch again.
+    state, clock = WindowState(), EventClock(wall=NOW)
+    assert len(apply_partials(state, [partial(10, 3), partial(11, 2)], clock, grace_s=300)) == 2
+    batch = [partial(10, 3), partial(12, 5), partial(11, 2), partial(13, 1)]
+    assert [p.offset for p in apply_partials(state, batch, clock, grace_s=300)] == [12, 13]
+    assert apply_partials(state, batch, clock, grace_s=300) == []
+    one_by_one = WindowState()
+    for offset, n in [(10, 3), (11, 2), (12, 5), (13, 1)]:
+        apply_partial(one_by_one, partial(offset, n), EventClock(wall=NOW), grace_s=300)
+    assert encode_state(state) == encode_state(one_by_one)
+    assert state.total[0] == 11

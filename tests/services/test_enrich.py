@@ -1,10 +1,11 @@
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import orjson
 
 from services.aggregate import apply_partial
 from services.dedupe import PartitionIds
-from services.enrich import Enricher, TickerSampler
+from services.enrich import Enricher, EnrichResult, RawRecord, TickerSampler
 from services.matching import CompiledWatchlists
 from services.sentiment import load_scorer
 from services.watchlists import Watchlist
@@ -198,3 +199,74 @@ def test_a_record_enriched_again_after_a_restore_gives_the_same_partials() -> No
     ]
     assert [r.partials for r in after] == [r.partials for r in before[1:]]
     assert [(r.accepted, r.duplicates) for r in after] == [(1, 1), (1, 2)]
+
+
+class CountingScorer:
+    """The real VADER scorer, remembering how many texts each call scored."""
+
+    name = "vader"
+
+    def __init__(self) -> None:
+        self.scorer = load_scorer("vader")
+        self.calls: list[int] = []
+
+    def score_batch(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[tuple[float, str]]:
+        self.calls.append(len(texts))
+        return self.scorer.score_batch(texts, langs)
+
+
+RECORDS = [
+    RawRecord(orjson.dumps([m("1", "I love Aerolis"), m("2", "Aerolis and Skyvia, awful")]), 0, 10),
+    RawRecord(orjson.dumps([m("2", "Aerolis and Skyvia, awful"), m("3", "Skyvia is great")]), 0, 11),
+    RawRecord(b"\xff not json", 1, 4),
+    RawRecord(orjson.dumps([{"text": "no author"}, m("4", "nothing to see"), m("5", "Aerolis late")]), 1, 5),
+    RawRecord(orjson.dumps([m("3", "Skyvia is great"), m("6", "Skyvia rocks")]), 0, 12),
+]
+
+
+def outcome(result: EnrichResult) -> tuple[object, ...]:
+    """All a raw record gives downstream but the ticker sample (and the dead letters' clock time)."""
+    return (
+        (result.partition, result.offset, result.accepted, result.duplicates, result.unmatched),
+        result.partials,
+        [(e.mention.id, e.watchlists, e.score, e.label) for e in result.enriched],
+        [(d.reason, d.field, d.partition, d.offset, d.index) for d in result.dead],
+    )
+
+
+def test_a_batch_of_raw_records_gives_what_each_record_gives_alone_with_one_sentiment_call() -> None:
+    scorer = CountingScorer()
+    batched = enricher()
+    batched.scorer = scorer
+    done = batched.process_batch(RECORDS, wall=WALL)
+    alone = enricher()
+    assert [outcome(r) for r in done.records] == [
+        outcome(alone.process(r.value, r.partition, r.offset, wall=WALL)) for r in RECORDS
+    ]
+    assert scorer.calls == [5]  # the matched mentions of all five records, once each
+    assert len(done.records) == 5 and batched.begin().mentions == 0
+    assert [(p.partition, p.offset) for r in done.records for p in r.partials if p.watchlist == "skyvia"] == [
+        (0, 10),
+        (0, 11),
+        (0, 12),
+    ]
+    # One line per watchlist for the whole batch: the most reached, here the latest among equals.
+    assert [item["id"] for item in done.ticker] == ["5", "6"]
+
+
+def test_a_dedupe_rebuild_in_the_middle_of_a_batch_sees_the_records_before_it_as_when_alone() -> None:
+    # Partition 0 is read from offset 10, then sent back to 10 (a rebalance) while records of the batch are
+    # still waiting for `finish`: the rebuild reads records 10-11 from the broker as a record-at-a-time worker
+    # would, and record 10 read again keeps and drops what it did the first time.
+    stage = enricher()
+    batch = stage.begin(WALL)
+    for record in RECORDS[:2]:
+        stage.admit(batch, record.value, record.partition, record.offset)
+    assert stage.restore_start(0, 12) is None  # the memory follows the records admitted
+    start = stage.restore_start(0, 10)
+    assert start == 0
+    stage.restore(0, 10, [])
+    stage.admit(batch, RECORDS[0].value, 0, 10)
+    done = stage.finish(batch)
+    assert outcome(done.records[2]) == outcome(done.records[0])
+    assert [(r.accepted, r.duplicates) for r in done.records] == [(2, 0), (1, 1), (2, 0)]

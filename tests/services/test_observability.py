@@ -35,6 +35,7 @@ def test_enriched_records_and_partials_are_counted() -> None:
         max_ts=1,
     )
     assert mentions_in_partial(msgspec.json.encode(partial)) == 5
+    assert mentions_in_partial(msgspec.json.encode([partial, partial])) == 10  # packed by the enrich agent
 
 
 async def get(port: int, path: str) -> tuple[int, bytes]:

@@ -8,8 +8,8 @@ import msgspec
 import orjson
 import pytest
 
-from services.enrich import DeadLetter, EnrichedMention, EnrichResult
-from services.outbox import TICKER_HEAD, encode_result, fit_dead_letter
+from services.enrich import BatchResult, DeadLetter, EnrichedMention, EnrichResult, Partial
+from services.outbox import TICKER_HEAD, encode_batch, fit_dead_letter
 from services.packing import RECORD_OVERHEAD_BYTES, pack_array, record_budget
 from services.records import (
     MAX_BIO_CHARS,
@@ -71,7 +71,14 @@ def enriched(mentions: list[Mention]) -> EnrichResult:
     items = [
         EnrichedMention(mention=m, watchlists=["w" * 64] * 20, score=-0.5, label="negative") for m in mentions
     ]
-    return EnrichResult(partials=[], enriched=items, dead=[], ticker=[])
+    return EnrichResult(
+        partials=[], enriched=items, dead=[], ticker=[], partition=RECORD[1], offset=RECORD[2]
+    )
+
+
+def alone(result: EnrichResult) -> BatchResult:
+    """A batch of the one raw record `result` comes from."""
+    return BatchResult([result], result.ticker)
 
 
 def test_packing_splits_in_order_within_the_budget_and_hands_back_what_cannot_fit() -> None:
@@ -94,7 +101,7 @@ def test_the_largest_valid_mention_enriched_fits_one_record_of_the_default_size(
 
 def test_a_batch_of_the_largest_mentions_is_split_over_records_and_nothing_is_lost() -> None:
     mentions = [largest_mention(i) for i in range(40)]
-    outbox = encode_result(enriched(mentions), DEFAULT_MAX, RECORD)
+    outbox = encode_batch(alone(enriched(mentions)), DEFAULT_MAX, RECORD[0])
     assert len(outbox.enriched) > 1
     assert all(len(value) <= record_budget(DEFAULT_MAX) for value in outbox.enriched)
     ids = [item["mention"]["id"] for value in outbox.enriched for item in orjson.loads(value)]
@@ -105,7 +112,7 @@ def test_a_batch_of_the_largest_mentions_is_split_over_records_and_nothing_is_lo
 def test_ticker_items_are_split_into_several_mentions_updates() -> None:
     items = [{"id": str(i), "text": "x" * 100_000} for i in range(30)]
     result = EnrichResult(partials=[], enriched=[], dead=[], ticker=items)
-    outbox = encode_result(result, DEFAULT_MAX, RECORD)
+    outbox = encode_batch(alone(result), DEFAULT_MAX, RECORD[0])
     assert len(outbox.ticker) >= 3
     assert all(value.startswith(TICKER_HEAD) and len(value) <= DEFAULT_MAX for value in outbox.ticker)
     updates = [orjson.loads(value) for value in outbox.ticker]
@@ -113,10 +120,40 @@ def test_ticker_items_are_split_into_several_mentions_updates() -> None:
     assert [item["id"] for u in updates for item in u["items"]] == [str(i) for i in range(30)]
 
 
+def test_a_batch_packs_each_watchlists_partials_in_order_and_dead_letters_name_their_record() -> None:
+    def partial(watchlist: str, offset: int) -> Partial:
+        return Partial(
+            watchlist=watchlist, partition=1, offset=offset, buckets={60: [1, 1, 0, 0, 0.5, 0]}, max_ts=61
+        )
+
+    bad = DeadLetter(
+        reason="r", field="text", topic=RECORD[0], partition=1, offset=11, index=0, payload="{}", at="now"
+    )
+    records = [
+        EnrichResult(
+            partials=[partial("a", 10), partial("b", 10)],
+            enriched=[],
+            dead=[],
+            ticker=[],
+            partition=1,
+            offset=10,
+        ),
+        EnrichResult(partials=[], enriched=[], dead=[bad], ticker=[], partition=1, offset=11),
+        EnrichResult(partials=[partial("a", 12)], enriched=[], dead=[], ticker=[], partition=1, offset=12),
+    ]
+    outbox = encode_batch(BatchResult(records, []), DEFAULT_MAX, RECORD[0])
+    packed = {
+        key.decode(): [(p["partition"], p["offset"]) for p in orjson.loads(value)]
+        for key, value in outbox.partials
+    }
+    assert packed == {"a": [(1, 10), (1, 12)], "b": [(1, 10)]}
+    assert [(d["partition"], d["offset"]) for d in map(orjson.loads, outbox.dead)] == [(1, 11)]
+
+
 def test_a_mention_too_large_for_a_smaller_limit_is_dead_lettered_with_the_sizes() -> None:
     small_max = 65_536
     ordinary = parse_mention({"text": "Aerolis ok", "author": {"handle": "a"}}, received_at=NOW)
-    outbox = encode_result(enriched([ordinary, largest_mention(7)]), small_max, RECORD)
+    outbox = encode_batch(alone(enriched([ordinary, largest_mention(7)])), small_max, RECORD[0])
     [value] = outbox.enriched
     assert [item["mention"]["text"] for item in orjson.loads(value)] == ["Aerolis ok"]
     [dead_value] = outbox.dead

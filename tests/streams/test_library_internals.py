@@ -40,6 +40,7 @@ from services.delivery.guard import GuardedNetworkBackend, TargetPolicy, TargetR
 from services.settings import Settings
 from streams import transport
 from streams.app import VigieApp, build_app
+from streams.batching import acting_for
 from streams.transport import _taken_in
 from tests.stack import free_port
 
@@ -374,6 +375,49 @@ def test_agents_keep_their_actors_and_streams_their_next(app: VigieApp) -> None:
         name, used_in, recheck, "current_event of a stream never iterated is not None"
     )
     assert consumer._events_in_progress() is False
+
+
+def test_batches_take_without_acking_and_act_for_an_event(app: VigieApp) -> None:
+    name = (
+        "faust Stream.noack_take, faust.streams._current_event, Message.generation_id, "
+        "App.consumer_generation_id, App.flow_control"
+    )
+    used_in = "streams/batching.py Batches and acting_for (the enrich and aggregate agents take batches)"
+    recheck = (
+        "that noack_take(max_, within) yields lists of events and acks none; that faust.current_event() "
+        "reads streams._current_event (a table write takes its changelog partition from it); that the stream "
+        "loop skips events of an older consumer generation or while flow control is suspended"
+    )
+    take = source(faust.Stream.noack_take)
+    assert parameters(faust.Stream.noack_take) == ["self", "max_", "within"], broken(
+        name, used_in, recheck, f"noack_take parameters {parameters(faust.Stream.noack_take)}"
+    )
+    code = [line.strip() for line in take.splitlines() if not line.strip().startswith("#")]
+    assert not any("ack(" in line for line in code), broken(name, used_in, recheck, "noack_take acks events")
+    assert "buffer_add(cast(T_co, event))" in take, broken(
+        name, used_in, recheck, "it no longer buffers events"
+    )
+
+    class Stand:
+        """Anything weakly referenced stands for an event here."""
+
+    stand = Stand()
+    with acting_for(stand):  # type: ignore[arg-type]  # only its identity matters
+        assert faust.current_event() is stand, broken(name, used_in, recheck, "current_event() ignores it")
+    assert faust.current_event() is None, broken(name, used_in, recheck, "acting_for leaks the event")
+    assert "current_event()" in source(faust.Table.partition_for_key), broken(
+        name, used_in, recheck, "a table write no longer takes its partition from the current event"
+    )
+    loop = source(faust.Stream._py_aiter)
+    for needed in (
+        "message.generation_id != self.app.consumer_generation_id",
+        "self.app.flow_control.is_active()",
+    ):
+        assert needed in loop, broken(name, used_in, recheck, f"the stream loop no longer checks `{needed}`")
+    assert isinstance(app.consumer_generation_id, int), broken(
+        name, used_in, recheck, f"consumer_generation_id is {app.consumer_generation_id!r}"
+    )
+    assert app.flow_control.is_active() in (True, False), broken(name, used_in, recheck, "no flow control")
 
 
 def test_the_producer_hooks_keep_their_shape(app: VigieApp) -> None:
