@@ -25,6 +25,8 @@ NEEDED = {
     ("POST", "/api/v1/mentions"): "ingest",
     ("GET", "/api/v1/mentions/search"): "read",
     ("GET", "/api/v1/mentions/export"): "read",
+    ("POST", "/api/v1/mentions/{mention_id}/sentiment"): "operate",
+    ("GET", "/api/v1/mentions/{mention_id}/corrections"): "read",
     ("POST", "/api/v1/hooks/{source}"): "ingest",
     ("GET", "/api/v1/watchlists"): "display",
     ("POST", "/api/v1/watchlists"): "operate",
