@@ -9,11 +9,13 @@ from collections.abc import Coroutine
 from typing import Any
 
 
-async def run_loops(loops: dict[str, Coroutine[Any, Any, object]]) -> None:
-    """Run the named coroutines until one raises (its error propagates) or this call is cancelled."""
+async def run_loops(loops: dict[str, Coroutine[Any, Any, object]], *, until_one_ends: bool = False) -> None:
+    """Run the named coroutines until one raises (its error propagates) or this call is cancelled;
+    `until_one_ends`: also stop when one returns."""
     tasks = [asyncio.create_task(loop, name=name) for name, loop in loops.items()]
+    when = asyncio.FIRST_COMPLETED if until_one_ends else asyncio.FIRST_EXCEPTION
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        done, _ = await asyncio.wait(tasks, return_when=when)
         for task in done:
             task.result()
     finally:

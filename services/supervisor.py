@@ -230,6 +230,21 @@ def connector_roles(settings: Settings) -> list[Role]:
     return [Role(f"connector {name}", [*role_argv("connect"), "configured", name]) for name in names]
 
 
+def _terminate(members: list[Role], deadline: float) -> None:
+    """SIGTERM every running role of `members` at once, wait for each until `deadline`, kill the rest."""
+    for role in members:
+        if role.alive() and role.process is not None:
+            role.process.send_signal(signal.SIGTERM)
+    for role in members:
+        assert role.process is not None
+        try:
+            role.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it ({role.log_name})")
+            role.process.kill()
+            role.process.wait()
+
+
 class Supervisor:
     def __init__(self, settings: Settings, demo: bool) -> None:
         self.settings = settings
@@ -446,17 +461,7 @@ class Supervisor:
         members = [role for role in self.roles if role.kind == kind and role.process is not None]
         for role in members:
             role.next_start_at = float("inf")
-            if role.alive() and role.process is not None:
-                role.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        for role in members:
-            assert role.process is not None
-            try:
-                role.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it")
-                role.process.kill()
-                role.process.wait()
+        _terminate(members, time.monotonic() + STOP_TIMEOUT_S)
 
     def _start_roles(self, kind: str) -> None:
         """Start again the roles of a kind that are not running."""
@@ -558,17 +563,7 @@ class Supervisor:
         deadline = time.monotonic() + STOP_TIMEOUT_S
         for wave in sorted({role.wave() for role in self.roles}):
             members = [role for role in self.roles if role.wave() == wave and role.process is not None]
-            for role in members:
-                if role.alive() and role.process is not None:
-                    role.process.send_signal(signal.SIGTERM)
-            for role in members:
-                assert role.process is not None
-                try:
-                    role.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    say(f"{role.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it ({role.log_name})")
-                    role.process.kill()
-                    role.process.wait()
+            _terminate(members, deadline)
         if self.broker is not None:
             stop_broker(self.broker)
         say("stopped")

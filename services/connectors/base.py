@@ -13,12 +13,11 @@ from the position the source had read (not only the acknowledged one: what was r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +28,7 @@ from websockets.exceptions import WebSocketException
 from services.connectors.cursor import CursorStore
 from services.connectors.track import Track
 from services.delivery.guard import TargetPolicy, TargetRefused
+from services.loops import run_loops
 from services.observability.logs import redact
 from services.records import Mention
 
@@ -172,22 +172,13 @@ class ConnectorRunner:
         cursor = self.store.load()
         self.source.resume(cursor)
         name = self.stats.name
-        tasks = [
-            asyncio.create_task(self._read(), name=f"{name}-read"),
-            asyncio.create_task(self._publish_loop(cursor), name=f"{name}-publish"),
-        ]
+        loops: dict[str, Coroutine[Any, Any, object]] = {
+            f"{name}-read": self._read(),
+            f"{name}-publish": self._publish_loop(cursor),
+        }
         if self.report is not None:
-            tasks.append(asyncio.create_task(self._report(), name=f"{name}-report"))
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            loops[f"{name}-report"] = self._report()
+        await run_loops(loops, until_one_ends=True)
 
     # -- reading -----------------------------------------------------------------------------------------
 
