@@ -100,7 +100,15 @@ class Notifier:
             # event); its incident's timeline shows it. A more severe one is the escalation update.
             episode = episode_key(event)
             if event.status == "firing":
-                joins = joins_paged_incident(event, self._open_alerts(event.watchlist))
+                # Only alerts paged to the people this event would page count: a subscription to volume
+                # spikes alone was paged for nothing when a sentiment alert opened the incident.
+                wanting = [subscription for subscription in subscriptions if subscription.wants(event)]
+                paged = [
+                    alert
+                    for alert in self._open_alerts(event.watchlist)
+                    if any(subscription.wants(alert) for subscription in wanting)
+                ]
+                joins = joins_paged_incident(event, paged)
             else:  # its acknowledgement or resolution reaches whoever its firing reached
                 joins = episode in self._joined
             if joins and event.status == "firing":

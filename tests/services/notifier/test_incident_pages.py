@@ -77,3 +77,35 @@ def test_a_second_alert_of_an_open_incident_reaches_webhooks_only_and_a_rise_pag
     assert over.event_id not in sent(slack) and over.event_id in sent(hook)
     assert notifier.joined == 2
     engine.dispose()
+
+
+def test_an_alert_whose_people_were_paged_for_nothing_else_pages_and_escalates(tmp_path: Path) -> None:
+    """A subscription to volume spikes alone: a coordination alert that opened the watchlist's incident
+    paged nobody it covers, so the spike is not 'joining a paged incident': it pages and escalates."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'vigie.db'}")
+    alerts, deliveries = AlertStore(engine), DeliveryStore(engine, RetryPolicy())
+    on_call = deliveries.save_endpoint(
+        Endpoint(id="ep_on", kind="slack", url="https://hooks.slack.example/o")
+    )
+    lead = deliveries.save_endpoint(Endpoint(id="ep_lead", kind="slack", url="https://hooks.slack.example/l"))
+    fields = {
+        "name": "spikes",
+        "channel": on_call.id,
+        "rules": ["volume_spike"],
+        "escalation": [{"after_min": 5, "contacts": [{"name": "lead", "channel": lead.id}]}],
+    }
+    alerts.save_subscription(msgspec.convert(fields, Subscription))
+    notifier = Notifier(Settings(_env_file=None), alerts, deliveries)
+
+    def sent(endpoint: Endpoint) -> list[str]:
+        return sorted(d.event_id for d in deliveries.list_deliveries(endpoint_id=endpoint.id))
+
+    campaign = event("coordination", "firing", "warning", 0)
+    notifier.handle([campaign], T0)
+    assert sent(on_call) == [], "not a rule the on-call subscribed to"
+    spike = event("volume_spike", "firing", "warning", 20)
+    notifier.handle([spike], T0 + timedelta(seconds=20))
+    assert sent(on_call) == [spike.event_id], "the spike pages the on-call"
+    notifier.check_open_alerts(T0 + timedelta(minutes=10))
+    assert sent(lead) == [spike.event_id], "and escalates to the lead when nobody acknowledges"
+    engine.dispose()
