@@ -37,6 +37,7 @@ from faust.types.tuples import ConsumerMessage
 
 from services.broker import start_broker, stop_broker
 from services.delivery.guard import GuardedNetworkBackend, TargetPolicy, TargetRefused, guarded_http_client
+from services.kafka import wait_for_broker
 from services.settings import Settings
 from streams import transport
 from streams.app import VigieApp, build_app
@@ -473,7 +474,7 @@ async def test_the_consumer_client_knows_its_bootstrap_and_refreshes_metadata(tm
     broker = start_broker(port, tmp_path / "broker.log")
     consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        await started(consumer, broker)
+        await started(consumer, broker, bootstrap)
         kept = getattr(consumer._client, "_bootstrap_servers", "(no such attribute)")
         assert kept == bootstrap, broken(name, used_in, recheck, f"_bootstrap_servers is {kept!r}")
         topic = f"vigie.test.{uuid.uuid4().hex[:8]}"
@@ -494,15 +495,17 @@ async def test_the_consumer_client_knows_its_bootstrap_and_refreshes_metadata(tm
         stop_broker(broker)
 
 
-async def started(consumer: aiokafka.AIOKafkaConsumer, broker: subprocess.Popen[bytes]) -> None:
-    """Start `consumer` once the broker it was given answers (it needs a moment after its process starts)."""
-    for _ in range(100):
-        try:
-            await consumer.start()
-            return
-        except aiokafka.errors.KafkaConnectionError:
-            assert broker.poll() is None, f"the embedded broker exited with {broker.returncode}"
-    raise AssertionError("the embedded broker never answered")
+async def started(
+    consumer: aiokafka.AIOKafkaConsumer, broker: subprocess.Popen[bytes], bootstrap: str
+) -> None:
+    """Start `consumer` once the broker it was given answers (it needs a moment after its process starts,
+    longer on a loaded machine)."""
+    try:
+        await wait_for_broker(bootstrap, timeout_s=60)
+    except TimeoutError:
+        assert broker.poll() is None, f"the embedded broker exited with {broker.returncode}"
+        raise
+    await consumer.start()
 
 
 async def test_the_guarded_client_connects_only_through_the_guard() -> None:
