@@ -29,10 +29,20 @@ from services.storage import Store
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports, all held open while they are chosen: a port closed and asked for again
+    can come back (once the api was given the broker's port)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 @dataclass
@@ -92,7 +102,10 @@ def start_stack(
     data_dir: Path, *, demo: bool = False, extra_env: dict[str, str] | None = None, api_port: int = 0
 ) -> Stack:
     """`vigie run` on free ports (the api on `api_port` when given: a restart on the same address)."""
-    api_port, broker_port = api_port or free_port(), free_port()
+    chosen, broker_port = free_ports(2)
+    api_port = api_port or chosen
+    if broker_port == api_port:  # the api's port was given and happens to be the one just found free
+        broker_port = chosen
     env = dict(os.environ)
     env.update(
         {
