@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
 from services.loops import run_loops
 
 
+async def wait_forever(name: str, stopped: list[str]) -> None:
+    """A loop that runs until cancelled, and says it stopped."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        stopped.append(name)
+
+
 async def test_a_dying_loop_stops_the_others_and_raises() -> None:
     stopped: list[str] = []
 
-    async def forever(name: str) -> None:
-        try:
-            await asyncio.Event().wait()
-        finally:
-            stopped.append(name)
+    def forever(name: str) -> Coroutine[Any, Any, None]:
+        return wait_forever(name, stopped)
 
     async def dies() -> None:
         await asyncio.sleep(0)
@@ -30,11 +37,8 @@ async def test_a_dying_loop_stops_the_others_and_raises() -> None:
 async def test_cancelling_the_role_cancels_every_loop() -> None:
     stopped: list[str] = []
 
-    async def forever(name: str) -> None:
-        try:
-            await asyncio.Event().wait()
-        finally:
-            stopped.append(name)
+    def forever(name: str) -> Coroutine[Any, Any, None]:
+        return wait_forever(name, stopped)
 
     role = asyncio.create_task(run_loops({"a": forever("a"), "b": forever("b")}))
     await asyncio.sleep(0.01)

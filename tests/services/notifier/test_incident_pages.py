@@ -20,6 +20,11 @@ from services.storage import create_db_engine
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
+def sent(deliveries: DeliveryStore, endpoint: Endpoint) -> list[str]:
+    """The events delivered (or queued) to an endpoint."""
+    return sorted(d.event_id for d in deliveries.list_deliveries(endpoint_id=endpoint.id))
+
+
 def event(rule: str, status: str, severity: str, at_s: float, rise: bool = False) -> AlertEvent:
     alert_id = fingerprint(rule, "acme")
     started = T0 if rule == "volume_spike" else T0 + timedelta(seconds=20)
@@ -56,25 +61,24 @@ def test_a_second_alert_of_an_open_incident_reaches_webhooks_only_and_a_rise_pag
         alerts.save_subscription(msgspec.convert(fields, Subscription))
     notifier = Notifier(Settings(_env_file=None), alerts, deliveries)
 
-    def sent(endpoint: Endpoint) -> list[str]:
-        return sorted(d.event_id for d in deliveries.list_deliveries(endpoint_id=endpoint.id))
-
     spike = event("volume_spike", "firing", "warning", 0)
     notifier.handle([spike], T0)
-    assert sent(slack) == [spike.event_id], "the incident pages"
+    assert sent(deliveries, slack) == [spike.event_id], "the incident pages"
     campaign = event("coordination", "firing", "warning", 20)
     notifier.handle([campaign], T0 + timedelta(seconds=20))
-    assert sent(slack) == [spike.event_id], "the campaign joins the incident: nobody is paged again"
-    assert campaign.event_id in sent(hook), "a webhook receives every event"
+    assert sent(deliveries, slack) == [spike.event_id], (
+        "the campaign joins the incident: nobody is paged again"
+    )
+    assert campaign.event_id in sent(deliveries, hook), "a webhook receives every event"
     # Ten minutes on, nobody acknowledged: the lead is told of the incident's first alert only.
     notifier.check_open_alerts(T0 + timedelta(minutes=10))
-    assert sent(lead) == [spike.event_id]
+    assert sent(deliveries, lead) == [spike.event_id]
     rise = event("volume_spike", "firing", "critical", 40, rise=True)
     notifier.handle([rise], T0 + timedelta(seconds=40))
-    assert rise.event_id in sent(slack), "the incident escalates: an update to the people paged"
+    assert rise.event_id in sent(deliveries, slack), "the incident escalates: an update to the people paged"
     over = event("coordination", "resolved", "warning", 600)
     notifier.handle([over], T0 + timedelta(seconds=600))
-    assert over.event_id not in sent(slack) and over.event_id in sent(hook)
+    assert over.event_id not in sent(deliveries, slack) and over.event_id in sent(deliveries, hook)
     assert notifier.joined == 2
     engine.dispose()
 
@@ -97,15 +101,12 @@ def test_an_alert_whose_people_were_paged_for_nothing_else_pages_and_escalates(t
     alerts.save_subscription(msgspec.convert(fields, Subscription))
     notifier = Notifier(Settings(_env_file=None), alerts, deliveries)
 
-    def sent(endpoint: Endpoint) -> list[str]:
-        return sorted(d.event_id for d in deliveries.list_deliveries(endpoint_id=endpoint.id))
-
     campaign = event("coordination", "firing", "warning", 0)
     notifier.handle([campaign], T0)
-    assert sent(on_call) == [], "not a rule the on-call subscribed to"
+    assert sent(deliveries, on_call) == [], "not a rule the on-call subscribed to"
     spike = event("volume_spike", "firing", "warning", 20)
     notifier.handle([spike], T0 + timedelta(seconds=20))
-    assert sent(on_call) == [spike.event_id], "the spike pages the on-call"
+    assert sent(deliveries, on_call) == [spike.event_id], "the spike pages the on-call"
     notifier.check_open_alerts(T0 + timedelta(minutes=10))
-    assert sent(lead) == [spike.event_id], "and escalates to the lead when nobody acknowledges"
+    assert sent(deliveries, lead) == [spike.event_id], "and escalates to the lead when nobody acknowledges"
     engine.dispose()
