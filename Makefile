@@ -37,12 +37,12 @@ bench: $(STAMP)
 
 # Sentiment: retrain the model files (deterministic; needs ../shared/data/sentiment) and print the validation table.
 train-sentiment: $(STAMP)
-	$(BIN)/python -m services.language --train
-	$(BIN)/python -m services.sentiment.train $(if $(CORRECTIONS),--corrections $(CORRECTIONS))
+	$(BIN)/python -m services.understanding.language --train
+	$(BIN)/python -m services.understanding.sentiment.train $(if $(CORRECTIONS),--corrections $(CORRECTIONS))
 # ^ make train-sentiment CORRECTIONS=var/corrections also trains on the labels people set (vigie corrections export)
 
 eval-sentiment: $(STAMP)
-	$(BIN)/python -m services.sentiment.evaluate
+	$(BIN)/python -m services.understanding.sentiment.evaluate
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

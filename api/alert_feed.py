@@ -30,10 +30,10 @@ from services.alerts.events import AlertEvent, decode_event, encode_event
 from services.alerts.rules import RuleSet
 from services.alerts.silences import silenced
 from services.alerts.store import AlertStore
-from services.epoch import EpochWatch
-from services.kafka import ALERTS, CONFIG
+from services.runtime.epoch import EpochWatch
+from services.runtime.kafka import ALERTS, CONFIG
+from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
-from services.topic_follower import TopicFollower
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Who may call what: `require(scope)` checks the API key of a request (services/auth.py says what each
+"""Who may call what: `require(scope)` checks the API key of a request (services/access/auth.py says what each
 scope allows).
 
 A key is read from `Authorization: Bearer vk_…`, or `X-API-Key: vk_…`, or, for GET requests and the
@@ -29,8 +29,8 @@ from starlette.websockets import WebSocket
 
 from api.hub import Hub
 from api.responses import FastJSONResponse
-from services.auth import ApiKey, KeyStore, Scope
-from services.ratelimit import RateLimiter
+from services.access.auth import ApiKey, KeyStore, Scope
+from services.access.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 

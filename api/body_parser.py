@@ -2,7 +2,7 @@
 
 Decoding JSON holds the interpreter lock for the whole call (8 MB of `[{},{},...]`: 2.7 million objects,
 about a second and a half), so a thread would not keep the api answering: bodies larger than
-`INLINE_MAX_BYTES` are parsed by `services.ingest.parse_body` in a process of their own, one at a time,
+`INLINE_MAX_BYTES` are parsed by `services.ingest.body.parse_body` in a process of their own, one at a time,
 while every other route goes on. The mentions come back as MessagePack in chunks of `CHUNK_MENTIONS`, read
 one chunk at a time between turns of the event loop (unpickling 10,000 mentions at once held it 0.76 s).
 Small bodies, the usual case, are parsed in place (no copy, no hop).
@@ -20,9 +20,9 @@ from functools import partial
 
 import msgspec
 
-from services.ingest import ParsedBody, Refusal, parse_body
-from services.lifeline import watch_parent
-from services.records import Mention
+from services.ingest.body import ParsedBody, Refusal, parse_body
+from services.ingest.records import Mention
+from services.runtime.lifeline import watch_parent
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from starlette.requests import HTTPConnection
 
 from api.body_parser import BodyParser
 from api.hub import Hub
-from services.coalescer import Coalescer
-from services.kafka import MentionPublisher
+from services.ingest.coalescer import Coalescer
+from services.runtime.kafka import MentionPublisher
 from services.settings import Settings
 from services.storage import Store
 

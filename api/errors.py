@@ -12,7 +12,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from services.records import problem_of
+from services.ingest.records import problem_of
 
 T = TypeVar("T")
 

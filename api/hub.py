@@ -25,13 +25,13 @@ import msgspec
 import orjson
 from starlette.websockets import WebSocket
 
-from services.aggregate import with_share_of_voice
-from services.config_feed import ConfigFeed
-from services.epoch import EpochWatch
-from services.kafka import CONFIG, UPDATES
+from services.aggregation.aggregate import with_share_of_voice
+from services.runtime.config_feed import ConfigFeed
+from services.runtime.epoch import EpochWatch
+from services.runtime.kafka import CONFIG, UPDATES
+from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
-from services.topic_follower import TopicFollower
-from services.watchlists import Watchlist, own_handles
+from services.understanding.watchlists import Watchlist, own_handles
 
 log = logging.getLogger(__name__)
 #: A hub loop that failed starts again after this delay (`Hub._keep_running`).

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import field_error
 from api.responses import FastJSONResponse
-from services.ratelimit import RateLimiter
+from services.access.ratelimit import RateLimiter
 
 
 def _too_large(max_bytes: int, got: str) -> str:
@@ -50,7 +50,7 @@ class BodySizeLimit:
 
 def limit_ingest(request: Request) -> None:
     """A dependency after `require(...)`: 429 with Retry-After (whole seconds) when the request's key has
-    sent more ingest requests than its bucket allows (services/ratelimit.py)."""
+    sent more ingest requests than its bucket allows (services/access/ratelimit.py)."""
     limiter: RateLimiter = request.app.state.ingest_limiter
     key = getattr(request.state, "api_key", None)
     wait_s = limiter.take(key.id if key is not None else "anonymous")

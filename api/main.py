@@ -43,24 +43,32 @@ from api.routes import (
     watchlists,
 )
 from api.wall_assets import WallAssets
+from services.access.auth import KeyStore
+from services.access.ratelimit import RateLimiter
 from services.archive.search import Searcher
 from services.archive.store import Archive
-from services.auth import KeyStore
-from services.coalescer import Coalescer
-from services.config_feed import publish_watchlists
-from services.corrections import CorrectionStore
 from services.delivery.retry import RetryPolicy
 from services.delivery.store import DeliveryStore
 from services.history.store import HistoryStore
-from services.hold import IngestHold
-from services.kafka import CONFIG, RAW, MentionPublisher, declare_topics, make_producer, wait_for_broker
-from services.ratelimit import RateLimiter
+from services.ingest.coalescer import Coalescer
+from services.runtime.config_feed import publish_watchlists
+from services.runtime.hold import IngestHold
+from services.runtime.kafka import (
+    CONFIG,
+    RAW,
+    MentionPublisher,
+    declare_topics,
+    make_producer,
+    wait_for_broker,
+)
 from services.settings import Settings
 from services.storage import Store
+from services.understanding.corrections import CorrectionStore
 
 log = logging.getLogger(__name__)
 
-#: Who may call each router (services/auth.py): the first scope for GET, `writes` for the other methods.
+#: Who may call each router (services/access/auth.py): the first scope for GET, `writes` for the other
+# methods.
 #: Health checks are open; the websocket checks its token itself (api/routes/live.py). The static wall and
 #: console files, /docs and /openapi.json are open: they hold no data (what the pages show comes through
 #: the checked api and websocket).

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     #: `vigie run` renews the embedded broker (a fresh process, fresh topics) once its busiest partition
     #: holds this many records, or its memory passes broker_rotate_memory_mib: ingest is held (503 with
     #: Retry-After; the demo and connectors wait), the pipeline drains, window state is saved to the
-    #: database and restored from it, so nothing is lost or counted twice (services/rotation.py). 0 = never.
+    #: database and restored from it, so nothing is lost or counted twice (services/runtime/rotation.py). 0 =
+    # never.
     broker_rotate_records_per_partition: int = Field(20_000, ge=0)
     broker_rotate_memory_mib: float = Field(1536.0, ge=0)
     #: A rotation whose pipeline stops draining (no progress) for this long is called off (ingest resumes)
@@ -57,7 +58,7 @@ class Settings(BaseSettings):
     ingest_batch_max: int = Field(500, ge=1, le=100_000)
     #: The largest record the worker's producer sends (Faust's producer_max_request_size; keep it within the
     #: cluster's message.max.bytes). Larger enriched batches are split over several records; an item too
-    #: large alone is dead-lettered with the reason (services/outbox.py).
+    #: large alone is dead-lettered with the reason (services/ingest/outbox.py).
     worker_max_request_bytes: int = Field(1_000_000, ge=65_536, le=64 * 1024 * 1024)
     #: The enrich and aggregate agents take the records that arrived within worker_batch_wait_ms (at most
     #: worker_batch_max_records) and process them together: one sentiment call, one table write per
@@ -102,9 +103,10 @@ class Settings(BaseSettings):
     dedupe_restore_records: int = Field(64, ge=0, le=100_000)
 
     # Understanding.
-    sentiment_backend: Literal["linear", "vader"] = "linear"  # services.sentiment.BACKENDS
+    sentiment_backend: Literal["linear", "vader"] = "linear"  # services.understanding.sentiment.BACKENDS
 
-    # Swarms, influence and coordination (services/swarms.py, influence.py, coordination.py, media.py).
+    # Swarms, influence and coordination (services/insights/swarms.py, influence.py, coordination.py,
+    # media.py).
     #: Sliding event-time window of the hashtag co-occurrence graph; an author's weight halves every
     #: half-life.
     swarm_window_s: int = Field(900, ge=60, le=86_400)
@@ -129,12 +131,12 @@ class Settings(BaseSettings):
     coordination_small_audience_followers: int = Field(25, ge=0)
     #: Whether coordinated mentions count in volume and sentiment (they are always also shown apart).
     count_coordinated: bool = True
-    #: Journalist/media lists, comma-separated, added to the built-in ones (services/media.py).
+    #: Journalist/media lists, comma-separated, added to the built-in ones (services/insights/media.py).
     journalist_handles: str = ""
     journalist_domains: str = ""
     journalist_bio_words: str = ""
     #: The insights agent publishes swarms this often (a snapshot costs tens of ms), and influencer boards
-    #: and coordination at the same cadence when they changed (services/insights.py).
+    #: and coordination at the same cadence when they changed (services/insights/live.py).
     insights_publish_interval_s: float = Field(5.0, gt=0, le=3600)
 
     # Alert delivery (services/delivery/).
@@ -194,7 +196,7 @@ class Settings(BaseSettings):
     connector_allow_private_targets: bool = False
     connector_allowed_networks: list[str] = []
 
-    # Who may see what (services/auth.py, api/auth.py, api/limits.py).
+    # Who may see what (services/access/auth.py, api/auth.py, api/limits.py).
     #: When false every route and the websocket are open to anyone who can reach the port (development only).
     auth_enabled: bool = True
     #: Origins allowed to call the api from another site's page (CORS), JSON list; none by default.
@@ -204,7 +206,8 @@ class Settings(BaseSettings):
     #: Mentions (array items or NDJSON lines) one ingest request may carry; more is refused with 413.
     ingest_max_items: int = Field(10_000, ge=1, le=100_000)
     #: Small ingest requests wait this long for others to share one publish (fewer, larger raw records for
-    #: the worker); each is still answered only once the broker has acknowledged it (services/coalescer.py).
+    #: the worker); each is still answered only once the broker has acknowledged it
+    # (services/ingest/coalescer.py).
     #: 0: each request is published on its own.
     ingest_linger_ms: float = Field(5.0, ge=0, le=1000)
     #: Ingest requests (POST mentions and hooks) per second per key, on average and at once (429 beyond).
@@ -228,7 +231,7 @@ class Settings(BaseSettings):
     #: alert_id, watchlist_id and role when known) for log collectors (deploy/ sets it).
     log_format: Literal["text", "json"] = "text"
 
-    # Watching Vigie itself (services/observability/).
+    # Watching Vigie itself (services/runtime/observability/).
     #: Worker, notifier and connector processes serve /healthz, /readyz and /metrics on this port (on
     #: VIGIE_HOST); 0 = off. Set it per process: `vigie run` roles share one environment. Several worker
     #: processes on one machine (VIGIE_WORKERS, `vigie worker --processes N`) take it and the next ports.

@@ -12,7 +12,7 @@ import msgspec
 import sqlalchemy as sa
 
 from services.connectors.specs import Spec, decode_spec, encode_spec, spec_name
-from services.watchlists import Watchlist
+from services.understanding.watchlists import Watchlist
 
 metadata = sa.MetaData()
 

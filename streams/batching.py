@@ -7,7 +7,8 @@ be read again. Two things Faust does for one event at a time are done here for a
 - a batch taken before a rebalance (older consumer generation, or taken while Faust paused the streams) is
   dropped unacked, so the partition's next owner, or this worker after its seek, reads it again;
 - while the agent works on a batch the worker's consumer sees it in progress (`VigieApp.batches_in_progress`,
-  read by streams/transport.py `wait_empty`), so a rebalance waits for it as it waits for a single event.
+  read by streams/transport/consumer.py `wait_empty`), so a rebalance waits for it as it waits for a single
+  event.
 `acting_for(event)` makes `event` the current event of the agent's task (what `faust.current_event()`
 answers): a table write then goes to the changelog partition of that event, as in plain stream iteration.
 """

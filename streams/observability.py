@@ -22,9 +22,9 @@ from faust.sensors import Sensor
 from faust.types import TP, EventT, PendingMessage, RecordMetadata, StreamT
 from faust.types.transports import ProducerT
 
-from services.observability import metrics
-from services.observability.health_server import start_health_server
-from services.observability.stages import mentions_in_list, mentions_in_partial, mentions_in_raw
+from services.runtime.observability import metrics
+from services.runtime.observability.health_server import start_health_server
+from services.runtime.observability.stages import mentions_in_list, mentions_in_partial, mentions_in_raw
 from services.settings import Settings
 from streams.topics import Topics
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from services import kafka
+from services.runtime import kafka
 from services.settings import Settings
 
 

@@ -7,15 +7,15 @@ import logging
 
 from faust.worker import Worker
 
-from services.kafka import declare_topics, wait_for_broker
-from services.observability.logs import RedactSecrets
+from services.runtime.kafka import declare_topics, wait_for_broker
+from services.runtime.observability.logs import RedactSecrets
 from services.settings import Settings
 from streams.app import build_app
 
 
 class RedactingWorker(Worker):
     """Faust's worker, whose log handlers (its own text ones, or the JSON ones of the settings) hide
-    secrets as every other role's do (services/observability/logs.py)."""
+    secrets as every other role's do (services/runtime/observability/logs.py)."""
 
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         super().on_setup_root_logger(logger, level)

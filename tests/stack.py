@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from services.auth import KeyStore
+from services.access.auth import KeyStore
 from services.settings import Settings
 from services.storage import Store
 
@@ -121,7 +121,7 @@ def start_stack(
     data_dir.mkdir(parents=True, exist_ok=True)
     admin_key, display_token = create_keys(env, data_dir)
     log_path = data_dir / "vigie-run.log"
-    argv = [sys.executable, "-m", "services.cli", "run", *([] if demo else ["--no-demo"])]
+    argv = [sys.executable, "-m", "services.runtime.cli", "run", *([] if demo else ["--no-demo"])]
     process = subprocess.Popen(argv, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
     stack = Stack(
         f"http://127.0.0.1:{api_port}",
@@ -168,7 +168,7 @@ def start_role(
     process (a worker too, whatever the cores; VIGIE_WORKERS in `extra_env` for more)."""
     env = {**stack.env, "VIGIE_WORKERS": "1", **(extra_env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", role],
+        [sys.executable, "-m", "services.runtime.cli", role],
         env=env,
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
@@ -209,7 +209,8 @@ def command_line(pid: int) -> list[str]:
 
 
 def stack_child(stack: Stack, *words: str) -> int:
-    """The pid of the `vigie run` child whose command line holds all `words` (e.g. "services.cli", "api"
+    """The pid of the `vigie run` child whose command line holds all `words` (e.g. "services.runtime.cli",
+    "api"
     for the api role, "broker", "--listener-url" for the embedded broker); raises if there is none."""
     for pid in child_pids(stack.process.pid):
         argv = command_line(pid)
@@ -248,7 +249,7 @@ async def publish_alert_events(stack: Stack, events: list[Any]) -> None:
     """Put alert events (services.alerts.events.AlertEvent) on the stack's `vigie.alerts`, as the rule
     engine of a worker does: keyed by alert id, each acknowledged by the broker."""
     from services.alerts.events import encode_event
-    from services.kafka import ALERTS, make_producer
+    from services.runtime.kafka import ALERTS, make_producer
 
     settings = Settings(_env_file=None, kafka_bootstrap=stack.bootstrap)
     producer = make_producer(settings)

@@ -22,7 +22,7 @@ from api.openapi import KEYED, body_doc, refusals
 from services.alerts.events import AlertEvent, RuleKind, Severity, Status
 from services.alerts.lifecycle import manual_event
 from services.alerts.silences import Silence, silenced
-from services.records import problem_of
+from services.ingest.records import problem_of
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], route_class=FieldErrorRoute, responses=KEYED)
 

@@ -1,6 +1,7 @@
 """The archive: `GET /api/v1/mentions/search` (a page) and `GET /api/v1/mentions/export` (all, streamed).
 
-Both take the same parameters: `q` (a watchlist query, services/query.py), the filters `watchlist`,
+Both take the same parameters: `q` (a watchlist query, services/understanding/query.py), the filters
+`watchlist`,
 `sentiment`, `lang`, `source`, `author`, `from` and `to` (ISO 8601; `from` inclusive, `to` exclusive), and
 `sort` (`time`: newest first, or `reach`: largest audience first). Search pages with `limit` and `cursor`
 (the `next_cursor` of the page before); export writes CSV or NDJSON, up to `limit` rows.
@@ -23,7 +24,7 @@ from api.routes.corrections import corrections_of
 from api.routes.queries import query_error
 from services.archive.export import FORMATS, MEDIA_TYPES, csv_header, csv_rows, ndjson_lines
 from services.archive.search import MAX_PAGE, Search, Searcher, SearchError, build_search
-from services.query import QuerySyntaxError
+from services.understanding.query import QuerySyntaxError
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["archive"], route_class=FieldErrorRoute, responses=KEYED)
 

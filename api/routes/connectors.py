@@ -19,7 +19,6 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from api.deps import RuntimeDep
 from api.errors import FieldErrorRoute, field_error, object_body
 from api.openapi import KEYED, body_doc, refusals
-from services.config_feed import publish_connectors
 from services.connectors.board import ConnectorBoard, follow_connector_statuses
 from services.connectors.specs import (
     Spec,
@@ -31,7 +30,8 @@ from services.connectors.specs import (
     redacted,
     spec_name,
 )
-from services.kafka import CONFIG
+from services.runtime.config_feed import publish_connectors
+from services.runtime.kafka import CONFIG
 
 #: A connector not heard from for this many status intervals is shown as not alive.
 SILENT_AFTER_INTERVALS = 5

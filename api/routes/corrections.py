@@ -1,5 +1,5 @@
 """People correct the machine: `POST /api/v1/mentions/{id}/sentiment` sets an archived mention's sentiment,
-`GET /api/v1/mentions/{id}/corrections` lists who changed it (services/corrections.py)."""
+`GET /api/v1/mentions/{id}/corrections` lists who changed it (services/understanding/corrections.py)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,18 @@ from api.deps import Runtime, RuntimeDep
 from api.errors import FieldErrorRoute
 from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import read_body
-from services.corrections import MAX_NOTE_CHARS, Correction, CorrectionStore, MentionNotFound, partials
-from services.hold import IngestHold
-from services.kafka import PARTIALS, UPDATES
-from services.records import MAX_ID_CHARS
-from services.sentiment import LABELS
+from services.ingest.records import MAX_ID_CHARS
+from services.runtime.hold import IngestHold
+from services.runtime.kafka import PARTIALS, UPDATES
 from services.settings import Settings
+from services.understanding.corrections import (
+    MAX_NOTE_CHARS,
+    Correction,
+    CorrectionStore,
+    MentionNotFound,
+    partials,
+)
+from services.understanding.sentiment import LABELS
 
 log = logging.getLogger(__name__)
 

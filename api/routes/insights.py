@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from api.deps import Runtime, RuntimeDep
 from api.errors import FieldErrorRoute, field_error
 from api.openapi import KEYED, refusals
-from services.insights import INFLUENCERS_KEPT
+from services.insights.live import INFLUENCERS_KEPT
 
 router = APIRouter(prefix="/api/v1", tags=["insights"], route_class=FieldErrorRoute, responses=KEYED)
 

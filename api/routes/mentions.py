@@ -13,10 +13,10 @@ from api.deps import Runtime, RuntimeDep
 from api.errors import FieldErrorRoute, field_error
 from api.openapi import KEYED, REFUSALS, Problem, body_doc, inline_schema, json_content, refusals
 from api.responses import FastJSONResponse
-from services.hold import RETRY_AFTER_S, IngestHeld
-from services.ingest import Refusal, TooManyItems
-from services.observability.metrics import count_ingest, count_published
-from services.records import Mention, MentionError
+from services.ingest.body import Refusal, TooManyItems
+from services.ingest.records import Mention, MentionError
+from services.runtime.hold import RETRY_AFTER_S, IngestHeld
+from services.runtime.observability.metrics import count_ingest, count_published
 
 router = APIRouter(prefix="/api/v1", tags=["mentions"], route_class=FieldErrorRoute, responses=KEYED)
 

@@ -1,4 +1,4 @@
-"""`GET /metrics`: this api process's metrics in the Prometheus text format (services/observability/).
+"""`GET /metrics`: this api process's metrics in the Prometheus text format (services/runtime/observability/).
 
 Open when VIGIE_METRICS_PUBLIC is true (Prometheus scrapes usually carry no key), else it needs a key with
 the `read` scope, as `Authorization: Bearer vk_…` (Prometheus: `authorization` in the scrape config).
@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from api.auth import authenticate, bearer
 from api.deps import get_runtime
 from api.openapi import refusals
-from services.observability import metrics
+from services.runtime.observability import metrics
 
 router = APIRouter(tags=["health"], responses=refusals(401, 403))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from api.errors import FieldErrorRoute, convert_or_422, decode_json_body
 from api.openapi import KEYED, body_doc, refusals
-from services.query import QuerySyntaxError, operator_warnings, parse, render, terms
+from services.understanding.query import QuerySyntaxError, operator_warnings, parse, render, terms
 
 router = APIRouter(prefix="/api/v1/queries", tags=["queries"], route_class=FieldErrorRoute, responses=KEYED)
 

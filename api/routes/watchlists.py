@@ -12,13 +12,13 @@ from api.deps import RuntimeDep
 from api.errors import FieldErrorRoute, convert_or_422, field_error, object_body
 from api.openapi import KEYED, body_doc, refusals
 from api.routes.queries import query_error
-from services.aggregate import metrics_message
-from services.config_feed import publish_watchlists
-from services.kafka import CONFIG
-from services.query import QuerySyntaxError, parse
-from services.text import fold
-from services.watchlists import Watchlist
-from services.windows import WindowState
+from services.aggregation.aggregate import metrics_message
+from services.aggregation.windows import WindowState
+from services.runtime.config_feed import publish_watchlists
+from services.runtime.kafka import CONFIG
+from services.understanding.query import QuerySyntaxError, parse
+from services.understanding.text import fold
+from services.understanding.watchlists import Watchlist
 
 router = APIRouter(
     prefix="/api/v1/watchlists", tags=["watchlists"], route_class=FieldErrorRoute, responses=KEYED

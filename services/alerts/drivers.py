@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from services.text import fold
+from services.understanding.text import fold
 
 #: Words of a mention: letters only (numbers and codes are not news); hashtags, handles and links left out.
 _WORD = re.compile(r"[^\W\d_]+")

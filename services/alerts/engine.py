@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 from aiokafka import AIOKafkaProducer
 
+from services.aggregation.windows import BUCKET_S
 from services.alerts.drivers import Drivers
 from services.alerts.events import SEVERITY_RANK, AlertEvent, decode_event
 from services.alerts.lifecycle import AlertBook
@@ -42,10 +43,9 @@ from services.alerts.rules import (
     parse_metrics,
     swarm_conditions,
 )
-from services.config_feed import WATCHLIST_PREFIX
-from services.enrich import EnrichedMention
-from services.watchlists import Watchlist
-from services.windows import BUCKET_S
+from services.runtime.config_feed import WATCHLIST_PREFIX
+from services.understanding.enrich import EnrichedMention
+from services.understanding.watchlists import Watchlist
 
 log = logging.getLogger(__name__)
 

@@ -15,25 +15,25 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from services.aggregate import metrics_message
+from services.aggregation.aggregate import metrics_message
+from services.aggregation.windows import EventClock, WindowState
 from services.alerts.engine import AlertEngine
 from services.alerts.events import AlertEvent
 from services.alerts.incidents import IncidentBook, IncidentEvent
 from services.alerts.lifecycle import AlertBook
-from services.config_feed import watchlist_record
-from services.coordination import CoordinationDetector
-from services.dedupe import PartitionIds
 from services.demo import DemoGenerator, demo_watchlists
 from services.demo.episodes import Episode
-from services.enrich import Enricher, TickerSampler
-from services.influence import InfluenceBoard
-from services.insights import Insights
-from services.matching import CompiledWatchlists
-from services.media import MediaClassifier
-from services.records import encode_envelope
-from services.sentiment import load_scorer
-from services.swarms import SwarmTracker
-from services.windows import EventClock, WindowState
+from services.ingest.dedupe import PartitionIds
+from services.ingest.records import encode_envelope
+from services.insights.coordination import CoordinationDetector
+from services.insights.influence import InfluenceBoard
+from services.insights.live import Insights
+from services.insights.media import MediaClassifier
+from services.insights.swarms import SwarmTracker
+from services.runtime.config_feed import watchlist_record
+from services.understanding.enrich import Enricher, TickerSampler
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment import load_scorer
 
 #: The origin of a replay (any time works: the demo is deterministic relative to it).
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

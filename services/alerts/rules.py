@@ -48,10 +48,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from services.aggregation.windows import BUCKET_S, bucket_of
 from services.alerts.events import SEVERITY_RANK, RuleKind, Severity, fingerprint
-from services.enrich import EnrichedMention
-from services.records import Author
-from services.windows import BUCKET_S, bucket_of
+from services.ingest.records import Author
+from services.understanding.enrich import EnrichedMention
 
 Sensitivity = Literal["low", "medium", "high"]
 Ratio = Annotated[float, msgspec.Meta(gt=1)]
@@ -194,7 +194,7 @@ class SeriesFigures(msgspec.Struct):
 
 
 class Metrics(msgspec.Struct):
-    """The part of a `metrics` message (services/aggregate.py) the rules read."""
+    """The part of a `metrics` message (services/aggregation/aggregate.py) the rules read."""
 
     watchlist: str
     now_ts: float
@@ -239,7 +239,7 @@ def _rate(value: float) -> str:
 
 
 def window_start(now_ts: float, window: str) -> float:
-    """Where a window of the metrics message really begins: its first 10-second bucket (services/windows)."""
+    """Where a window of the metrics message really begins: its first 10-second bucket (services/aggregation/windows.py)."""
     return bucket_of(now_ts - WINDOW_MIN[window] * 60) + BUCKET_S
 
 

@@ -3,7 +3,8 @@
 `requirement(query)` is a boolean formula over index terms (services/archive/records.py `lexemes`) that
 every mention satisfying the query satisfies too: a word needs its term, a prefix any term that starts with
 it, a phrase or NEAR all of its words, a NOT nothing (the index cannot prove an absence). So the index
-returns a superset of the answers, and the matcher (services/matching.py) keeps exactly the right ones.
+returns a superset of the answers, and the matcher (services/understanding/matching.py) keeps exactly the
+right ones.
 The formula is written for SQLite FTS5 (`to_fts5`) or a PostgreSQL tsquery (`to_tsquery`).
 """
 
@@ -12,7 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.archive.records import indexable
-from services.query import And, Author, Handle, Hashtag, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
+from services.understanding.query import (
+    And,
+    Author,
+    Handle,
+    Hashtag,
+    Lang,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Site,
+    Word,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.archive.records import ArchivedMention, decode_enriched
 from services.archive.store import Archive
-from services.kafka import ENRICHED, declare_topics, wait_for_broker
-from services.loops import run_loops
-from services.observability.health_server import start_health_server
+from services.runtime.kafka import ENRICHED, declare_topics, wait_for_broker
+from services.runtime.loops import run_loops
+from services.runtime.observability.health_server import start_health_server
 from services.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ range is a key range, and retention deletes the lowest keys.
 
 Index terms (`lexemes`) are exact strings, never re-tokenised (SQLite FTS5's `ascii` tokenizer keeps
 non-ASCII letters and `#@:._-` inside a token; PostgreSQL builds its tsvector with `array_to_tsvector`):
-the folded words of the text (services/text.py `tokens`), `#tag`, `@handle` (author and @mentioned),
+the folded words of the text (services/understanding/text.py `tokens`), `#tag`, `@handle` (author and
+@mentioned),
 `site:domain` (and each parent domain), `lang:xx`, for the filters `wl:<watchlist>`,
 `sentiment:<label>`, `source:<hash>` and `by:<hash>`, and `reach:<bit length of reach>` for sorting by reach.
 """
@@ -21,10 +22,10 @@ from typing import Any
 
 import msgspec
 
-from services.enrich import EnrichedMention
-from services.matching import handles_of, hashtags_of, language_of, link_domains
-from services.records import Author, Mention
-from services.text import tokens
+from services.ingest.records import Author, Mention
+from services.understanding.enrich import EnrichedMention
+from services.understanding.matching import handles_of, hashtags_of, language_of, link_domains
+from services.understanding.text import tokens
 
 KEY_HASH_BITS = 20
 #: Event times at or past this (in ms, year 2248) cannot be keyed.
@@ -54,14 +55,15 @@ class ArchivedMention(msgspec.Struct, kw_only=True):
     source: str = "api"
     url: str | None = None
     lang: str | None = None
-    sentiment: str = "neu"  # services.sentiment.LABELS
+    sentiment: str = "neu"  # services.understanding.sentiment.LABELS
     score: float = 0.0
     #: True or False when the producer of the record knew it; None otherwise.
     coordinated: bool | None = None
     hashtags: list[str] = msgspec.field(default_factory=list)
     mentioned: list[str] = msgspec.field(default_factory=list)
     links: list[str] = msgspec.field(default_factory=list)
-    #: Who set this label and what it was before (services/corrections.py `Correction.to_item`), when a
+    #: Who set this label and what it was before (services/understanding/corrections.py `Correction.to_item`),
+    # when a
     #: person corrected it; filled for search and export, not stored in the archive's row.
     correction: dict[str, Any] | None = None
 

@@ -1,4 +1,5 @@
-"""Searching the archive: a watchlist query (services/query.py) plus filters, newest or largest reach
+"""Searching the archive: a watchlist query (services/understanding/query.py) plus filters, newest or largest
+reach
 first, a page at a time with a cursor that stays valid while mentions arrive.
 
 The full-text index narrows the candidates (services/archive/prefilter.py: the terms the query and the
@@ -22,9 +23,9 @@ import orjson
 from services.archive.prefilter import Requirement, Term, all_of, requirement
 from services.archive.records import MAX_KEY, ArchivedMention, hashed, key_at
 from services.archive.store import Archive, Position, Sort
-from services.matching import Facts, Predicate, compile_query, language_of
-from services.query import UNKNOWN_LANG, Node, parse
-from services.sentiment import LABELS
+from services.understanding.matching import Facts, Predicate, compile_query, language_of
+from services.understanding.query import UNKNOWN_LANG, Node, parse
+from services.understanding.sentiment import LABELS
 
 SORTS: tuple[Sort, ...] = ("time", "reach")
 SENTIMENTS: tuple[str, ...] = LABELS

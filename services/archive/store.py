@@ -144,7 +144,8 @@ class Archive:
                 )
             else:
                 # `ascii`: every non-ASCII character and #@:._- stay inside a token, so each index term
-                # (already folded by services/text.py) is one token; detail=none: no positions needed.
+                # (already folded by services/understanding/text.py) is one token; detail=none: no positions
+                # needed.
                 connection.exec_driver_sql(
                     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
                     "terms, tokenize=\"ascii tokenchars '#@:._-'\", detail=none)"
@@ -228,7 +229,8 @@ class Archive:
         terms = [{"key": key, "terms": " ".join(lexemes(mention))} for key, mention in keyed]
         connection.execute(sa.text(f"INSERT INTO {FTS_TABLE} (rowid, terms) VALUES (:key, :terms)"), terms)
 
-    # -- corrections (services/corrections.py) ------------------------------------------------------------
+    # -- corrections (services/understanding/corrections.py)
+    # ------------------------------------------------------------
 
     def find(self, connection: sa.Connection, mention_id: str) -> tuple[int, ArchivedMention] | None:
         """The archived mention with this id and its key (None when not archived), read in the caller's

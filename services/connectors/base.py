@@ -28,9 +28,9 @@ from websockets.exceptions import WebSocketException
 from services.connectors.cursor import CursorStore
 from services.connectors.track import Track
 from services.delivery.guard import TargetPolicy, TargetRefused
-from services.loops import run_loops
-from services.observability.logs import redact
-from services.records import Mention
+from services.ingest.records import Mention
+from services.runtime.loops import run_loops
+from services.runtime.observability.logs import redact
 
 log = logging.getLogger(__name__)
 

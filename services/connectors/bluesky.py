@@ -22,7 +22,7 @@ import orjson
 
 from services.connectors.base import PUBLIC_ONLY, ConnectorStats, Event
 from services.delivery.guard import TargetPolicy, guarded_websocket
-from services.records import Mention, MentionError, parse_mention
+from services.ingest.records import Mention, MentionError, parse_mention
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import orjson
 
-from services.epoch import EpochWatch
-from services.kafka import UPDATES
+from services.runtime.epoch import EpochWatch
+from services.runtime.kafka import UPDATES
+from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
-from services.topic_follower import TopicFollower
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from typing import Any, Literal
 
 import orjson
 
-from services.hold import IngestHold
-from services.kafka import RAW, MentionPublisher, make_producer, wait_for_broker
-from services.records import Mention, MentionError, parse_mention
+from services.ingest.records import Mention, MentionError, parse_mention
+from services.runtime.hold import IngestHold
+from services.runtime.kafka import RAW, MentionPublisher, make_producer, wait_for_broker
 from services.settings import Settings
 
 log = logging.getLogger(__name__)

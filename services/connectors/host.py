@@ -14,14 +14,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from services.config_feed import CONNECTOR_PREFIX
 from services.connectors.base import Backoff
 from services.connectors.process import run_spec
 from services.connectors.specs import Spec, SpecError, decode_spec, spec_name
-from services.epoch import EpochWatch
-from services.kafka import CONFIG, make_producer, wait_for_broker
+from services.runtime.config_feed import CONNECTOR_PREFIX
+from services.runtime.epoch import EpochWatch
+from services.runtime.kafka import CONFIG, make_producer, wait_for_broker
+from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
-from services.topic_follower import TopicFollower
 
 log = logging.getLogger(__name__)
 

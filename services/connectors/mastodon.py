@@ -27,7 +27,7 @@ from services.connectors.base import PUBLIC_ONLY, ConnectorStats, Event, SourceE
 from services.connectors.html_text import html_to_text
 from services.connectors.sse import parse_sse
 from services.delivery.guard import TargetPolicy, guarded_http_client, guarded_websocket
-from services.records import MAX_TEXT_CHARS, Mention, MentionError, parse_mention
+from services.ingest.records import MAX_TEXT_CHARS, Mention, MentionError, parse_mention
 
 log = logging.getLogger(__name__)
 

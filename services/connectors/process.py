@@ -25,9 +25,9 @@ from services.connectors.base import Backoff, ConnectorRunner, ConnectorStats
 from services.connectors.cursor import CursorStore
 from services.connectors.specs import Spec, build_source, connector_policy, spec_name
 from services.connectors.track import Track
-from services.hold import IngestHold
-from services.kafka import RAW, UPDATES, MentionPublisher, make_producer, wait_for_broker
-from services.observability.health_server import Readiness, start_health_server
+from services.runtime.hold import IngestHold
+from services.runtime.kafka import RAW, UPDATES, MentionPublisher, make_producer, wait_for_broker
+from services.runtime.observability.health_server import Readiness, start_health_server
 from services.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ import httpx
 from services.connectors.base import PUBLIC_ONLY, Backoff, ConnectorStats, Event, SourceError
 from services.connectors.html_text import html_to_text
 from services.delivery.guard import TargetPolicy, TargetRefused, guarded_http_client
-from services.records import MAX_TEXT_CHARS, Mention, MentionError, parse_mention
+from services.ingest.records import MAX_TEXT_CHARS, Mention, MentionError, parse_mention
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import msgspec
 
 from services.connectors.base import CONNECTOR_SETTING, PUBLIC_ONLY, Source
 from services.delivery.guard import TargetPolicy, TargetRefused, check_url, parse_networks
-from services.records import problem_of
+from services.ingest.records import problem_of
 from services.settings import Settings
 
 Name = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]

@@ -1,6 +1,7 @@
 """`--track word,#tag,"two words"`: which mentions a connector keeps before producing them.
 
-Matching is case- and accent-insensitive (`services.text.fold`): a word or phrase matches whole folded
+Matching is case- and accent-insensitive (`services.understanding.text.fold`): a word or phrase matches whole
+folded
 tokens of the text, a `#tag` matches the mention's hashtags. An empty track keeps everything.
 """
 
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.records import Mention
-from services.text import fold, tokens
+from services.ingest.records import Mention
+from services.understanding.text import fold, tokens
 
 
 class Track:

@@ -27,8 +27,8 @@ from services.delivery.endpoints import Endpoint
 from services.delivery.guard import TargetPolicy, TargetRefused, guarded_http_client
 from services.delivery.retry import Outcome, RetryPolicy, classify_status, parse_retry_after
 from services.delivery.store import DeliveryStore
-from services.observability.logs import redact
-from services.observability.metrics import count_delivery
+from services.runtime.observability.logs import redact
+from services.runtime.observability.metrics import count_delivery
 from services.settings import Settings
 
 log = logging.getLogger(__name__)

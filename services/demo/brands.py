@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from services.watchlists import Watchlist
+from services.understanding.watchlists import Watchlist
 
 Sector = Literal["airline", "telecom", "drinks"]
 

@@ -14,8 +14,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from services.records import Author, Engagement, Mention
-from services.text import extract_hashtags, extract_links, extract_mentions
+from services.ingest.records import Author, Engagement, Mention
+from services.understanding.text import extract_hashtags, extract_links, extract_mentions
 
 from .authors import (
     OUTLETS,

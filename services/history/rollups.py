@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from services.windows import BUCKET_S, HISTORY_S, Bucket, WindowState, add_into, empty_bucket
+from services.aggregation.windows import BUCKET_S, HISTORY_S, Bucket, WindowState, add_into, empty_bucket
 
 MINUTE_S = 60
 HOUR_S = 3600

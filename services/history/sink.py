@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from services.aggregate import decode_state, encode_state
+from services.aggregation.aggregate import decode_state, encode_state
+from services.aggregation.windows import WindowState
 from services.history.rollups import minute_figures
 from services.history.store import MinuteRow, Snapshot
-from services.windows import WindowState
 
 
 class HistorySink:

@@ -18,9 +18,9 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.aggregation.windows import COORD, COUNT, NEG, NEU, POS, SCORE_SUM, Bucket
 from services.history.rollups import HOUR_S, MINUTE_S
 from services.storage import create_db_engine, create_tables
-from services.windows import COORD, COUNT, NEG, NEU, POS, SCORE_SUM, Bucket
 
 metadata = sa.MetaData()
 

@@ -23,11 +23,11 @@ from services.alerts.store import AlertStore
 from services.delivery.retry import RetryPolicy
 from services.delivery.sender import Deliverer
 from services.delivery.store import DeliveryStore
-from services.kafka import ALERTS, wait_for_broker
-from services.loops import run_loops
 from services.notifier.channels import ChannelError, endpoint_for
 from services.notifier.routing import Notice, Router, episode_key
-from services.observability.health_server import start_health_server
+from services.runtime.kafka import ALERTS, wait_for_broker
+from services.runtime.loops import run_loops
+from services.runtime.observability.health_server import start_health_server
 from services.settings import Settings
 from services.storage import create_db_engine
 

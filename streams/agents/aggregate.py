@@ -22,7 +22,7 @@ import msgspec
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.aggregate import (
+from services.aggregation.aggregate import (
     PublishThrottle,
     apply_partials,
     decode_partials,
@@ -30,14 +30,14 @@ from services.aggregate import (
     encode_state,
     metrics_message,
 )
-from services.enrich import Partial
-from services.epoch import current_epoch
+from services.aggregation.windows import EventClock, WindowState
 from services.history.rollups import minutes_touched
 from services.history.sink import HistorySink, restore_state, resumed_clock
 from services.history.store import HistoryStore
-from services.kafka import partition_for
+from services.runtime.epoch import current_epoch
+from services.runtime.kafka import partition_for
 from services.settings import Settings
-from services.windows import EventClock, WindowState
+from services.understanding.enrich import Partial
 from streams.batching import Batches, acting_for
 from streams.topics import Topics
 

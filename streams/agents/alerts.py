@@ -26,12 +26,12 @@ import orjson
 from services.alerts.engine import AlertEngine
 from services.alerts.events import AlertEvent, encode_event
 from services.alerts.lifecycle import AlertBook
-from services.enrich import EnrichedMention
-from services.kafka import ALERTS, CONFIG, partition_for
-from services.media import MediaClassifier
-from services.sentiment import load_scorer
+from services.insights.media import MediaClassifier
+from services.runtime.kafka import ALERTS, CONFIG, partition_for
+from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
-from services.topic_follower import TopicFollower
+from services.understanding.enrich import EnrichedMention
+from services.understanding.sentiment import load_scorer
 from streams.topics import Topics
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import faust
 
-from services.config_feed import ConfigFeed
-from services.kafka import CONFIG
+from services.runtime.config_feed import ConfigFeed
+from services.runtime.kafka import CONFIG
 from services.settings import Settings
 
 

@@ -1,12 +1,14 @@
 """Agent: raw batches -> partial aggregates, enriched batches, dead letters and ticker samples.
 
 It takes raw records in batches (streams/batching.py: what arrived within `worker_batch_wait_ms`, one record
-when quiet) and enriches them together (services/enrich.py), then acks them all once their outputs are
+when quiet) and enriches them together (services/understanding/enrich.py), then acks them all once their
+outputs are
 handed to the producer.
 
 Before a record that does not follow the last one it processed in its partition (a start, a takeover, a
 record read again), it reads the partition's records before it again to rebuild that partition's dedupe
-memory (services/dedupe.py `PartitionIds`), so the record gives the same partials as the first time. Records
+memory (services/ingest/dedupe.py `PartitionIds`), so the record gives the same partials as the first time.
+Records
 are admitted (validated, deduplicated) one after the other, so a rebuild in the middle of a batch sees the
 records before it exactly as when each record was processed alone.
 """
@@ -22,18 +24,18 @@ import faust
 import orjson
 from faust.exceptions import ProducerSendError
 
-from services.config_feed import ConfigFeed
-from services.dedupe import PartitionIds
-from services.enrich import EnrichBatch, Enricher, TickerSampler
-from services.epoch import current_epoch
 from services.history.store import HistoryStore
-from services.kafka import RAW, RangeReader
-from services.matching import CompiledWatchlists
-from services.observability import metrics
-from services.outbox import encode_batch, fit_dead_letter, too_large
-from services.sentiment import load_scorer
+from services.ingest.dedupe import PartitionIds
+from services.ingest.outbox import encode_batch, fit_dead_letter, too_large
+from services.runtime.config_feed import ConfigFeed
+from services.runtime.epoch import current_epoch
+from services.runtime.kafka import RAW, RangeReader
+from services.runtime.observability import metrics
 from services.settings import Settings
-from services.watchlists import Watchlist
+from services.understanding.enrich import EnrichBatch, Enricher, TickerSampler
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment import load_scorer
+from services.understanding.watchlists import Watchlist
 from streams.batching import Batches, acting_for
 from streams.topics import Topics
 
@@ -59,7 +61,8 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
         ticker=TickerSampler(TICKER_INTERVAL_S),
         topic=settings.topic(RAW),
     )
-    # Ids seen under the previous embedded broker (services/rotation.py), saved when its worker stopped.
+    # Ids seen under the previous embedded broker (services/runtime/rotation.py), saved when its worker
+    # stopped.
     history = HistoryStore(settings.db_url)
     epoch = current_epoch(settings)
     enricher.seen.carry(history.seen_ids_before(epoch))

@@ -1,4 +1,4 @@
-"""Agent: enriched batches -> swarms, influencer boards and coordination (services/insights.py).
+"""Agent: enriched batches -> swarms, influencer boards and coordination (services/insights/live.py).
 
 Swarms need the whole stream (one hashtag graph over every mention), so `vigie.mentions.enriched` has a
 single partition and exactly one worker runs this agent at a time, while enrich and aggregate scale by
@@ -25,9 +25,9 @@ import faust
 import msgspec
 import orjson
 
-from services.enrich import EnrichedMention
-from services.insights import Insights
+from services.insights.live import Insights
 from services.settings import Settings
+from services.understanding.enrich import EnrichedMention
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)

@@ -28,9 +28,9 @@ import msgspec
 from services.archive.records import ArchivedMention
 from services.archive.search import Searcher, build_search
 from services.archive.store import Archive
-from services.language import detect_batch
-from services.matching import CompiledWatchlists
-from services.sentiment import load_scorer
+from services.understanding.language import detect_batch
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment import load_scorer
 from tests.bench.data import bench_watchlists, workload
 
 #: Distinct demo mentions enriched for real; the archive holds copies of them.

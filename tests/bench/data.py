@@ -6,9 +6,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from services.demo import DemoGenerator, demo_watchlists
-from services.matching import CompiledWatchlists
-from services.records import Mention
-from services.watchlists import Watchlist
+from services.ingest.records import Mention
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.watchlists import Watchlist
 
 
 def workload(count: int, seed: int = 7, rate_per_s: float = 2000.0) -> list[Mention]:

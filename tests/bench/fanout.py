@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from services.aggregate import metrics_message
-from services.kafka import UPDATES, make_producer
+from services.aggregation.aggregate import metrics_message
+from services.aggregation.windows import WindowState
+from services.runtime.kafka import UPDATES, make_producer
 from services.settings import Settings
-from services.windows import WindowState
 from tests.bench.latency import summary_ms
 from tests.bench.processes import rss_mib
 

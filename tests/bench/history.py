@@ -16,10 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.aggregate import encode_state
+from services.aggregation.aggregate import encode_state
+from services.aggregation.windows import WindowState
 from services.history.rollups import DAY_S, HOUR_S, MINUTE_S
 from services.history.store import HistoryStore, MinuteRow, Snapshot, rollups_table
-from services.windows import WindowState
 from tests.bench.latency import percentile
 
 QUERIES = 40

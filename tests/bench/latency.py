@@ -27,8 +27,8 @@ import orjson
 import websockets
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.records import Mention
-from services.watchlists import Watchlist
+from services.ingest.records import Mention
+from services.understanding.watchlists import Watchlist
 
 PROBE_EVERY_S = 0.5
 POST_EVERY_S = 0.05
@@ -272,7 +272,7 @@ def main() -> None:
     import tempfile
     from pathlib import Path
 
-    from services.kafka import RAW
+    from services.runtime.kafka import RAW
     from services.settings import Settings
     from tests.bench import fanout
     from tests.bench.data import bench_watchlists, workload

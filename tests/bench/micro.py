@@ -11,14 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.dedupe import PartitionIds
-from services.enrich import Enricher, TickerSampler
-from services.language import detect_batch
-from services.matching import CompiledWatchlists
-from services.records import Mention, decode_raw_mentions, encode_envelope, parse_mention
-from services.sentiment import load_scorer
-from services.text import tokens
-from services.watchlists import Watchlist
+from services.ingest.dedupe import PartitionIds
+from services.ingest.records import Mention, decode_raw_mentions, encode_envelope, parse_mention
+from services.understanding.enrich import Enricher, TickerSampler
+from services.understanding.language import detect_batch
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment import load_scorer
+from services.understanding.text import tokens
+from services.understanding.watchlists import Watchlist
 from tests.bench.data import filler_watchlists
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,13 +14,13 @@ import time
 import faust
 import orjson
 
-from services.aggregate import apply_partial, decode_state, encode_state
-from services.dedupe import PartitionIds
-from services.enrich import Enricher, TickerSampler
-from services.matching import CompiledWatchlists
-from services.sentiment import load_scorer
+from services.aggregation.aggregate import apply_partial, decode_state, encode_state
+from services.aggregation.windows import EventClock
+from services.ingest.dedupe import PartitionIds
 from services.settings import Settings
-from services.windows import EventClock
+from services.understanding.enrich import Enricher, TickerSampler
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment import load_scorer
 from streams.app import HEARTBEAT_INTERVAL_S, REBALANCE_TIMEOUT_S, SESSION_TIMEOUT_S, VigieApp, broker_urls
 from tests.bench.data import bench_watchlists
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.broker_watch import process_rss_mib as rss_mib
+from services.runtime.broker_watch import process_rss_mib as rss_mib
 
 
 def children_of(pid: int) -> list[int]:
@@ -42,8 +42,8 @@ def stack_memory(supervisor_pid: int) -> dict[str, float | None]:
         argv = command_line(pid).split()
         if any("tansu" in word for word in argv):
             memory["broker"] = rss_mib(pid)
-        elif "services.cli" in argv[:-1]:
-            role = argv[argv.index("services.cli") + 1]
+        elif "services.runtime.cli" in argv[:-1]:
+            role = argv[argv.index("services.runtime.cli") + 1]
             memory[role] = (memory.get(role) or 0.0) + (rss_mib(pid) or 0.0)
     return memory
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
-from services.broker import start_broker
-from services.kafka import wait_for_broker
-from services.records import Mention
+from services.ingest.records import Mention
+from services.runtime.broker import start_broker
+from services.runtime.kafka import wait_for_broker
 from services.settings import Settings
 from tests.bench import fanout, latency, micro, stages, throughput
 from tests.bench.data import bench_watchlists, expected_totals, workload
@@ -102,7 +102,7 @@ def measure_throughput(work: Path, mentions: list[Mention], naive_count: int) ->
 def role_pid(supervisor_pid: int, role: str) -> int:
     for pid in children_of(supervisor_pid):
         argv = command_line(pid).split()
-        if "services.cli" in argv and argv[argv.index("services.cli") + 1 :][:1] == [role]:
+        if "services.runtime.cli" in argv and argv[argv.index("services.runtime.cli") + 1 :][:1] == [role]:
             return pid
     raise RuntimeError(f"no {role} process under vigie run (pid {supervisor_pid})")
 

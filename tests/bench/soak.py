@@ -24,8 +24,8 @@ import websockets
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.broker_watch import records_by_partition
-from services.kafka import TOPICS
+from services.runtime.broker_watch import records_by_partition
+from services.runtime.kafka import TOPICS
 from tests.bench.latency import percentile, probe
 from tests.bench.processes import children_of, command_line, rss_mib
 from tests.stack import Stack, start_stack

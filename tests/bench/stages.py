@@ -19,14 +19,14 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.coordination import CoordinationDetector
 from services.demo import DemoGenerator, demo_watchlists
-from services.enrich import EnrichedMention
-from services.influence import InfluenceBoard
-from services.matching import CompiledWatchlists
-from services.sentiment.linear import LinearScorer
-from services.swarms import SwarmTracker
-from services.text import tokens
+from services.insights.coordination import CoordinationDetector
+from services.insights.influence import InfluenceBoard
+from services.insights.swarms import SwarmTracker
+from services.understanding.enrich import EnrichedMention
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment.linear import LinearScorer
+from services.understanding.text import tokens
 
 T0 = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 

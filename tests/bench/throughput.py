@@ -1,5 +1,6 @@
 """Mentions per second through one worker process, then through the worker processes `vigie run` starts on
-this machine (one per core, services/worker_pool.py), next to a plain aiokafka reader (the ceiling) and a
+this machine (one per core, services/runtime/worker_pool.py), next to a plain aiokafka reader (the ceiling)
+and a
 naive one-mention-per-event Faust agent, on the same data and broker in the same run."""
 
 from __future__ import annotations
@@ -17,12 +18,20 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from services.config_feed import publish_watchlists
-from services.kafka import CONFIG, PARTIALS, RAW, UPDATES, MentionPublisher, declare_topics, make_producer
-from services.records import Mention
+from services.ingest.records import Mention
+from services.runtime.config_feed import publish_watchlists
+from services.runtime.kafka import (
+    CONFIG,
+    PARTIALS,
+    RAW,
+    UPDATES,
+    MentionPublisher,
+    declare_topics,
+    make_producer,
+)
+from services.runtime.worker_pool import worker_count
 from services.settings import Settings
-from services.watchlists import Watchlist
-from services.worker_pool import worker_count
+from services.understanding.watchlists import Watchlist
 from tests.bench.processes import children_of, log_tail, rss_mib, spawn
 from tests.stack import stop_role as stop
 
@@ -133,7 +142,7 @@ async def pipeline(
     hand partitions over when the others join, unless `once_started` (run once the processes are spawned)
     waits for them all and only then publishes the mentions.
     """
-    worker = spawn(["services.cli", "worker", "--processes", str(processes)], env, log)
+    worker = spawn(["services.runtime.cli", "worker", "--processes", str(processes)], env, log)
     samples: list[tuple[float, float]] = []
     sampling = asyncio.create_task(sample_cpu(worker.pid, processes > 1, samples))
     try:

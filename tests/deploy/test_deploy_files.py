@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.cli import parser
+from services.runtime.cli import parser
 from services.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

@@ -103,7 +103,9 @@ async def test_a_killed_archiver_loses_nothing_and_archives_nothing_twice(
     await create_watchlist(client, name=brand, keywords=[brand])
     first = [posted_mention(f"{brand} first wave {i}") for i in range(150)]
     assert (await client.post("/api/v1/mentions", json=first)).status_code == 202
-    os.kill(stack_child(stack, "services.cli", "archiver"), signal.SIGKILL)  # the supervisor restarts it
+    os.kill(
+        stack_child(stack, "services.runtime.cli", "archiver"), signal.SIGKILL
+    )  # the supervisor restarts it
     second = [posted_mention(f"{brand} second wave {i}") for i in range(150)]
     assert (await client.post("/api/v1/mentions", json=second)).status_code == 202
 

@@ -74,7 +74,7 @@ NEEDED = {
     ("GET", "/metrics"): "read",  # unless VIGIE_METRICS_PUBLIC
 }
 OPEN = {("GET", "/healthz"), ("GET", "/readyz")}
-#: Which single scopes satisfy each need (services/auth.py): the others must get 403.
+#: Which single scopes satisfy each need (services/access/auth.py): the others must get 403.
 SATISFIED_BY = {
     "ingest": {"ingest", "admin"},
     "display": {"display", "read", "operate", "admin"},
@@ -88,7 +88,7 @@ WRONG_KEY = "vk_" + "x" * 32
 def cli_keys(stack: Stack, *args: str) -> str:
     """`vigie keys ...` against the stack's database; its output."""
     done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "keys", *args],
+        [sys.executable, "-m", "services.runtime.cli", "keys", *args],
         env=stack.env,
         capture_output=True,
         text=True,

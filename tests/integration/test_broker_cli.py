@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from services.broker import port_in_use
+from services.runtime.broker import port_in_use
 from tests.stack import free_port
 
 
@@ -25,7 +25,7 @@ def eventually(predicate: Callable[[], bool], timeout_s: float) -> bool:
 def test_sigterm_stops_the_command_and_its_broker() -> None:
     port = free_port()
     command = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "broker"],
+        [sys.executable, "-m", "services.runtime.cli", "broker"],
         env={**os.environ, "VIGIE_EMBEDDED_BROKER_PORT": str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -40,7 +40,7 @@ FAST_STATUS_ENV = {"VIGIE_CONNECTOR_STATUS_INTERVAL_S": "0.5", "VIGIE_LOG_LEVEL"
 
 def start_connector(stack: Stack, log_path: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "connect", *args],
+        [sys.executable, "-m", "services.runtime.cli", "connect", *args],
         env={**stack.env, **FAST_STATUS_ENV},
         stdout=log_path.open("ab"),
         stderr=subprocess.STDOUT,

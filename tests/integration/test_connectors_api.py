@@ -16,7 +16,7 @@ import httpx
 import pytest
 from websockets.asyncio.server import serve
 
-from services.auth import KeyStore
+from services.access.auth import KeyStore
 from services.settings import Settings
 from services.storage import Store
 from tests.conftest import create_watchlist, unique, wait_for, wait_total
@@ -39,7 +39,7 @@ def runs_connector_host(pid: int) -> bool:
             argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
         except (OSError, ValueError, IndexError):
             continue  # gone meanwhile
-        if parent == pid and b"services.cli" in argv and b"connectors" in argv:
+        if parent == pid and b"services.runtime.cli" in argv and b"connectors" in argv:
             return True
     return False
 

@@ -16,9 +16,9 @@ import orjson
 import websockets
 
 from services.archive.store import Archive
-from services.corrections import CorrectionStore
-from services.sentiment.corrections import read_folder
 from services.settings import Settings
+from services.understanding.corrections import CorrectionStore
+from services.understanding.sentiment.corrections import read_folder
 from tests.conftest import create_watchlist, metrics, posted_mention, unique, wait_for, wait_total
 from tests.stack import Stack
 
@@ -123,7 +123,7 @@ async def test_a_correction_moves_the_counts_and_is_shown_exported_and_trainable
     folder = stack.data_dir / "corrections-export"
     done = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "services.cli", "corrections", "export", "--output", str(folder)],
+        [sys.executable, "-m", "services.runtime.cli", "corrections", "export", "--output", str(folder)],
         env=stack.env,
         capture_output=True,
         text=True,

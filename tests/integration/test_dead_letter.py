@@ -9,7 +9,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.records import MAX_RAW_RECORD_BYTES, MAX_RAW_RECORD_MENTIONS
+from services.ingest.records import MAX_RAW_RECORD_BYTES, MAX_RAW_RECORD_MENTIONS
 from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
 from tests.stack import Stack
 

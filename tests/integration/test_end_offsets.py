@@ -7,7 +7,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from services.kafka import exact_end_offsets
+from services.runtime.kafka import exact_end_offsets
 from tests.stack import Stack
 
 

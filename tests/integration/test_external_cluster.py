@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.broker import start_broker
-from services.kafka import wait_for_broker
+from services.runtime.broker import start_broker
+from services.runtime.kafka import wait_for_broker
 from tests.conftest import create_watchlist, unique, wait_total
 from tests.stack import free_port, start_stack
 

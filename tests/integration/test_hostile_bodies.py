@@ -11,7 +11,7 @@ import httpx
 import orjson
 
 from api.routes.mentions import MAX_LISTED_REFUSALS
-from services.ingest import MAX_ITEMS
+from services.ingest.body import MAX_ITEMS
 from tests.conftest import create_watchlist, posted_mention, unique, wait_total
 from tests.stack import Stack
 

@@ -12,8 +12,8 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.hold import IngestHold
-from services.kafka import RAW
+from services.runtime.hold import IngestHold
+from services.runtime.kafka import RAW
 from services.settings import Settings
 from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
 from tests.stack import Stack

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.records import (
+from services.ingest.records import (
     MAX_BIO_CHARS,
     MAX_ID_CHARS,
     MAX_LINKS,

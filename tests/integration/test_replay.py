@@ -19,7 +19,7 @@ from tests.stack import Stack
 def replay(stack: Stack, path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "replay", str(path), *extra],
+        [sys.executable, "-m", "services.runtime.cli", "replay", str(path), *extra],
         env=stack.env,
         capture_output=True,
         text=True,

@@ -5,7 +5,8 @@ offset was not committed, with the dedupe memory of its partition rebuilt from t
 keeps and drops the same mentions; the aggregate skips the partials of raw records it already applied (each
 partial names its raw partition and offset, and the window state remembers them in the same changelog
 record as the counts). A commit waits until every send before it was acknowledged, and a record handed to
-the agents that none took in is read again (streams/transport.py). The replays send part of each chunk
+the agents that none took in is read again (streams/transport/consumer.py). The replays send part of each
+chunk
 twice, as a connector resuming after a drop does: every total must be the number of distinct mentions.
 
 The stack is this module's own: the replays add 120,000 mentions to its broker and move its partitions
@@ -31,9 +32,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.aggregate import decode_partials, decode_state
-from services.kafka import DLQ, PARTIALS, RAW, UPDATES, MentionPublisher, make_producer
-from services.records import Mention, parse_mention
+from services.aggregation.aggregate import decode_partials, decode_state
+from services.ingest.records import Mention, parse_mention
+from services.runtime.kafka import DLQ, PARTIALS, RAW, UPDATES, MentionPublisher, make_producer
 from services.settings import Settings
 from tests.conftest import create_watchlist, unique, wait_for
 from tests.stack import Stack, running_stack, start_role, stop_role

@@ -17,10 +17,10 @@ import orjson
 import websockets
 
 from api.hub import CLIENT_QUEUE_MAX
-from services.aggregate import metrics_message
-from services.kafka import UPDATES, make_producer
+from services.aggregation.aggregate import metrics_message
+from services.aggregation.windows import WindowState
+from services.runtime.kafka import UPDATES, make_producer
 from services.settings import Settings
-from services.windows import WindowState
 from tests.conftest import create_watchlist, posted_mention, unique, wait_for
 from tests.stack import Stack, rss_mib, stack_child, start_stack
 
@@ -68,7 +68,7 @@ async def test_stalled_walls_are_closed_and_the_others_keep_their_pace(tmp_path:
     stack: Stack = await asyncio.to_thread(start_stack, tmp_path)
     stalled: list[socket.socket] = []
     try:
-        api = stack_child(stack, "services.cli", "api")
+        api = stack_child(stack, "services.runtime.cli", "api")
         async with stack.http() as client:
             brand = unique("stall")
             watchlist = (await create_watchlist(client, name=brand, keywords=[brand]))["id"]

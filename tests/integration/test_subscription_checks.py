@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from services.auth import KeyStore
+from services.access.auth import KeyStore
 from services.settings import Settings
 from services.storage import Store
 from tests.conftest import create_watchlist, unique

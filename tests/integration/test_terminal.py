@@ -116,7 +116,7 @@ def start_in_terminal(data_dir: Path) -> Terminal:
         }
     )
     env.pop("VIGIE_KAFKA_BOOTSTRAP", None)
-    argv = [sys.executable, "-m", "services.cli", "run"]
+    argv = [sys.executable, "-m", "services.runtime.cli", "run"]
     pid, master_fd = os.forkpty()
     if pid == 0:  # the child: a session leader whose controlling terminal is the pty
         try:
@@ -176,7 +176,7 @@ def test_ctrl_c_in_the_terminal_stops_everything_cleanly_broker_last(terminal: T
     children = terminal.descendants()
     broker = [pid for pid in children if "--listener-url" in command_line(pid)]
     assert len(broker) == 1 and len(children) >= 7, [command_line(pid) for pid in children]
-    workers = [pid for pid in children if command_line(pid)[2:4] == ["services.cli", "worker"]]
+    workers = [pid for pid in children if command_line(pid)[2:4] == ["services.runtime.cli", "worker"]]
     assert len(workers) == 2, [command_line(pid) for pid in children]
 
     terminal.type(b"\x03")  # Ctrl-C: SIGINT to the terminal's foreground process group
@@ -232,4 +232,4 @@ def test_closing_the_terminal_stops_everything_in_order(terminal: Terminal) -> N
     assert code == 0
     assert wait_gone(children, timeout_s=5) == [], [command_line(pid) for pid in children]
     said = (terminal.data_dir / "logs" / "supervisor.log").read_text(errors="replace")
-    assert "services.supervisor: stopped" in said and "killing" not in said, said[-2000:]
+    assert "services.runtime.supervisor: stopped" in said and "killing" not in said, said[-2000:]

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.kafka import RAW, MentionPublisher, make_producer
+from services.runtime.kafka import RAW, MentionPublisher, make_producer
 from services.settings import Settings
 from tests.conftest import unique, wait_for
 from tests.integration.test_scale_out_worker_kill import (
@@ -39,7 +39,7 @@ async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def worker_pids(parent: int) -> list[int]:
-    return [pid for pid in child_pids(parent) if command_line(pid)[2:4] == ["services.cli", "worker"]]
+    return [pid for pid in child_pids(parent) if command_line(pid)[2:4] == ["services.runtime.cli", "worker"]]
 
 
 async def test_two_workers_share_the_partitions_and_one_killed_mid_replay_loses_and_doubles_nothing(

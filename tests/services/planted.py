@@ -15,9 +15,9 @@ import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from services.enrich import EnrichedMention
-from services.records import Author, Engagement, Mention
-from services.text import extract_hashtags
+from services.ingest.records import Author, Engagement, Mention
+from services.understanding.enrich import EnrichedMention
+from services.understanding.text import extract_hashtags
 
 T0 = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 T0_TS = T0.timestamp()

@@ -1,7 +1,7 @@
 import msgspec
 import pytest
 
-from services.aggregate import (
+from services.aggregation.aggregate import (
     PublishThrottle,
     apply_partial,
     apply_partials,
@@ -11,8 +11,8 @@ from services.aggregate import (
     metrics_message,
     with_share_of_voice,
 )
-from services.enrich import Partial
-from services.windows import APPLIED_WINDOW, EventClock, WindowState, bucket_of
+from services.aggregation.windows import APPLIED_WINDOW, EventClock, WindowState, bucket_of
+from services.understanding.enrich import Partial
 
 NOW = 1_800_000_000.0
 

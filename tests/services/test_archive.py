@@ -23,9 +23,9 @@ from services.archive.export import CSV_COLUMNS, csv_header, csv_rows, ndjson_li
 from services.archive.records import KEY_HASH_BITS, ArchivedMention, decode_enriched, from_enriched
 from services.archive.search import Searcher, SearchError, build_search, decode_cursor
 from services.archive.store import Archive
-from services.enrich import EnrichedMention
-from services.query import QuerySyntaxError
-from services.records import parse_mention
+from services.ingest.records import parse_mention
+from services.understanding.enrich import EnrichedMention
+from services.understanding.query import QuerySyntaxError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _ids = itertools.count()

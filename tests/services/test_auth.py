@@ -1,4 +1,7 @@
-"""API keys (services/auth.py) on each database Vigie supports: shown once, kept hashed, scoped, revocable."""
+"""API keys (services/access/auth.py) on each database Vigie supports.
+
+Shown once, kept hashed, scoped, revocable.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from services.auth import KeyStore, ScopeError, api_keys_table, hash_key, parse_scopes
+from services.access.auth import KeyStore, ScopeError, api_keys_table, hash_key, parse_scopes
 from services.storage import Store
 
 

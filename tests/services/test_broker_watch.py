@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.broker_watch import BrokerLimits, BrokerReading, assess
+from services.runtime.broker_watch import BrokerLimits, BrokerReading, assess
 
 LIMITS = BrokerLimits(memory_warn_mib=1000, records_warn_per_partition=20_000)
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from services.cli import ROLE_ENVIRONMENT, parser
+from services.runtime.cli import ROLE_ENVIRONMENT, parser
 from services.settings import Settings
 
 

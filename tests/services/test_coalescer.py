@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from services.coalescer import Coalescer
-from services.hold import IngestHeld, IngestHold
-from services.records import Mention, parse_mention
+from services.ingest.coalescer import Coalescer
+from services.ingest.records import Mention, parse_mention
+from services.runtime.hold import IngestHeld, IngestHold
 
 #: Long enough that a test which depends on the timer firing would visibly hang, not pass by luck.
 LONG_LINGER_S = 60.0

@@ -7,8 +7,14 @@ import random
 import msgspec
 import pytest
 
-from services.coordination import CoordinationDetector, CoordinationSnapshot, normalise, signature, similarity
-from services.enrich import EnrichedMention
+from services.insights.coordination import (
+    CoordinationDetector,
+    CoordinationSnapshot,
+    normalise,
+    signature,
+    similarity,
+)
+from services.understanding.enrich import EnrichedMention
 from tests.services.planted import T0_TS, enriched
 
 TEMPLATE = "Everyone needs to know what Acme is doing to its customers, zero refunds and zero answers"

@@ -13,23 +13,23 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
-from services.aggregate import apply_partial
+from services.aggregation.aggregate import apply_partial
+from services.aggregation.windows import POS, EventClock, WindowState, bucket_of, window_stats
 from services.archive.records import ArchivedMention
 from services.archive.search import Searcher, build_search
 from services.archive.store import Archive
-from services.corrections import (
+from services.history.store import HistoryStore, MinuteRow, rollups_table
+from services.understanding.corrections import (
     CorrectionStore,
     LabelError,
     MentionNotFound,
     export_training,
     partials,
 )
-from services.enrich import Partial
-from services.history.store import HistoryStore, MinuteRow, rollups_table
-from services.matching import CompiledWatchlists
-from services.sentiment.corrections import read_folder
-from services.watchlists import Watchlist
-from services.windows import POS, EventClock, WindowState, bucket_of, window_stats
+from services.understanding.enrich import Partial
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment.corrections import read_folder
+from services.understanding.watchlists import Watchlist
 from tests.services.test_archive import archived
 
 
@@ -174,7 +174,7 @@ def test_the_export_is_what_training_reads(archive: Archive, tmp_path: Path) -> 
 
 def tiny_corpus(root: Path) -> None:
     """A few labelled tweets per language in the layout of shared/data/sentiment (xlmt/<language>/)."""
-    from services.sentiment.data import LANGUAGES
+    from services.understanding.sentiment.data import LANGUAGES
 
     texts = {0: "awful delay, never again", 1: "the flight leaves at noon", 2: "great crew, thank you"}
     for folder in LANGUAGES.values():
@@ -191,7 +191,13 @@ def test_training_includes_the_exported_corrections(tmp_path: Path) -> None:
         "neg\t@united still on hold after 2 hours\nneg\tthanks for nothing\n"
     )
     env = {"VIGIE_SENTIMENT_DATA": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
-    argv = [sys.executable, "-m", "services.sentiment.train", "--output", str(tmp_path / "model.npz")]
+    argv = [
+        sys.executable,
+        "-m",
+        "services.understanding.sentiment.train",
+        "--output",
+        str(tmp_path / "model.npz"),
+    ]
     plain = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=True)
     with_corrections = subprocess.run(
         [*argv, "--corrections", str(tmp_path / "corrections")],

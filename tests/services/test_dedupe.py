@@ -1,4 +1,4 @@
-from services.dedupe import PartitionIds, RecentIds
+from services.ingest.dedupe import PartitionIds, RecentIds
 
 
 def test_a_seen_id_is_a_duplicate() -> None:

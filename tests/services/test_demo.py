@@ -14,9 +14,9 @@ import msgspec
 import pytest
 
 from services.demo import DemoGenerator, Episode, demo_watchlists
-from services.records import Mention, parse_mention
-from services.text import fold, tokens
-from services.watchlists import Watchlist
+from services.ingest.records import Mention, parse_mention
+from services.understanding.text import fold, tokens
+from services.understanding.watchlists import Watchlist
 
 T0 = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 RUN_S = 1100
@@ -235,7 +235,7 @@ def test_an_episode_raises_its_brand_and_spreads_a_new_hashtag(
 
 
 def test_episode_talk_is_clearly_negative() -> None:
-    vader = pytest.importorskip("services.sentiment.vader")
+    vader = pytest.importorskip("services.understanding.sentiment.vader")
     generator = DemoGenerator(seed=8, start=T0)
     mentions = run(generator, 600)
     surge_ids = set().union(*(e.surge_mention_ids for e in generator.episodes))

@@ -3,13 +3,13 @@ from datetime import UTC, datetime
 
 import orjson
 
-from services.aggregate import apply_partial
-from services.dedupe import PartitionIds
-from services.enrich import Enricher, EnrichResult, RawRecord, TickerSampler
-from services.matching import CompiledWatchlists
-from services.sentiment import load_scorer
-from services.watchlists import Watchlist
-from services.windows import EventClock, WindowState
+from services.aggregation.aggregate import apply_partial
+from services.aggregation.windows import EventClock, WindowState
+from services.ingest.dedupe import PartitionIds
+from services.understanding.enrich import Enricher, EnrichResult, RawRecord, TickerSampler
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment import load_scorer
+from services.understanding.watchlists import Watchlist
 
 WALL = datetime(2026, 11, 22, 10, 0, tzinfo=UTC).timestamp()
 

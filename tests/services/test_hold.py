@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.hold import IngestHeld, IngestHold
+from services.runtime.hold import IngestHeld, IngestHold
 
 
 async def test_the_supervisor_waits_for_a_publish_under_way(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.influence import InfluenceBoard, reach_of, relevance_of, resonance_of
-from services.media import MediaClassifier
+from services.insights.influence import InfluenceBoard, reach_of, relevance_of, resonance_of
+from services.insights.media import MediaClassifier
 from tests.services.planted import enriched
 
 

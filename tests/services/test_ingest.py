@@ -3,8 +3,8 @@ import pickle
 import orjson
 import pytest
 
-from services.ingest import TooManyItems, parse_body
-from services.records import MentionError
+from services.ingest.body import TooManyItems, parse_body
+from services.ingest.records import MentionError
 
 GOOD = {"text": "hello", "author": {"handle": "a"}}
 

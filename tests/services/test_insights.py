@@ -8,17 +8,25 @@ from typing import Any
 
 import pytest
 
-from services.aggregate import apply_partial, metrics_message
-from services.coordination import CoordinationDetector
+from services.aggregation.aggregate import apply_partial, metrics_message
+from services.aggregation.windows import (
+    LABEL_INDEX,
+    SCORE_SUM,
+    Bucket,
+    EventClock,
+    WindowState,
+    bucket_of,
+    empty_bucket,
+)
 from services.demo import DemoGenerator, demo_watchlists
-from services.enrich import EnrichedMention, Partial
-from services.influence import InfluenceBoard
-from services.insights import Insights
-from services.matching import CompiledWatchlists
-from services.sentiment.linear import LinearScorer
-from services.swarms import SwarmTracker
-from services.text import tokens
-from services.windows import LABEL_INDEX, SCORE_SUM, Bucket, EventClock, WindowState, bucket_of, empty_bucket
+from services.insights.coordination import CoordinationDetector
+from services.insights.influence import InfluenceBoard
+from services.insights.live import Insights
+from services.insights.swarms import SwarmTracker
+from services.understanding.enrich import EnrichedMention, Partial
+from services.understanding.matching import CompiledWatchlists
+from services.understanding.sentiment.linear import LinearScorer
+from services.understanding.text import tokens
 from tests.services.planted import T0_TS, enriched
 
 SWARM_TAGS = {"wave1", "wave2", "wave3"}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.language import LANGS, UNDETERMINED, detect, detect_batch
+from services.understanding.language import LANGS, UNDETERMINED, detect, detect_batch
 
 SENTENCES = [
     ("en", "The weather is lovely today and we are going to the beach with the kids."),

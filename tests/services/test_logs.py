@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from services.observability.logs import JsonFormatter, RedactSecrets, formatter
+from services.runtime.observability.logs import JsonFormatter, RedactSecrets, formatter
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.loops import run_loops
+from services.runtime.loops import run_loops
 
 
 async def wait_forever(name: str, stopped: list[str]) -> None:

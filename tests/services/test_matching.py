@@ -6,13 +6,13 @@ from types import FrameType
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services import matching
 from services.demo import DemoGenerator, demo_watchlists
-from services.matching import CompiledWatchlists, Facts, compile_query, follows_within
-from services.query import parse, render
-from services.records import Author, Mention, parse_mention
-from services.text import tokens
-from services.watchlists import Watchlist, effective_query
+from services.ingest.records import Author, Mention, parse_mention
+from services.understanding import matching
+from services.understanding.matching import CompiledWatchlists, Facts, compile_query, follows_within
+from services.understanding.query import parse, render
+from services.understanding.text import tokens
+from services.understanding.watchlists import Watchlist, effective_query
 
 
 def mention(text: str, handle: str = "someone") -> object:
@@ -157,7 +157,10 @@ def lines_run(call: Callable[[], object], module: str) -> int:
 
 
 def crafted_work(words: int) -> int:
-    """Lines of services/matching.py run to match the crafted text against the 150-clause query."""
+    """Lines of services/understanding/matching.py run to match the crafted text.
+
+    The query has 150 clauses.
+    """
     matcher = CompiledWatchlists([Watchlist(id="probe", name="Probe", query=crafted_query(150))])
     crafted = Mention(text=crafted_text(words), author=Author(handle="probe"))
     return lines_run(lambda: matcher.match(crafted), matching.__file__)
@@ -173,7 +176,7 @@ def test_a_crafted_mention_and_query_cost_work_linear_in_the_text() -> None:
 
 
 def test_a_watchlists_own_accounts_are_the_handles_it_asks_for_outside_a_not() -> None:
-    from services.watchlists import own_handles
+    from services.understanding.watchlists import own_handles
 
     listed = Watchlist(id="aerolis", name="Aerolis", keywords=["aerolis"], handles=["@FlyAerolis"])
     assert own_handles(listed) == ["flyaerolis"]

@@ -7,10 +7,10 @@ import asyncio
 import msgspec
 import orjson
 
-from services.enrich import Partial
-from services.observability.health_server import HealthServer, Readiness
-from services.observability.stages import mentions_in_list, mentions_in_partial, mentions_in_raw
-from services.records import encode_envelope, parse_mention
+from services.ingest.records import encode_envelope, parse_mention
+from services.runtime.observability.health_server import HealthServer, Readiness
+from services.runtime.observability.stages import mentions_in_list, mentions_in_partial, mentions_in_raw
+from services.understanding.enrich import Partial
 
 MENTION = {"text": "hello @aerolis", "author": {"handle": "a"}, "mentions": ["aerolis"]}
 

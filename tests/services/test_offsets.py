@@ -1,4 +1,4 @@
-from services.offsets import HandedOut, InOrderOffsets, Verdict
+from streams.transport.offsets import HandedOut, InOrderOffsets, Verdict
 
 
 def deliver_all(offsets: InOrderOffsets[str], batch: list[int], key: str = "p0") -> list[int]:

@@ -8,10 +8,9 @@ import msgspec
 import orjson
 import pytest
 
-from services.enrich import BatchResult, DeadLetter, EnrichedMention, EnrichResult, Partial
-from services.outbox import TICKER_HEAD, encode_batch, fit_dead_letter
-from services.packing import RECORD_OVERHEAD_BYTES, pack_array, record_budget
-from services.records import (
+from services.ingest.outbox import TICKER_HEAD, encode_batch, fit_dead_letter
+from services.ingest.packing import RECORD_OVERHEAD_BYTES, pack_array, record_budget
+from services.ingest.records import (
     MAX_BIO_CHARS,
     MAX_COUNT,
     MAX_ID_CHARS,
@@ -30,6 +29,7 @@ from services.records import (
     parse_mention,
 )
 from services.settings import Settings
+from services.understanding.enrich import BatchResult, DeadLetter, EnrichedMention, EnrichResult, Partial
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 DEFAULT_MAX = Settings.model_fields["worker_max_request_bytes"].default

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.coordination import CoordinationDetector
-from services.swarms import SwarmTracker
+from services.insights.coordination import CoordinationDetector
+from services.insights.swarms import SwarmTracker
 from tests.services.planted import T0_TS, PlantedStream, planted_stream
 
 SNAPSHOT_EVERY_S = 30

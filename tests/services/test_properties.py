@@ -17,9 +17,8 @@ from services.connectors.bluesky import jetstream_event_to_mention
 from services.connectors.html_text import html_to_text
 from services.connectors.mastodon import status_from_ws_message, status_to_mention
 from services.connectors.rss import SourceError, parse_feed
-from services.ingest import parse_body
-from services.query import QuerySyntaxError, parse
-from services.records import (
+from services.ingest.body import parse_body
+from services.ingest.records import (
     ENVELOPE_HEAD,
     Mention,
     MentionError,
@@ -27,6 +26,7 @@ from services.records import (
     decode_raw_record,
     parse_mention,
 )
+from services.understanding.query import QuerySyntaxError, parse
 
 T = TypeVar("T")
 

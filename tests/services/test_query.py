@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from services.matching import CompiledWatchlists, Facts, compile_query
-from services.query import (
+from services.ingest.records import Mention, parse_mention
+from services.understanding.matching import CompiledWatchlists, Facts, compile_query
+from services.understanding.query import (
     MAX_DEPTH,
     MAX_QUERY_CHARS,
     MAX_TERMS,
@@ -27,8 +28,7 @@ from services.query import (
     sufficient_anchors,
     terms,
 )
-from services.records import Mention, parse_mention
-from services.watchlists import Watchlist, effective_query
+from services.understanding.watchlists import Watchlist, effective_query
 
 # -- grammar: valid queries -----------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ def test_the_message_reads_like_a_sentence() -> None:
 
 
 def test_lower_case_words_that_look_like_operators_are_pointed_out() -> None:
-    from services.query import operator_warnings
+    from services.understanding.query import operator_warnings
 
     [warning] = operator_warnings("Aerolis and delay")
     assert warning.startswith('"and" is read as a word to find, not as an operator: write AND')

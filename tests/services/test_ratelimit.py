@@ -1,10 +1,10 @@
-"""Token buckets (services/ratelimit.py): a burst at once, then the rate, and how long to wait."""
+"""Token buckets (services/access/ratelimit.py): a burst at once, then the rate, and how long to wait."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.ratelimit import RateLimiter, TokenBucket
+from services.access.ratelimit import RateLimiter, TokenBucket
 
 
 def test_a_full_bucket_allows_a_burst_then_says_how_long_to_wait() -> None:

@@ -4,7 +4,7 @@ import msgspec
 import orjson
 import pytest
 
-from services.records import (
+from services.ingest.records import (
     MAX_COUNT,
     MAX_ID_CHARS,
     MAX_LANG_CHARS,

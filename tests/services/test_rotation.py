@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from aiokafka import TopicPartition
 
-from services.broker_watch import BrokerReading
-from services.rotation import (
+from services.runtime.broker_watch import BrokerReading
+from services.runtime.rotation import (
     DRAIN_PATIENCE,
     DrainPatience,
     expected_consumers,

@@ -8,9 +8,18 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from services.sentiment import BACKENDS, LABELS, Scorer, Sentiment, classify, data, load_scorer, metrics
-from services.sentiment.vader import VaderScorer
 from services.settings import REPO_ROOT, Settings
+from services.understanding.sentiment import (
+    BACKENDS,
+    LABELS,
+    Scorer,
+    Sentiment,
+    classify,
+    data,
+    load_scorer,
+    metrics,
+)
+from services.understanding.sentiment.vader import VaderScorer
 
 
 @cache
@@ -341,7 +350,7 @@ def test_laughter_reads_as_positive(lang: str, text: str) -> None:
 def test_classify_on_a_fresh_import() -> None:
     """`classify` is what outside evaluation calls: it must load the model by itself in a new process."""
     program = (
-        "from services.sentiment import classify\n"
+        "from services.understanding.sentiment import classify\n"
         "print(classify('I love it'), classify('Je déteste ça'), classify('La tienda abre a las 9.'))"
     )
     done = subprocess.run(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.storage import Store
-from services.watchlists import Watchlist
+from services.understanding.watchlists import Watchlist
 
 
 def test_watchlists_are_saved_listed_replaced_and_deleted(database_url: str) -> None:

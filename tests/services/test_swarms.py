@@ -7,8 +7,8 @@ import random
 import msgspec
 import pytest
 
-from services.enrich import EnrichedMention
-from services.swarms import Swarm, SwarmTracker, poisson_tail
+from services.insights.swarms import Swarm, SwarmTracker, poisson_tail
+from services.understanding.enrich import EnrichedMention
 from tests.services.planted import T0_TS, enriched
 
 

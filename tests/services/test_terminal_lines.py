@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from services.observability.logs import JsonFormatter, formatter
-from services.observability.terminal import LogFollower, calls_for_action, parse_line
+from services.runtime.observability.logs import JsonFormatter, formatter
+from services.runtime.observability.terminal import LogFollower, calls_for_action, parse_line
 
 
 def logged(log_format: str, level: int, logger: str, message: str) -> str:
@@ -31,7 +31,7 @@ def test_errors_and_vigies_own_warnings_reach_the_terminal_in_either_format() ->
 
 def test_chatter_and_libraries_transient_troubles_stay_in_the_files() -> None:
     for log_format in ("text", "json"):
-        assert not shown(log_format, logging.INFO, "services.supervisor", "declared 7 topics")
+        assert not shown(log_format, logging.INFO, "services.runtime.supervisor", "declared 7 topics")
         assert not shown(log_format, logging.INFO, "aiokafka.consumer.group_coordinator", "Joined group")
         assert not shown(log_format, logging.WARNING, "mode.timers", "Timer Monitor.sampler is overlapping")
         assert not shown(log_format, logging.WARNING, "faust.transport", "producer buffer full size 1000")

@@ -8,7 +8,7 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.text import fold, tokens
+from services.understanding.text import fold, tokens
 
 _LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")

@@ -3,7 +3,7 @@ one by time."""
 
 from __future__ import annotations
 
-from services.kafka import CONFIG, TOPICS, topic_configs
+from services.runtime.kafka import CONFIG, TOPICS, topic_configs
 from services.settings import Settings
 
 

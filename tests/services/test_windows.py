@@ -1,4 +1,4 @@
-from services.windows import (
+from services.aggregation.windows import (
     BUCKET_S,
     HISTORY_S,
     EventClock,

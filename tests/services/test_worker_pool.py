@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.cli import main
+from services.runtime.cli import main
+from services.runtime.supervisor import Supervisor
+from services.runtime.worker_pool import available_cores, worker_count, worker_env
 from services.settings import Settings
-from services.supervisor import Supervisor
-from services.worker_pool import available_cores, worker_count, worker_env
 
 
 def settings(**values: object) -> Settings:

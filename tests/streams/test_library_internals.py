@@ -1,6 +1,7 @@
 """The private parts of Faust, mode, aiokafka and httpx that Vigie relies on, checked on the installed ones.
 
-streams/transport.py (and two helpers elsewhere) override or read names these libraries never promised to
+streams/transport/consumer.py (and two helpers elsewhere) override or read names these libraries never
+promised to
 keep. An upgrade that renames one, changes its shape or what it means would not fail loudly: the worker
 would still run and quietly lose or redo records. Each check here names the attribute, where Vigie uses it,
 and what to re-check, and where it can it checks the meaning on real objects (the real app of `vigie
@@ -35,14 +36,14 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from services.broker import start_broker, stop_broker
 from services.delivery.guard import GuardedNetworkBackend, TargetPolicy, TargetRefused, guarded_http_client
-from services.kafka import wait_for_broker
+from services.runtime.broker import start_broker, stop_broker
+from services.runtime.kafka import wait_for_broker
 from services.settings import Settings
-from streams import transport
 from streams.app import VigieApp, build_app
 from streams.batching import acting_for
-from streams.transport import _taken_in
+from streams.transport import consumer as transport
+from streams.transport.consumer import _taken_in
 from tests.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +84,8 @@ def test_the_installed_version_is_the_one_pinned_in_constraints(package: str) ->
     installed = metadata.version(package)
     assert pinned is not None, f"constraints.txt pins no version of {package}; expected a line {package}==X"
     assert installed == pinned, (
-        f"{package} {installed} is installed; constraints.txt pins {pinned}. streams/transport.py reaches "
+        f"{package} {installed} is installed; constraints.txt pins {pinned}. "
+        "streams/transport/consumer.py reaches "
         f"into its internals: install with `make install` (pip -c constraints.txt), or to move the pin, "
         f"upgrade, run tests/streams/test_library_internals.py and the kill test, then regenerate "
         f"constraints.txt as its header says."
@@ -109,7 +111,7 @@ def consumer_of(app: VigieApp) -> transport.Consumer:
     consumer = app.consumer
     assert isinstance(consumer, transport.Consumer), broken(
         "faust.transport.drivers.aiokafka.Transport.Consumer (the class the transport instantiates)",
-        "streams/transport.py Transport.Consumer",
+        "streams/transport/consumer.py Transport.Consumer",
         "how Faust picks its consumer class from the transport registered under vigiekafka://",
         f"app.consumer is {type(consumer).__module__}.{type(consumer).__qualname__}",
     )
@@ -120,7 +122,7 @@ def test_the_vigiekafka_scheme_resolves_to_the_transport() -> None:
     resolved = faust.transport.by_url("vigiekafka://127.0.0.1:9092")
     assert resolved is transport.Transport, broken(
         "faust.transport.drivers.TRANSPORTS.aliases",
-        "streams/transport.py (last line: registers vigiekafka://)",
+        "streams/transport/consumer.py (last line: registers vigiekafka://)",
         "how Faust registers and resolves transport URL schemes",
         f"vigiekafka:// resolves to {resolved!r}",
     )
@@ -131,7 +133,8 @@ def test_the_consumer_thread_is_created_by_new_consumer_thread(app: VigieApp) ->
     thread = getattr(consumer, "_thread", None)
     assert isinstance(thread, transport.ConsumerThread), broken(
         "faust Consumer._new_consumer_thread() / Consumer._thread",
-        "streams/transport.py Consumer._new_consumer_thread and Consumer._rewind (self._thread.rewind)",
+        "streams/transport/consumer.py Consumer._new_consumer_thread and "
+        "Consumer._rewind (self._thread.rewind)",
         "that ThreadDelegateConsumer.__init__ still stores self._new_consumer_thread() as self._thread",
         f"consumer._thread is {thread!r}",
     )
@@ -141,7 +144,7 @@ async def test_the_worker_consumer_takes_the_fetch_wait_from_the_app(app: VigieA
     name = (
         "faust AIOKafkaConsumerThread._create_worker_consumer + aiokafka AIOKafkaConsumer._fetch_max_wait_ms"
     )
-    used_in = "streams/transport.py ConsumerThread._create_worker_consumer"
+    used_in = "streams/transport/consumer.py ConsumerThread._create_worker_consumer"
     recheck = (
         "that Faust builds its worker consumer in _create_worker_consumer, and that aiokafka AIOKafkaConsumer"
         ".start() builds its Fetcher from self._fetch_max_wait_ms (else Faust's 1500 ms wait is back)"
@@ -167,7 +170,7 @@ async def test_the_worker_consumer_takes_the_fetch_wait_from_the_app(app: VigieA
 
 def test_ensure_consumer_refuses_before_the_thread_started(app: VigieApp) -> None:
     name = "faust AIOKafkaConsumerThread._ensure_consumer()"
-    used_in = "streams/transport.py ConsumerThread._seek_to_committed, _highwaters, _rewind"
+    used_in = "streams/transport/consumer.py ConsumerThread._seek_to_committed, _highwaters, _rewind"
     recheck = (
         "that it still returns the thread's aiokafka consumer (self._consumer) or raises ConsumerNotStarted"
     )
@@ -184,7 +187,9 @@ def test_ensure_consumer_refuses_before_the_thread_started(app: VigieApp) -> Non
 
 def test_highwaters_is_the_thread_side_of_highwaters() -> None:
     name = "faust AIOKafkaConsumerThread._highwaters(partitions)"
-    used_in = "streams/transport.py ConsumerThread._highwaters (exact end offsets for table recovery)"
+    used_in = (
+        "streams/transport/consumer.py ConsumerThread._highwaters (exact end offsets for table recovery)"
+    )
     recheck = "that highwaters() still runs self._highwaters(partitions) on the thread and returns {TP: end}"
     thread_class = faust_aiokafka.AIOKafkaConsumerThread
     assert inspect.iscoroutinefunction(thread_class._highwaters), broken(
@@ -200,7 +205,7 @@ def test_highwaters_is_the_thread_side_of_highwaters() -> None:
 
 def test_seek_to_committed_is_what_the_post_rebalance_seek_calls() -> None:
     name = "faust Consumer.perform_seek -> seek_to_committed() -> _committed_offset / _read_offset"
-    used_in = "streams/transport.py ConsumerThread.seek_to_committed / _seek_to_committed"
+    used_in = "streams/transport/consumer.py ConsumerThread.seek_to_committed / _seek_to_committed"
     recheck = (
         "that the post-rebalance seek still goes through seek_to_committed() and stores its answer as the "
         "committed (next-to-read) offsets in _committed_offset and _read_offset"
@@ -216,7 +221,9 @@ def test_seek_to_committed_is_what_the_post_rebalance_seek_calls() -> None:
 
 def test_read_offset_is_the_mark_below_which_the_drain_loop_drops_records(app: VigieApp) -> None:
     name = "faust Consumer._read_offset"
-    used_in = "streams/transport.py Consumer._rewind (lowers it so records read again are not dropped)"
+    used_in = (
+        "streams/transport/consumer.py Consumer._rewind (lowers it so records read again are not dropped)"
+    )
     recheck = (
         "that _drain_messages still drops a record whose offset is below _read_offset[tp] (None: keep all)"
     )
@@ -230,7 +237,10 @@ def test_read_offset_is_the_mark_below_which_the_drain_loop_drops_records(app: V
 
 def test_is_changelog_tp_tells_changelog_partitions(app: VigieApp) -> None:
     name = "faust Consumer._is_changelog_tp(tp)"
-    used_in = "streams/transport.py Consumer._in_order_applies (changelogs are not delivered in order by us)"
+    used_in = (
+        "streams/transport/consumer.py Consumer._in_order_applies "
+        "(changelogs are not delivered in order by us)"
+    )
     recheck = "that it still answers True exactly for partitions of the app's table changelog topics"
     consumer = consumer_of(app)
     changelogs = sorted(app.tables.changelog_topics)
@@ -255,7 +265,9 @@ async def subscribed(app: VigieApp) -> tuple[faust.TopicT, TP]:
 
 async def test_tp_index_maps_an_assigned_partition_to_its_channels(app: VigieApp) -> None:
     name = "faust Conductor._tp_index (app.topics._tp_index: TP -> set of channels with .queue)"
-    used_in = "streams/transport.py Consumer._nothing_queued (is a record still queued for a stream?)"
+    used_in = (
+        "streams/transport/consumer.py Consumer._nothing_queued (is a record still queued for a stream?)"
+    )
     recheck = "that on_partitions_assigned still fills _tp_index with the channels fed by each partition"
     consumer = consumer_of(app)
     topic, tp = await subscribed(app)
@@ -270,7 +282,10 @@ async def test_tp_index_maps_an_assigned_partition_to_its_channels(app: VigieApp
 
 def test_new_offset_commits_up_to_the_first_hole_of_acked(app: VigieApp) -> None:
     name = "faust Consumer._new_offset(tp) with _acked, _committed_offset, _gap"
-    used_in = "streams/transport.py Consumer._new_offset (a commit never starts past an unprocessed offset)"
+    used_in = (
+        "streams/transport/consumer.py Consumer._new_offset "
+        "(a commit never starts past an unprocessed offset)"
+    )
     recheck = (
         "that _acked[tp] is the list of acked offsets, _committed_offset[tp] the committed next-to-read "
         "offset (None for 0), _gap[tp] an IntervalTree, and _new_offset returns one past the first run"
@@ -295,7 +310,7 @@ def test_new_offset_commits_up_to_the_first_hole_of_acked(app: VigieApp) -> None
 
 async def test_unacked_messages_holds_what_streams_have_not_acked(app: VigieApp) -> None:
     name = "faust Consumer._unacked_messages and Message.tracked / Message.acked"
-    used_in = "streams/transport.py Consumer.ack (a skipped or revoked message) and _taken_in"
+    used_in = "streams/transport/consumer.py Consumer.ack (a skipped or revoked message) and _taken_in"
     recheck = (
         "that a stream marks a message it takes in as tracked and adds it to _unacked_messages, that ack() "
         "sets acked and removes it, and that a message no stream took in stays untracked"
@@ -342,7 +357,7 @@ def cython_stream_source() -> str:
 
 def test_wait_for_ack_and_wait_empty_keep_their_shape() -> None:
     name = "faust Consumer._wait_for_ack(timeout) and Consumer.wait_empty()"
-    used_in = "streams/transport.py Consumer.wait_empty (replaces Faust's, which could wait forever)"
+    used_in = "streams/transport/consumer.py Consumer.wait_empty (replaces Faust's, which could wait forever)"
     recheck = "that wait_empty is still what the rebalance awaits and _wait_for_ack(timeout) a coroutine"
     consumer_class = faust_consumer.Consumer
     assert inspect.iscoroutinefunction(consumer_class._wait_for_ack), broken(
@@ -358,7 +373,9 @@ def test_wait_for_ack_and_wait_empty_keep_their_shape() -> None:
 
 def test_agents_keep_their_actors_and_streams_their_next(app: VigieApp) -> None:
     name = "faust Agent._actors, Stream._next and Stream.current_event"
-    used_in = "streams/transport.py Consumer._events_in_progress (is an agent still processing an event?)"
+    used_in = (
+        "streams/transport/consumer.py Consumer._events_in_progress (is an agent still processing an event?)"
+    )
     recheck = "that Agent._actors holds the running actors, stream.noack() links the clone as stream._next"
     consumer = consumer_of(app)
     assert app.agents, "the worker app has no agent; expected enrich, aggregate, ..."
@@ -423,7 +440,10 @@ def test_batches_take_without_acking_and_act_for_an_event(app: VigieApp) -> None
 
 def test_the_producer_hooks_keep_their_shape(app: VigieApp) -> None:
     name = "faust aiokafka Producer.__post_init__, send_soon(fut), send(...), flush()"
-    used_in = "streams/transport.py Producer (a flush waits for every send before it: no commit runs ahead)"
+    used_in = (
+        "streams/transport/consumer.py Producer "
+        "(a flush waits for every send before it: no commit runs ahead)"
+    )
     recheck = "that every send still passes through send_soon or send, and that commits call producer.flush()"
     producer = app.producer
     assert isinstance(producer, transport.Producer), broken(name, used_in, recheck, f"{type(producer)!r}")
@@ -442,7 +462,7 @@ def test_the_producer_hooks_keep_their_shape(app: VigieApp) -> None:
 
 def test_call_thread_runs_a_coroutine_on_the_consumer_thread() -> None:
     name = "mode QueueServiceThread.call_thread(fun, *args)"
-    used_in = "streams/transport.py ConsumerThread.seek_to_committed and rewind"
+    used_in = "streams/transport/consumer.py ConsumerThread.seek_to_committed and rewind"
     recheck = "that call_thread still awaits fun(*args) on the thread's loop and returns its result"
     assert issubclass(transport.ConsumerThread, mode.threads.QueueServiceThread), broken(
         name, used_in, recheck, f"ConsumerThread's bases: {transport.ConsumerThread.__mro__}"
@@ -462,8 +482,8 @@ async def test_the_consumer_client_knows_its_bootstrap_and_refreshes_metadata(tm
     `force_metadata_update()`, and `_client._bootstrap_servers` is the bootstrap given."""
     name = "aiokafka AIOKafkaConsumer._client (._bootstrap_servers, .force_metadata_update())"
     used_in = (
-        "streams/transport.py ConsumerThread._highwaters (bootstrap for exact_end_offsets); "
-        "services/topic_follower.py TopicFollower.run (waits for a topic created later)"
+        "streams/transport/consumer.py ConsumerThread._highwaters (bootstrap for exact_end_offsets); "
+        "services/runtime/topic_follower.py TopicFollower.run (waits for a topic created later)"
     )
     recheck = "that AIOKafkaClient still keeps the bootstrap string and force_metadata_update() refetches it"
     assert parameters(AIOKafkaClient.force_metadata_update) == ["self"], broken(

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from services.auth import KeyStore
+from services.access.auth import KeyStore
 from services.history.store import HistoryStore, MinuteRow
 from services.settings import Settings
 from services.storage import Store

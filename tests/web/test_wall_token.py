@@ -48,7 +48,7 @@ async def test_the_wall_keeps_its_token_across_restarts_and_says_when_it_is_refu
 
         rotated = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "services.cli", "keys", "rotate-display"],
+            [sys.executable, "-m", "services.runtime.cli", "keys", "rotate-display"],
             env=stack.env,
             capture_output=True,
             text=True,

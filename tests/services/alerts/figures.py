@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.aggregate import metrics_message
-from services.windows import WindowState, bucket_of
+from services.aggregation.aggregate import metrics_message
+from services.aggregation.windows import WindowState, bucket_of
 
 NOW = 1_800_000_000.0
 

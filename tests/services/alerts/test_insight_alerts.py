@@ -87,8 +87,8 @@ def test_an_unreadable_message_is_skipped_not_fatal() -> None:
 def test_negative_posts_are_one_alert_per_watchlist_listing_the_most_reached() -> None:
     from datetime import UTC, datetime
 
-    from services.enrich import EnrichedMention
-    from services.records import Author, Mention
+    from services.ingest.records import Author, Mention
+    from services.understanding.enrich import EnrichedMention
 
     def post(handle: str, followers: int, at_s: float) -> EnrichedMention:
         mention = Mention(

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.aggregate import metrics_message
+from services.aggregation.aggregate import metrics_message
+from services.aggregation.windows import WindowState, bucket_of
 from services.alerts.engine import AlertEngine
 from services.alerts.events import AlertEvent, decode_event, encode_event
 from services.alerts.lifecycle import AlertBook, manual_event, open_events
 from services.alerts.rules import Condition
-from services.windows import WindowState, bucket_of
 from tests.services.alerts.figures import NOW, add_minute
 
 RESOLVE_AFTER_S = 600.0

@@ -16,8 +16,8 @@ from services.alerts.rules import (
     parse_metrics,
     swarm_conditions,
 )
-from services.enrich import EnrichedMention
-from services.records import Author, Mention
+from services.ingest.records import Author, Mention
+from services.understanding.enrich import EnrichedMention
 from tests.services.alerts.figures import metrics_for
 
 

@@ -14,7 +14,7 @@ from services.connectors.base import Backoff, ConnectorRunner, ConnectorStats, E
 from services.connectors.cursor import CursorError, CursorStore
 from services.connectors.sse import ServerEvent, parse_sse
 from services.connectors.track import Track
-from services.records import Mention, parse_mention
+from services.ingest.records import Mention, parse_mention
 
 
 def test_the_cursor_survives_a_restart_and_a_corrupt_file_is_named(tmp_path: Path) -> None:

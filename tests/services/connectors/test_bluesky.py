@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from services.connectors.bluesky import jetstream_event_to_mention, subscribe_url
-from services.records import MentionError
+from services.ingest.records import MentionError
 
 DID = "did:plc:eygmaihciaxprqvxpfvl6flk"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 
 from services.connectors.files import read_csv, read_file, read_twitter
-from services.records import Mention, MentionError
+from services.ingest.records import Mention, MentionError
 
 V2_PAGE = {
     "data": [

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from services.config_feed import connector_record, connector_tombstone
 from services.connectors.base import Backoff
 from services.connectors.board import ConnectorBoard
 from services.connectors.host import ConnectorHost
 from services.connectors.specs import Spec, parse_spec, spec_name
+from services.runtime.config_feed import connector_record, connector_tombstone
 
 
 class Runs:

@@ -16,7 +16,7 @@ from services.connectors.mastodon import (
     timeline_paths,
     websocket_url,
 )
-from services.records import MentionError
+from services.ingest.records import MentionError
 
 CONTENT = (
     '<p>Encore en retard &amp; sans info 😤 <span class="h-card" translate="no">'

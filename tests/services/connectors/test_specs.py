@@ -18,8 +18,8 @@ from services.connectors.specs import (
     parse_specs,
     redacted,
 )
+from services.runtime.supervisor import connector_roles
 from services.settings import Settings
-from services.supervisor import connector_roles
 
 
 def test_connector_specs_are_validated_with_the_field_named() -> None:

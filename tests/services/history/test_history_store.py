@@ -7,13 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from services.aggregate import apply_partial
-from services.enrich import Partial
+from services.aggregation.aggregate import apply_partial
+from services.aggregation.windows import EventClock, WindowState
 from services.history.period import PeriodError, history_answer, resolve_period
 from services.history.rollups import HOUR_S, minutes_touched
 from services.history.sink import HistorySink, restore_state, resumed_clock
 from services.history.store import HistoryStore
-from services.windows import EventClock, WindowState
+from services.understanding.enrich import Partial
 
 NOW = 1_764_997_200  # an hour-aligned moment (2025-12-06 05:00 UTC)
 GRACE_S = 300

@@ -1,0 +1,1 @@
+"""Who may see what: API keys, the wall's token, rate limits."""

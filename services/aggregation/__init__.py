@@ -1,0 +1,1 @@
+"""Rolling event-time windows of counts and sentiment per watchlist."""

@@ -1,0 +1,117 @@
+"""The aggregate stage: partial aggregates in, per-watchlist window state and metrics messages out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from services.aggregation.windows import EventClock, WindowState, minute_series, share_of_voice, window_stats
+from services.understanding.enrich import Partial
+
+_state_decoder = msgspec.msgpack.Decoder(WindowState)
+_state_encoder = msgspec.msgpack.Encoder()
+_partials_decoder = msgspec.json.Decoder(Partial | list[Partial])
+
+
+def decode_partials(value: bytes | None) -> list[Partial]:
+    """A record of the partials topic: a JSON array of partials (the enrich agent packs those of a batch of
+    raw records for one watchlist) or one partial (the insights agent's corrections). Raises
+    msgspec.DecodeError (or ValidationError) saying what did not fit."""
+    decoded = _partials_decoder.decode(value or b"")
+    return decoded if isinstance(decoded, list) else [decoded]
+
+
+def decode_state(value: bytes | None) -> WindowState:
+    return _state_decoder.decode(value) if value else WindowState()
+
+
+def encode_state(state: WindowState) -> bytes:
+    return _state_encoder.encode(state)
+
+
+def apply_partial(state: WindowState, partial: Partial, clock: EventClock, grace_s: float) -> bool:
+    """Fold a partial into the state; False (state untouched) when that raw record was applied before."""
+    if state.already_applied(partial.partition, partial.offset):
+        return False
+    clock.observe(partial.max_ts)
+    state.apply(partial.buckets, now_ts=clock.now(), grace_s=grace_s)
+    state.mark_applied(partial.partition, partial.offset)
+    return True
+
+
+def apply_partials(
+    state: WindowState, partials: Iterable[Partial], clock: EventClock, grace_s: float
+) -> list[Partial]:
+    """Fold partials into the state in order, each once (`apply_partial`); return those applied. The
+    aggregate agent reads and writes a watchlist's state once for all the partials of a batch."""
+    return [partial for partial in partials if apply_partial(state, partial, clock, grace_s)]
+
+
+def metrics_message(
+    watchlist_id: str, state: WindowState, now_ts: float, count_coordinated: bool = True
+) -> dict[str, Any]:
+    """The `metrics` message of the websocket protocol, without share of voice (the api adds it);
+    `count_coordinated` is the setting that decides whether `count` includes coordinated mentions."""
+    return {
+        "type": "metrics",
+        "v": 1,
+        "watchlist": watchlist_id,
+        "now_ts": round(now_ts, 3),
+        "windows": msgspec.to_builtins(window_stats(state, now_ts, count_coordinated)),
+        "series": msgspec.to_builtins(minute_series(state, now_ts)),
+        "late": state.late,
+        "total": int(state.total[0]),
+        "since_ts": min((start for start, bucket in state.buckets.items() if bucket[0] > 0), default=None),
+        "coordinated_counted": count_coordinated,
+    }
+
+
+class PublishThrottle:
+    """Publish a key at once if it was quiet for `interval_s`, else once at the end of the interval."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}
+        self._pending: set[str] = set()
+
+    def changed(self, key: str, now: float) -> bool:
+        """Record a change; True when it should be published right now."""
+        if now - self._last.get(key, -1e18) >= self.interval_s:
+            self._last[key] = now
+            self._pending.discard(key)
+            return True
+        self._pending.add(key)
+        return False
+
+    def due(self, now: float) -> list[str]:
+        """Keys with a change not yet published whose interval has passed."""
+        ready = [key for key in self._pending if now - self._last.get(key, -1e18) >= self.interval_s]
+        for key in ready:
+            self._pending.discard(key)
+            self._last[key] = now
+        return ready
+
+    def forget(self, key: str) -> None:
+        self._last.pop(key, None)
+        self._pending.discard(key)
+
+
+def with_share_of_voice(
+    message: dict[str, Any], latest: dict[str, dict[str, Any]], groups: dict[str, str]
+) -> dict[str, Any]:
+    """Set `share` in each window of a metrics message, among the watchlists of the same group."""
+    watchlist_id = message["watchlist"]
+    group = groups.get(watchlist_id)
+    peers = [w for w, g in groups.items() if g == group] if group is not None else [watchlist_id]
+    for name, stats in message["windows"].items():
+        counts = {
+            peer: (message if peer == watchlist_id else latest.get(peer, {}))
+            .get("windows", {})
+            .get(name, {})
+            .get("count", 0)
+            for peer in peers
+        }
+        stats["share"] = share_of_voice(counts)[watchlist_id]
+    return message

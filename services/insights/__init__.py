@@ -1,0 +1,1 @@
+"""Hashtag swarms, influence and coordination over the enriched stream."""

@@ -1,0 +1,1 @@
+"""How Vigie runs: the CLI, the supervisor, the embedded broker and Kafka helpers, health."""

@@ -1,0 +1,1 @@
+"""Faust's consumer transport and its offset bookkeeping: every workaround of Faust/aiokafka internals."""
