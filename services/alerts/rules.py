@@ -239,7 +239,10 @@ def _rate(value: float) -> str:
 
 
 def window_start(now_ts: float, window: str) -> float:
-    """Where a window of the metrics message really begins: its first 10-second bucket (services/aggregation/windows.py)."""
+    """Where a window of the metrics message really begins: its first 10-second bucket.
+
+    The buckets are services/aggregation/windows.py's.
+    """
     return bucket_of(now_ts - WINDOW_MIN[window] * 60) + BUCKET_S
 
 

@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import httpx
-from aiokafka.errors import KafkaError
 from websockets.exceptions import WebSocketException
 
 from services.connectors.cursor import CursorStore
@@ -131,6 +130,14 @@ class Source(Protocol):
 
     def advance(self, cursor: dict[str, Any], token: Any) -> dict[str, Any]:
         """Fold one acknowledged event's token into the cursor that will be saved."""
+
+
+class PublishFailed(Exception):
+    """The broker did not acknowledge a publish; the runner retries (mentions) or skips (status) it.
+
+    The process that owns the Kafka producer (services/connectors/process.py) raises it for its client's
+    errors, so this loop stays free of any Kafka client.
+    """
 
 
 Publish = Callable[[Sequence[Mention]], Awaitable[int]]
@@ -253,7 +260,7 @@ class ConnectorRunner:
             try:
                 self.stats.published += await self.publish(mentions)
                 break
-            except KafkaError as error:
+            except PublishFailed as error:
                 self.stats.error(f"the broker did not acknowledge {len(mentions)} mentions: {error}")
                 delay_s = self.backoff.delay_s(attempt)
                 attempt += 1
@@ -273,6 +280,6 @@ class ConnectorRunner:
             self.stats.refresh_rate()
             try:
                 await self.report(self.stats.snapshot())
-            except KafkaError as error:
+            except PublishFailed as error:
                 log.warning("%s: could not publish its status: %s", self.stats.name, error)
             await asyncio.sleep(self.report_interval_s)

@@ -14,17 +14,18 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from services.connectors.base import Backoff, ConnectorRunner, ConnectorStats
+from services.connectors.base import Backoff, ConnectorRunner, ConnectorStats, PublishFailed
 from services.connectors.cursor import CursorStore
 from services.connectors.specs import Spec, build_source, connector_policy, spec_name
 from services.connectors.track import Track
+from services.ingest.records import Mention
 from services.runtime.hold import IngestHold
 from services.runtime.kafka import RAW, UPDATES, MentionPublisher, make_producer, wait_for_broker
 from services.runtime.observability.health_server import Readiness, start_health_server
@@ -47,17 +48,27 @@ async def run_spec(settings: Settings, spec: Spec, producer: AIOKafkaProducer) -
     updates = settings.topic(UPDATES)
 
     async def report(snapshot: dict[str, Any]) -> None:
-        await producer.send_and_wait(
-            updates, orjson.dumps(status_record(snapshot)), key=f"connector:{name}".encode()
-        )
+        try:
+            await producer.send_and_wait(
+                updates, orjson.dumps(status_record(snapshot)), key=f"connector:{name}".encode()
+            )
+        except KafkaError as error:
+            raise PublishFailed(str(error)) from error
 
     publisher = MentionPublisher(
         producer, settings.topic(RAW), settings.ingest_batch_max, IngestHold(settings.data_dir)
     )
+
+    async def publish(mentions: Sequence[Mention]) -> int:
+        try:
+            return await publisher.publish(mentions)
+        except KafkaError as error:
+            raise PublishFailed(str(error)) from error
+
     stats = ConnectorStats(name=name, kind=source.kind)
     runner = ConnectorRunner(
         source,
-        publisher.publish,
+        publish,
         CursorStore.for_connector(settings.data_dir, name),
         stats,
         track=Track(spec.track),
@@ -74,7 +85,7 @@ async def run_spec(settings: Settings, spec: Spec, producer: AIOKafkaProducer) -
         stats.connected = False
         try:
             await asyncio.wait_for(report({**stats.snapshot(), "stopped": True}), LAST_STATUS_TIMEOUT_S)
-        except (KafkaError, TimeoutError) as error:
+        except (PublishFailed, TimeoutError) as error:
             log.warning("connector %s: could not publish that it stopped: %s", name, error)
         log.info("connector %s stopped", name)
         raise
