@@ -8,10 +8,9 @@ import faust
 
 from services.runtime.observability.logs import dict_config
 from services.settings import Settings
-from streams import observability
+from streams import observability, transport
 from streams.agents import aggregate, alerts, config, enrich, insights, status
 from streams.topics import Topics
-from streams.transport import consumer as transport
 
 #: A joining worker waits up to the rebalance timeout for the group to settle (seen on the embedded
 #: broker: Faust's default of 60 s made a fresh worker idle for 30 s before it got its partitions).
@@ -21,11 +20,11 @@ HEARTBEAT_INTERVAL_S = 1.0
 
 
 class VigieApp(faust.App):
-    #: Read by streams.transport.consumer: how long a consumer fetch waits for data (Faust hard-codes 1500
+    #: Read by streams.transport: how long a consumer fetch waits for data (Faust hard-codes 1500
     # ms).
     fetch_max_wait_ms: int = transport.DEFAULT_FETCH_MAX_WAIT_MS
     #: Batches agents are working on (streams/batching.py): a rebalance waits for them
-    # (streams.transport.consumer).
+    # (streams.transport).
     batches_in_progress: int = 0
 
 

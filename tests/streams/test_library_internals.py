@@ -1,7 +1,6 @@
 """The private parts of Faust, mode, aiokafka and httpx that Vigie relies on, checked on the installed ones.
 
-streams/transport/consumer.py (and two helpers elsewhere) override or read names these libraries never
-promised to
+streams/transport/ (and two helpers elsewhere) override or read names these libraries never promised to
 keep. An upgrade that renames one, changes its shape or what it means would not fail loudly: the worker
 would still run and quietly lose or redo records. Each check here names the attribute, where Vigie uses it,
 and what to re-check, and where it can it checks the meaning on real objects (the real app of `vigie
@@ -40,9 +39,9 @@ from services.delivery.guard import GuardedNetworkBackend, TargetPolicy, TargetR
 from services.runtime.broker import start_broker, stop_broker
 from services.runtime.kafka import wait_for_broker
 from services.settings import Settings
+from streams import transport
 from streams.app import VigieApp, build_app
 from streams.batching import acting_for
-from streams.transport import consumer as transport
 from streams.transport.consumer import _taken_in
 from tests.stack import free_port
 
@@ -85,7 +84,7 @@ def test_the_installed_version_is_the_one_pinned_in_constraints(package: str) ->
     assert pinned is not None, f"constraints.txt pins no version of {package}; expected a line {package}==X"
     assert installed == pinned, (
         f"{package} {installed} is installed; constraints.txt pins {pinned}. "
-        "streams/transport/consumer.py reaches "
+        "streams/transport/ reaches "
         f"into its internals: install with `make install` (pip -c constraints.txt), or to move the pin, "
         f"upgrade, run tests/streams/test_library_internals.py and the kill test, then regenerate "
         f"constraints.txt as its header says."
@@ -111,7 +110,7 @@ def consumer_of(app: VigieApp) -> transport.Consumer:
     consumer = app.consumer
     assert isinstance(consumer, transport.Consumer), broken(
         "faust.transport.drivers.aiokafka.Transport.Consumer (the class the transport instantiates)",
-        "streams/transport/consumer.py Transport.Consumer",
+        "streams/transport/__init__.py Transport.Consumer",
         "how Faust picks its consumer class from the transport registered under vigiekafka://",
         f"app.consumer is {type(consumer).__module__}.{type(consumer).__qualname__}",
     )
@@ -122,7 +121,7 @@ def test_the_vigiekafka_scheme_resolves_to_the_transport() -> None:
     resolved = faust.transport.by_url("vigiekafka://127.0.0.1:9092")
     assert resolved is transport.Transport, broken(
         "faust.transport.drivers.TRANSPORTS.aliases",
-        "streams/transport/consumer.py (last line: registers vigiekafka://)",
+        "streams/transport/__init__.py (last line: registers vigiekafka://)",
         "how Faust registers and resolves transport URL schemes",
         f"vigiekafka:// resolves to {resolved!r}",
     )
@@ -144,7 +143,7 @@ async def test_the_worker_consumer_takes_the_fetch_wait_from_the_app(app: VigieA
     name = (
         "faust AIOKafkaConsumerThread._create_worker_consumer + aiokafka AIOKafkaConsumer._fetch_max_wait_ms"
     )
-    used_in = "streams/transport/consumer.py ConsumerThread._create_worker_consumer"
+    used_in = "streams/transport/thread.py ConsumerThread._create_worker_consumer"
     recheck = (
         "that Faust builds its worker consumer in _create_worker_consumer, and that aiokafka AIOKafkaConsumer"
         ".start() builds its Fetcher from self._fetch_max_wait_ms (else Faust's 1500 ms wait is back)"
@@ -170,7 +169,7 @@ async def test_the_worker_consumer_takes_the_fetch_wait_from_the_app(app: VigieA
 
 def test_ensure_consumer_refuses_before_the_thread_started(app: VigieApp) -> None:
     name = "faust AIOKafkaConsumerThread._ensure_consumer()"
-    used_in = "streams/transport/consumer.py ConsumerThread._seek_to_committed, _highwaters, _rewind"
+    used_in = "streams/transport/thread.py ConsumerThread._seek_to_committed, _highwaters, _rewind"
     recheck = (
         "that it still returns the thread's aiokafka consumer (self._consumer) or raises ConsumerNotStarted"
     )
@@ -187,9 +186,7 @@ def test_ensure_consumer_refuses_before_the_thread_started(app: VigieApp) -> Non
 
 def test_highwaters_is_the_thread_side_of_highwaters() -> None:
     name = "faust AIOKafkaConsumerThread._highwaters(partitions)"
-    used_in = (
-        "streams/transport/consumer.py ConsumerThread._highwaters (exact end offsets for table recovery)"
-    )
+    used_in = "streams/transport/thread.py ConsumerThread._highwaters (exact end offsets for table recovery)"
     recheck = "that highwaters() still runs self._highwaters(partitions) on the thread and returns {TP: end}"
     thread_class = faust_aiokafka.AIOKafkaConsumerThread
     assert inspect.iscoroutinefunction(thread_class._highwaters), broken(
@@ -205,7 +202,7 @@ def test_highwaters_is_the_thread_side_of_highwaters() -> None:
 
 def test_seek_to_committed_is_what_the_post_rebalance_seek_calls() -> None:
     name = "faust Consumer.perform_seek -> seek_to_committed() -> _committed_offset / _read_offset"
-    used_in = "streams/transport/consumer.py ConsumerThread.seek_to_committed / _seek_to_committed"
+    used_in = "streams/transport/thread.py ConsumerThread.seek_to_committed / _seek_to_committed"
     recheck = (
         "that the post-rebalance seek still goes through seek_to_committed() and stores its answer as the "
         "committed (next-to-read) offsets in _committed_offset and _read_offset"
@@ -441,7 +438,7 @@ def test_batches_take_without_acking_and_act_for_an_event(app: VigieApp) -> None
 def test_the_producer_hooks_keep_their_shape(app: VigieApp) -> None:
     name = "faust aiokafka Producer.__post_init__, send_soon(fut), send(...), flush()"
     used_in = (
-        "streams/transport/consumer.py Producer "
+        "streams/transport/producer.py Producer "
         "(a flush waits for every send before it: no commit runs ahead)"
     )
     recheck = "that every send still passes through send_soon or send, and that commits call producer.flush()"
@@ -462,7 +459,7 @@ def test_the_producer_hooks_keep_their_shape(app: VigieApp) -> None:
 
 def test_call_thread_runs_a_coroutine_on_the_consumer_thread() -> None:
     name = "mode QueueServiceThread.call_thread(fun, *args)"
-    used_in = "streams/transport/consumer.py ConsumerThread.seek_to_committed and rewind"
+    used_in = "streams/transport/thread.py ConsumerThread.seek_to_committed and rewind"
     recheck = "that call_thread still awaits fun(*args) on the thread's loop and returns its result"
     assert issubclass(transport.ConsumerThread, mode.threads.QueueServiceThread), broken(
         name, used_in, recheck, f"ConsumerThread's bases: {transport.ConsumerThread.__mro__}"
@@ -482,7 +479,7 @@ async def test_the_consumer_client_knows_its_bootstrap_and_refreshes_metadata(tm
     `force_metadata_update()`, and `_client._bootstrap_servers` is the bootstrap given."""
     name = "aiokafka AIOKafkaConsumer._client (._bootstrap_servers, .force_metadata_update())"
     used_in = (
-        "streams/transport/consumer.py ConsumerThread._highwaters (bootstrap for exact_end_offsets); "
+        "streams/transport/thread.py ConsumerThread._highwaters (bootstrap for exact_end_offsets); "
         "services/runtime/topic_follower.py TopicFollower.run (waits for a topic created later)"
     )
     recheck = "that AIOKafkaClient still keeps the bootstrap string and force_metadata_update() refetches it"
