@@ -1,10 +1,9 @@
 """The archive: `GET /api/v1/mentions/search` (a page) and `GET /api/v1/mentions/export` (all, streamed).
 
 Both take the same parameters: `q` (a watchlist query, services/understanding/query.py), the filters
-`watchlist`,
-`sentiment`, `lang`, `source`, `author`, `from` and `to` (ISO 8601; `from` inclusive, `to` exclusive), and
-`sort` (`time`: newest first, or `reach`: largest audience first). Search pages with `limit` and `cursor`
-(the `next_cursor` of the page before); export writes CSV or NDJSON, up to `limit` rows.
+`watchlist`, `sentiment`, `lang`, `source`, `author`, `from` and `to` (ISO 8601; `from` inclusive, `to`
+exclusive), and `sort` (`time`: newest first, or `reach`: largest audience first). Search pages with `limit`
+and `cursor` (the `next_cursor` of the page before); export writes CSV or NDJSON, up to `limit` rows.
 """
 
 from __future__ import annotations

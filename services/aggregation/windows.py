@@ -8,9 +8,8 @@ windows. Events older than the kept history are counted as `late`, never silentl
 
 Each bucket holds `[count, pos, neu, neg, score_sum, coordinated]`: `coordinated` counts the mentions the
 insights stage found to be part of a coordinated campaign (services/insights/live.py sends them as
-corrections);
-whether they are also in `count` and the sentiment figures depends on the setting `count_coordinated`.
-Buckets written before `coordinated` existed (five values) are read as having none.
+corrections); whether they are also in `count` and the sentiment figures depends on the setting
+`count_coordinated`. Buckets written before `coordinated` existed (five values) are read as having none.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """What the full-text index can rule out before the real matcher looks: a query's *requirement*.
 
-`requirement(query)` is a boolean formula over index terms (services/archive/records.py `lexemes`) that
-every mention satisfying the query satisfies too: a word needs its term, a prefix any term that starts with
-it, a phrase or NEAR all of its words, a NOT nothing (the index cannot prove an absence). So the index
-returns a superset of the answers, and the matcher (services/understanding/matching.py) keeps exactly the
-right ones.
+`requirement(query)` is a boolean formula over index terms (services/archive/records.py `lexemes`) that every
+mention satisfying the query satisfies too: a word needs its term, a prefix any term that starts with it, a
+phrase or NEAR all of its words, a NOT nothing (the index cannot prove an absence). So the index returns a
+superset of the answers, and the matcher (services/understanding/matching.py) keeps exactly the right ones.
 The formula is written for SQLite FTS5 (`to_fts5`) or a PostgreSQL tsquery (`to_tsquery`).
 """
 

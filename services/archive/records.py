@@ -5,12 +5,11 @@ milliseconds shifted left by `KEY_HASH_BITS`, plus bits of a hash of the mention
 ordering by event time, so the newest results of a full-text match come first from the index itself, a time
 range is a key range, and retention deletes the lowest keys.
 
-Index terms (`lexemes`) are exact strings, never re-tokenised (SQLite FTS5's `ascii` tokenizer keeps
-non-ASCII letters and `#@:._-` inside a token; PostgreSQL builds its tsvector with `array_to_tsvector`):
-the folded words of the text (services/understanding/text.py `tokens`), `#tag`, `@handle` (author and
-@mentioned),
-`site:domain` (and each parent domain), `lang:xx`, for the filters `wl:<watchlist>`,
-`sentiment:<label>`, `source:<hash>` and `by:<hash>`, and `reach:<bit length of reach>` for sorting by reach.
+Index terms (`lexemes`) are exact strings, never re-tokenised (SQLite FTS5's `ascii` tokenizer keeps non-ASCII
+letters and `#@:._-` inside a token; PostgreSQL builds its tsvector with `array_to_tsvector`): the folded
+words of the text (services/understanding/text.py `tokens`), `#tag`, `@handle` (author and @mentioned),
+`site:domain` (and each parent domain), `lang:xx`, for the filters `wl:<watchlist>`, `sentiment:<label>`,
+`source:<hash>` and `by:<hash>`, and `reach:<bit length of reach>` for sorting by reach.
 """
 
 from __future__ import annotations

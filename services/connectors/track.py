@@ -1,8 +1,7 @@
 """`--track word,#tag,"two words"`: which mentions a connector keeps before producing them.
 
 Matching is case- and accent-insensitive (`services.understanding.text.fold`): a word or phrase matches whole
-folded
-tokens of the text, a `#tag` matches the mention's hashtags. An empty track keeps everything.
+folded tokens of the text, a `#tag` matches the mention's hashtags. An empty track keeps everything.
 """
 
 from __future__ import annotations

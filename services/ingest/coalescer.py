@@ -1,12 +1,11 @@
 """Gathering concurrent ingest requests into fewer, larger publishes.
 
 Five thousand single-mention POSTs a second, published one by one, are five thousand raw records, and the
-worker pays a fixed cost per record. A `Coalescer` keeps each small request waiting at most `linger_s`
-from the first one that waits, then publishes every mention that arrived meanwhile in one call: the
-publisher packs them into one record per raw partition (within `ingest_batch_max` mentions and the
-producer's request size: services/runtime/kafka.py, services/ingest/packing.py), so a burst of small requests
-costs the
-worker a few records instead of one each.
+worker pays a fixed cost per record. A `Coalescer` keeps each small request waiting at most `linger_s` from
+the first one that waits, then publishes every mention that arrived meanwhile in one call: the publisher packs
+them into one record per raw partition (within `ingest_batch_max` mentions and the producer's request size:
+services/runtime/kafka.py, services/ingest/packing.py), so a burst of small requests costs the worker a few
+records instead of one each.
 
 What a request sees does not change:
 - it is answered once every mention of its gathering has been acknowledged by the broker: nothing is

@@ -2,8 +2,7 @@
 
 A producer refuses a record larger than its maximum request size (aiokafka and Faust: 1,000,000 bytes by
 default; Vigie's own raw producers `MAX_RAW_RECORD_BYTES` of services/ingest/records.py). A batch that would
-be
-larger is split into several records, each a JSON array (or an envelope around one); an item too large to
+be larger is split into several records, each a JSON array (or an envelope around one); an item too large to
 fit even alone is handed back by index, for the caller to dead-letter with the reason.
 """
 

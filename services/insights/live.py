@@ -1,12 +1,11 @@
 """Insights: hashtag swarms, influencer boards and coordination over the enriched stream, as live messages.
 
 `Insights` owns the three detectors (services/insights/swarms.py, influence.py, coordination.py) and an event
-clock.
-`observe(batch)` folds in one enriched batch and returns the ids of mentions that became coordinated;
+clock. `observe(batch)` folds in one enriched batch and returns the ids of mentions that became coordinated;
 `corrections(ids, ...)` turns those into partial aggregates for the window state
-(services/aggregation/windows.py:
-`coordinated` always goes up; `count` and the sentiment figures go down when the setting
-`count_coordinated` is off); `messages(wall)` gives the websocket messages that are due (api/websocket.md):
+(services/aggregation/windows.py: `coordinated` always goes up; `count` and the sentiment figures go down when
+the setting `count_coordinated` is off); `messages(wall)` gives the websocket messages that are due
+(api/websocket.md):
 - `swarms` every `publish_interval_s` (a snapshot costs tens of milliseconds, so not on every batch);
 - `influencers` of a watchlist at the same cadence when it had new mentions;
 - `coordination` at the same cadence when mentions became coordinated since the last one;

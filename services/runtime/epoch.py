@@ -1,11 +1,10 @@
 """Which incarnation of the embedded broker the room runs on.
 
 `vigie run` names each embedded broker it starts (services/runtime/rotation.py `new_epoch`) and writes the
-name to
-`broker.epoch` in the data directory. Processes that follow a topic without a consumer group (the api's
-hub and alert feed, the connectors host) keep their positions in memory: on a fresh broker those positions
-mean nothing (the new partitions start again from zero), so a follower that sees the epoch change reads
-its topic again from where it would on a first start.
+name to `broker.epoch` in the data directory. Processes that follow a topic without a consumer group (the
+api's hub and alert feed, the connectors host) keep their positions in memory: on a fresh broker those
+positions mean nothing (the new partitions start again from zero), so a follower that sees the epoch change
+reads its topic again from where it would on a first start.
 """
 
 from __future__ import annotations

@@ -233,11 +233,10 @@ class MentionPublisher:
         """Send and wait until the broker has acknowledged every mention; return how many were sent.
 
         While ingest is held (services/runtime/hold.py) this waits, or raises IngestHeld when `wait_if_held`
-        is
-        false; a publish under way delays the hold's drain until it is acknowledged. A refused send is
-        tried once more after refreshing the producer's metadata (resending is safe: mentions are
-        deduplicated by id). A restarted embedded broker that was sent records before its topics were
-        declared answers this producer `UnknownError` until its metadata is refreshed."""
+        is false; a publish under way delays the hold's drain until it is acknowledged. A refused send is
+        tried once more after refreshing the producer's metadata (resending is safe: mentions are deduplicated
+        by id). A restarted embedded broker that was sent records before its topics were declared answers this
+        producer `UnknownError` until its metadata is refreshed."""
         if self._hold is None:
             return await self._publish_or_retry(mentions)
         async with self._hold.publishing(wait=wait_if_held):

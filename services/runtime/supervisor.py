@@ -1,20 +1,17 @@
 """`vigie run`: the embedded broker and every role on one machine, started in order, stopped in order.
 
 Each role is a child process (`python -m services.runtime.cli <role>`), and so is the embedded broker, each in
-its
-own session: Ctrl-C typed in the terminal reaches the supervisor alone, which then stops the sources first,
-then the api and the notifier, then the workers, and the broker last. There is one worker process per core
-(VIGIE_WORKERS; services/runtime/worker_pool.py), `worker-1`, `worker-2`, ..., one consumer group sharing the
-partitions; the room is ready once each holds partitions. Children never outlive the supervisor,
-even one killed with SIGKILL (services/runtime/lifeline.py). A role that dies is restarted with a growing
-delay,
-and the terminal says so.
+its own session: Ctrl-C typed in the terminal reaches the supervisor alone, which then stops the sources
+first, then the api and the notifier, then the workers, and the broker last. There is one worker process per
+core (VIGIE_WORKERS; services/runtime/worker_pool.py), `worker-1`, `worker-2`, ..., one consumer group sharing
+the partitions; the room is ready once each holds partitions. Children never outlive the supervisor, even one
+killed with SIGKILL (services/runtime/lifeline.py). A role that dies is restarted with a growing delay, and
+the terminal says so.
 
-The terminal shows progress while starting, the addresses, then only what calls for action: each role
-writes its whole log to `$VIGIE_DATA_DIR/logs/<role>.log` (`worker-1.log`, `api.log`, ...), and the
-supervisor repeats the lines a person must act on (services/runtime/observability/terminal.py); its own
-library
-chatter goes to `logs/supervisor.log`.
+The terminal shows progress while starting, the addresses, then only what calls for action: each role writes
+its whole log to `$VIGIE_DATA_DIR/logs/<role>.log` (`worker-1.log`, `api.log`, ...), and the supervisor
+repeats the lines a person must act on (services/runtime/observability/terminal.py); its own library chatter
+goes to `logs/supervisor.log`.
 
 The embedded broker keeps everything in memory: when it dies, the supervisor starts it again on the same
 port, declares the topics again and republishes the configuration from the database (watchlists and rule

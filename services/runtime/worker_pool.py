@@ -1,11 +1,10 @@
 """Several worker processes on one machine: how many, and `vigie worker --processes N` keeping them running.
 
-A worker is one Python process, so one core: to use a machine, `vigie run` and `vigie worker` start one
-worker process per core (VIGIE_WORKERS, 0 or `auto` by default). They are ordinary members of the workers'
-consumer group, sharing the partitions of the mention topics as separate machines would; a worker beyond
-VIGIE_TOPIC_PARTITIONS would hold no partition, so the count stops there. `vigie run` starts each as a role
-of its own (services/runtime/supervisor.py: `worker-1`, `worker-2`, ... each with its log); `vigie worker`
-alone
+A worker is one Python process, so one core: to use a machine, `vigie run` and `vigie worker` start one worker
+process per core (VIGIE_WORKERS, 0 or `auto` by default). They are ordinary members of the workers' consumer
+group, sharing the partitions of the mention topics as separate machines would; a worker beyond
+VIGIE_TOPIC_PARTITIONS would hold no partition, so the count stops there. `vigie run` starts each as a role of
+its own (services/runtime/supervisor.py: `worker-1`, `worker-2`, ... each with its log); `vigie worker` alone
 runs them under a `WorkerPool` (deploy/ runs one process per container and scales containers instead).
 
 Each worker process serves its health endpoints on a port of its own: the first on VIGIE_HEALTH_PORT, the

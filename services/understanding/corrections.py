@@ -17,13 +17,12 @@ The windows move through the aggregate stage: `partials` gives one partial aggre
 mention's 10-second bucket (`[0, ±pos, ±neu, ±neg, score difference, 0]`), sourced at (`SOURCE_PARTITION`,
 correction id) so the aggregate applies each correction once however often it is sent
 (services/aggregation/windows.py `WindowState.already_applied`). It is published after the transaction and
-marked
-`published` once the broker acknowledged it; what is not yet published is sent again (`unpublished`).
+marked `published` once the broker acknowledged it; what is not yet published is sent again (`unpublished`).
 
 A corrected mention scores `LABEL_SCORE` of its label (the window's `mean` follows people's label).
-`export_training` writes the latest label of each corrected mention as `neg|neu|pos<TAB>text` lines, one
-file per language (`corrections_<lang>.tsv`), the format of the extra files services/understanding/sentiment
-trains on.
+`export_training` writes the latest label of each corrected mention as `neg|neu|pos<TAB>text` lines, one file
+per language (`corrections_<lang>.tsv`), the format of the extra files services/understanding/sentiment trains
+on.
 """
 
 from __future__ import annotations
@@ -362,8 +361,7 @@ def export_training(
     earlier export; how many lines per language. A mention without a language is detected from its text.
     `mask(text, watchlist_ids)` takes the watched terms out, as the enrich stage does before scoring
     (services/understanding/matching.py `CompiledWatchlists.mask`), so the model learns from the words around
-    a brand,
-    as it reads them, not from the brand's name."""
+    a brand, as it reads them, not from the brand's name."""
     from services.understanding.language import detect_batch  # the model loads on first use only
 
     folder.mkdir(parents=True, exist_ok=True)

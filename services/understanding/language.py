@@ -1,12 +1,11 @@
 """Language identification for en, fr, es, de, it, pt: a character-trigram naive Bayes model.
 
 The model (services/understanding/sentiment/model/langid.npz, ~70 kB) is trained by `python -m
-services.understanding.language --train`
-on the language folders of the XLM-T training splits (see
-services/understanding/sentiment/model/PROVENANCE.md). A batch is
-cleaned, hashed and scored with numpy array operations, so detection costs a few microseconds per text.
-A text is "unknown" when it has too few letters or when the model's margin between its two best languages is
-too small; a valid ISO 639-1 `hint` is trusted as is.
+services.understanding.language --train` on the language folders of the XLM-T training splits (see
+services/understanding/sentiment/model/PROVENANCE.md). A batch is cleaned, hashed and scored with numpy array
+operations, so detection costs a few microseconds per text. A text is "unknown" when it has too few letters or
+when the model's margin between its two best languages is too small; a valid ISO 639-1 `hint` is trusted as
+is.
 """
 
 from __future__ import annotations

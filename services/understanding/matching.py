@@ -1,16 +1,15 @@
 """Which watchlists a mention is about, for every watchlist at once.
 
 Every watchlist's effective query (services/understanding/watchlists.py) is compiled once into a predicate,
-and indexed by
-its anchors (services/understanding/query.py `anchors`: terms at least one of which must be present for the
-query to be
-true): word -> watchlists, word prefix -> watchlists, hashtag, handle, site and language -> watchlists. A
-mention looks up its own words, prefixes of its words, hashtags, handles, link domains and language, and
-evaluates only the few watchlists found there, plus the queries that have no anchor (such as `NOT spam`).
-Each lookup is one set intersection of the mention's distinct words (hashtags...) with the index's keys,
-for all watchlists at once. An anchor that decides alone (`query.sufficient_anchors`: a word of an OR of
-words, hashtags and handles, as most watchlists are) matches its watchlists without evaluating their query.
-So 200 watchlists cost little more than one. Matching is case- and accent-insensitive on word boundaries.
+and indexed by its anchors (services/understanding/query.py `anchors`: terms at least one of which must be
+present for the query to be true): word -> watchlists, word prefix -> watchlists, hashtag, handle, site and
+language -> watchlists. A mention looks up its own words, prefixes of its words, hashtags, handles, link
+domains and language, and evaluates only the few watchlists found there, plus the queries that have no anchor
+(such as `NOT spam`). Each lookup is one set intersection of the mention's distinct words (hashtags...) with
+the index's keys, for all watchlists at once. An anchor that decides alone (`query.sufficient_anchors`: a word
+of an OR of words, hashtags and handles, as most watchlists are) matches its watchlists without evaluating
+their query. So 200 watchlists cost little more than one. Matching is case- and accent-insensitive on word
+boundaries.
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ Terms: a word, a "quoted phrase" (its words in order), `word*` (any word startin
 mention's language; `lang:unknown` when it is not known), `author:name` (the author's handle only),
 `site:domain` (the domain of a link in the mention or of its url, subdomains included). Words and phrases
 match case- and accent-insensitively on whole words (`services.understanding.text.tokens`: "ETE" matches
-"été", and an
-apostrophe splits "l'Aérolis" into "l", "aerolis").
+"été", and an apostrophe splits "l'Aérolis" into "l", "aerolis").
 
 Operators, upper case only (a lower-case "and" is a word): `NOT` binds tightest, then `NEAR/n`, then `AND`,
 then `OR`; parentheses group. Two terms side by side are joined by an implicit AND (`a b` is `a AND b`).

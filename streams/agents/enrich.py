@@ -2,13 +2,11 @@
 
 It takes raw records in batches (streams/batching.py: what arrived within `worker_batch_wait_ms`, one record
 when quiet) and enriches them together (services/understanding/enrich.py), then acks them all once their
-outputs are
-handed to the producer.
+outputs are handed to the producer.
 
-Before a record that does not follow the last one it processed in its partition (a start, a takeover, a
-record read again), it reads the partition's records before it again to rebuild that partition's dedupe
-memory (services/ingest/dedupe.py `PartitionIds`), so the record gives the same partials as the first time.
-Records
+Before a record that does not follow the last one it processed in its partition (a start, a takeover, a record
+read again), it reads the partition's records before it again to rebuild that partition's dedupe memory
+(services/ingest/dedupe.py `PartitionIds`), so the record gives the same partials as the first time. Records
 are admitted (validated, deduplicated) one after the other, so a rebuild in the middle of a batch sees the
 records before it exactly as when each record was processed alone.
 """

@@ -1,7 +1,6 @@
 """Mentions per second through one worker process, then through the worker processes `vigie run` starts on
 this machine (one per core, services/runtime/worker_pool.py), next to a plain aiokafka reader (the ceiling)
-and a
-naive one-mention-per-event Faust agent, on the same data and broker in the same run."""
+and a naive one-mention-per-event Faust agent, on the same data and broker in the same run."""
 
 from __future__ import annotations
 

@@ -3,11 +3,10 @@
 Delivery is at-least-once and every effect idempotent. A raw record is enriched again after a kill when its
 offset was not committed, with the dedupe memory of its partition rebuilt from the records before it, so it
 keeps and drops the same mentions; the aggregate skips the partials of raw records it already applied (each
-partial names its raw partition and offset, and the window state remembers them in the same changelog
-record as the counts). A commit waits until every send before it was acknowledged, and a record handed to
-the agents that none took in is read again (streams/transport/consumer.py). The replays send part of each
-chunk
-twice, as a connector resuming after a drop does: every total must be the number of distinct mentions.
+partial names its raw partition and offset, and the window state remembers them in the same changelog record
+as the counts). A commit waits until every send before it was acknowledged, and a record handed to the agents
+that none took in is read again (streams/transport/consumer.py). The replays send part of each chunk twice, as
+a connector resuming after a drop does: every total must be the number of distinct mentions.
 
 The stack is this module's own: the replays add 120,000 mentions to its broker and move its partitions
 between workers, which other tests should not have to wait through. The kill points of the long replay

@@ -2,8 +2,7 @@
 
 Scoring needs numpy only: the model file (services/understanding/sentiment/model/linear.npz, written by
 `python -m services.understanding.sentiment.train`) holds the non-zero weight rows, the feature settings and
-the lexicon.
-score = P(pos) - P(neg), label = the most probable class.
+the lexicon. score = P(pos) - P(neg), label = the most probable class.
 """
 
 from __future__ import annotations

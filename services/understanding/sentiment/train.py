@@ -4,12 +4,11 @@ services/understanding/sentiment/model/linear.npz.
     python -m services.understanding.sentiment.train
 
 Deterministic: fixed data order, a deterministic solver (L-BFGS) and fixed feature hashes, so the same data
-and code give the same file. Needs scikit-learn and scipy (development dependencies); scoring does not.
-The hyper-parameters below were chosen by 5-fold cross-validation on the training splits only
-(`python -m services.understanding.sentiment.search`); the validation splits are left for `evaluate`. Each
-text is read
-with the language detected from it (not the language of its folder), as at run time when no language is
-given: short texts detected as "unknown" then see the same multilingual lexicon in training as in use.
+and code give the same file. Needs scikit-learn and scipy (development dependencies); scoring does not. The
+hyper-parameters below were chosen by 5-fold cross-validation on the training splits only (`python -m
+services.understanding.sentiment.search`); the validation splits are left for `evaluate`. Each text is read
+with the language detected from it (not the language of its folder), as at run time when no language is given:
+short texts detected as "unknown" then see the same multilingual lexicon in training as in use.
 """
 
 from __future__ import annotations
