@@ -119,6 +119,28 @@ async def wait_total(
     assert (await metrics(client, watchlist_id))["total"] == expected
 
 
+async def wait_history_count(
+    client: httpx.AsyncClient, watchlist_id: str, expected: int, timeout_s: float = 30
+) -> None:
+    """Wait until the watchlist's stored history (the database's roll-ups, not the live windows) of the last
+    24 hours counts `expected` mentions: the worker has written them, with its window state, in one flush."""
+
+    counts: list[Any] = [None]
+
+    async def written() -> bool:
+        response = await client.get(f"/api/v1/watchlists/{watchlist_id}/history")
+        assert response.status_code == 200, response.text
+        counts.append(response.json()["totals"]["count"])
+        return counts[-1] == expected
+
+    try:
+        await wait_for(written, timeout_s)
+    except AssertionError:
+        raise AssertionError(
+            f"history counts {counts[-1]} after {timeout_s} s, expected {expected}"
+        ) from None
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     """One real PostgreSQL server for the session (its folder under /tmp: the postgres user must reach it)."""

@@ -30,6 +30,8 @@ const vigie = (window.__vigie = {
   status: null,
   scene: null,
   paused: false,
+  // How many times the clock asked the rotation whether to move on (once a second).
+  rotationChecks: 0,
   params,
 });
 
@@ -123,6 +125,7 @@ function render() {
 
   const critical = interrupting(model.alerts);
   if (dirty.alerts || rotationDue || dirty.layout) {
+    if (rotationDue) vigie.rotationChecks += 1;
     rotationDue = false;
     const scenes = expandScenes(params.scenes, model.watchlists);
     const step = rotation.step(scenes, now, critical.length > 0);

@@ -13,7 +13,14 @@ import httpx
 import orjson
 import websockets
 
-from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
+from tests.conftest import (
+    create_watchlist,
+    posted_mention,
+    unique,
+    wait_for,
+    wait_history_count,
+    wait_total,
+)
 from tests.stack import Stack, running_stack, start_stack
 
 #: Renew the broker once a partition holds this many records (the default is 20,000).
@@ -113,7 +120,7 @@ async def test_a_restart_of_vigie_run_keeps_totals_sparklines_and_history(tmp_pa
             assert (await client.post("/api/v1/mentions", json=posts)).status_code == 202
             await wait_total(client, watchlist, len(posts))
             before = (await client.get(f"/api/v1/watchlists/{watchlist}/metrics")).json()
-            await asyncio.sleep(1.5)  # one history flush
+            await wait_history_count(client, watchlist, len(posts))
         await asyncio.to_thread(stack.stop)
 
         stack = await asyncio.to_thread(start_stack, tmp_path)

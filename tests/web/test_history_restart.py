@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
-from tests.conftest import create_watchlist, posted_mention, unique, wait_total
+from tests.conftest import create_watchlist, posted_mention, unique, wait_history_count, wait_total
 from tests.stack import Stack, start_stack
 
 FIELDS = ("per-min-15m", "net", "peak")
@@ -46,8 +46,8 @@ async def test_the_wall_shows_the_same_tile_after_a_restart(browser: Browser, tm
             posts += [posted_mention(f"{brand} lovely crew, thank you", minutes_ago=8) for _ in range(4)]
             assert (await client.post("/api/v1/mentions", json=posts)).status_code == 202
             await wait_total(client, watchlist, len(posts))
+            await wait_history_count(client, watchlist, len(posts))
         before = await tile_figures(browser, stack, watchlist)
-        await asyncio.sleep(1.5)  # the worker writes its history at least every second
         await asyncio.to_thread(stack.stop)
 
         stack = await asyncio.to_thread(start_stack, tmp_path)

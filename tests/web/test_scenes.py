@@ -169,7 +169,9 @@ async def test_a_critical_alert_takes_over_the_wall_until_acknowledged_from_the_
         row = wall.locator(f'[data-testid="alert-row"][data-alert="{alert["alert_id"]}"]')
         await expect(row).to_have_attribute("data-status", "firing")
         await expect(row.locator('[data-field="duration"]')).to_contain_text("for ")
-        await asyncio.sleep(4.5)  # two rotation periods
+        checks = await wall.evaluate("window.__vigie.rotationChecks")
+        # The wall's clock asks the rotation once a second: five asks span two rotation periods (2 s).
+        await wall.wait_for_function(f"window.__vigie.rotationChecks >= {checks + 5}", timeout=15_000)
         await expect(body).to_have_attribute("data-scene", "alerts")
         assert await wall.evaluate("window.__vigie.paused") is True
         await asyncio.to_thread(SCREENSHOT_DIR.mkdir, parents=True, exist_ok=True)
