@@ -98,7 +98,8 @@ def load(path: Path = MODEL_PATH) -> LinearModel:
 
 
 class LinearScorer:
-    """The default backend. Texts without any word, emoji or emoticon get (0.0, "neu")."""
+    """The default backend. Texts without any word, emoji or emoticon get (0.0, "neu"), and so do plain
+    questions (a "?" and no clear lexicon valence: "Des idées ?"): a request for information is neutral."""
 
     name = "linear"
 
@@ -110,23 +111,24 @@ class LinearScorer:
     def predict(
         self, texts: Sequence[str], langs: Sequence[str | None] | None = None
     ) -> tuple[F64, BoolArray]:
-        """(texts, 3) probabilities of LABELS and which texts had no token; missing languages are detected."""
+        """(texts, 3) probabilities of LABELS and which texts are neutral whatever the probabilities (no
+        token, or a plain question); missing languages are detected."""
         codes = detect_batch(texts, langs)
         probs: list[F64] = []
-        empty: list[BoolArray] = []
+        neutral: list[BoolArray] = []
         for i in range(0, len(texts), CHUNK):
             features = self._featurizer.transform(texts[i : i + CHUNK], codes[i : i + CHUNK])
             probs.append(probabilities(self.model.logits(features, self._records)))
-            empty.append(features.empty)
+            neutral.append(features.empty | features.plain_question)
         if not probs:
             return np.zeros((0, len(LABELS))), np.zeros(0, dtype=bool)
-        return np.concatenate(probs), np.concatenate(empty)
+        return np.concatenate(probs), np.concatenate(neutral)
 
     def score_batch(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[Sentiment]:
-        probs, empty = self.predict(texts, langs)
+        probs, neutral = self.predict(texts, langs)
         scores = np.clip(probs[:, 2] - probs[:, 0], -1.0, 1.0).tolist()
         labels = probs.argmax(axis=1).tolist()
         return [
-            Sentiment(0.0, "neu") if blank else Sentiment(score, LABELS[label])
-            for blank, score, label in zip(empty.tolist(), scores, labels, strict=True)
+            Sentiment(0.0, "neu") if plain else Sentiment(score, LABELS[label])
+            for plain, score, label in zip(neutral.tolist(), scores, labels, strict=True)
         ]

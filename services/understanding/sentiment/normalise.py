@@ -3,8 +3,10 @@
 `analyse_batch` gives each text as space-separated folded tokens: links, @handles and punctuation other than
 "!"/"?" removed; hashtags as words ("#EpicFail" -> "epic fail"); elongations cut to two letters; French and
 Italian elisions split ("c'est" -> "c est"); words in the scope of a negation upper-cased, so that "not BAD"
-gives other features than "bad". It also gives the positive and negative lexicon sums of each text, where
-boosters, ALL-CAPS emphasis, elongation, negation and contrast ("but") modulate a word's valence as in VADER.
+gives other features than "bad"; multi-word expressions of the lexicon ("still on hold") as one token. It
+also gives the positive and negative lexicon sums of each text, where boosters, ALL-CAPS emphasis,
+elongation, negation and contrast ("but") modulate a word's valence as in VADER, and where a sarcasm marker
+("#sarcasm", 🙃) turns the positive sum negative.
 
 For speed, regular expressions run once over the whole batch, tokens are looked up through a cached
 dictionary, and negation scopes, boosters and sums are computed with numpy over all tokens at once.
@@ -195,6 +197,7 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
     raw: list[str] = _TOKEN.findall("\n".join(parts) + "\n")
     folded = fold("\t".join(raw)).split("\t")
     cols = np.fromiter(map(columns.__getitem__, folded), dtype=np.int64, count=len(folded))
+    join_phrases(cols, folded, tables)
     ends = np.flatnonzero(cols == END_OF_TEXT)
     text = np.zeros(len(cols), dtype=np.int64)
     text[ends[:-1] + 1] = 1
@@ -233,6 +236,10 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
         ],
         axis=1,
     )
+    ironic = np.flatnonzero(np.bincount(text[tables.sarcasm[cols]], minlength=len(texts)))
+    if len(ironic):  # a sarcasm marker: what reads as praise is a complaint
+        sums[ironic, 1] += sums[ironic, 0]
+        sums[ironic, 0] = 0.0
     laugh = columns.get(LAUGH)
     if laugh is not None:
         for k in np.flatnonzero(cols == laugh).tolist():
@@ -241,6 +248,27 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
         folded[k] = folded[k].upper()
     kept = compress(folded, ((kind != DROP) & (kind != NEGATION)).tolist())  # a cue shows in its scope
     return Normalised(" " + " ".join(kept).replace(" \n", "\n"), sums)
+
+
+def join_phrases(cols: I64, folded: list[str], tables: Tables) -> None:
+    """Read each multi-word expression of the lexicon ("still on hold") as its one token ("stillonhold"), in
+    place: its first token becomes the expression, the others punctuation (dropped). Two-word prefixes are
+    found with one sorted-array search over the batch; only those are checked word by word."""
+    pairs = tables.phrase_pairs
+    if len(cols) < 2 or not len(pairs):
+        return
+    keys = cols[:-1] * tables.kind.shape[1] + cols[1:]
+    found = np.minimum(np.searchsorted(pairs, keys), len(pairs) - 1)
+    dropped = tables.columns["."]
+    for k in np.flatnonzero(pairs[found] == keys).tolist():
+        if cols[k] == dropped:  # inside an expression already joined
+            continue
+        for others, token in tables.phrase_rest[int(keys[k])]:
+            end = k + 2 + len(others)
+            if tuple(folded[k + 2 : end]) == others:
+                cols[k], folded[k] = tables.columns[token], token
+                cols[k + 1 : end] = dropped
+                break
 
 
 def _negation_scope(kind: npt.NDArray[np.int8]) -> npt.NDArray[np.bool_]:
