@@ -8,18 +8,9 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from services.settings import REPO_ROOT, Settings
-from services.understanding.sentiment import (
-    BACKENDS,
-    LABELS,
-    Scorer,
-    Sentiment,
-    classify,
-    data,
-    load_scorer,
-    metrics,
-)
+from services.understanding.sentiment import BACKENDS, LABELS, Scorer, Sentiment, classify, data, load_scorer, metrics
 from services.understanding.sentiment.vader import VaderScorer
+from services.settings import REPO_ROOT, Settings
 
 
 @cache
@@ -495,3 +486,21 @@ def test_the_complaint_check_matches_masks_and_compares_shares_per_brand() -> No
     assert rows["microsoft"][3:6] == ["60", "|", "0.0"]
     assert float(rows["microsoft"][6]) <= 10.0
     assert passed == all(row[11] == "ok" and abs(float(row[7])) <= 8.0 for row in rows.values())
+
+
+# Quality on the untouched test split (never trained or tuned on): the figure to quote.
+
+TEST_TARGET_MACRO_F1 = {"en": 0.65, "fr": 0.65, "es": 0.62, "de": 0.62, "it": 0.62, "pt": 0.62}
+#: What the model reaches on 2026-12-06 where it is under the target (French 0.642, Spanish 0.583,
+#: Portuguese 0.575); raise a floor when the model improves, never lower one to pass a regression.
+TEST_FLOOR_MACRO_F1 = {**TEST_TARGET_MACRO_F1, "fr": 0.64, "es": 0.58, "pt": 0.57}
+
+
+@pytest.mark.parametrize("lang", list(TEST_TARGET_MACRO_F1))
+def test_test_split_macro_f1_per_language(lang: str) -> None:
+    validation_split(lang)  # fails with a clear message when the data is missing
+    split = data.xlmt_test(lang)
+    predicted = [LABELS.index(r.label) for r in scorer().score_batch(split.texts, [None] * len(split.texts))]
+    f1 = metrics.macro_f1(split.labels, predicted)
+    floor, target = TEST_FLOOR_MACRO_F1[lang], TEST_TARGET_MACRO_F1[lang]
+    assert f1 >= floor - MARGIN, f"{lang}: test macro-F1 {f1:.3f}, floor {floor}, target {target}"
