@@ -433,6 +433,11 @@ QUESTIONS = [  # questions and requests for information are neutral
 ]
 
 
+BRAND_CHATTER = [  # news about a brand that nobody praises or blames is neutral
+    "new store opening on main street tomorrow",
+]
+
+
 @pytest.mark.parametrize(("label", "text"), COMPLAINTS)
 def test_complaints_negation_sarcasm_and_emoji(label: str, text: str) -> None:
     assert classify(text) == label
@@ -450,8 +455,13 @@ def trained_keys() -> frozenset[str]:
     return frozenset(data.key(text) for text in training_data().texts)
 
 
+@pytest.mark.parametrize("text", BRAND_CHATTER)
+def test_neutral_brand_chatter_is_neutral(text: str) -> None:
+    assert classify(text) == "neu"
+
+
 def test_complaint_texts_are_not_in_the_training_data() -> None:
-    for text in [text for _, text in COMPLAINTS] + QUESTIONS:
+    for text in [text for _, text in COMPLAINTS] + QUESTIONS + BRAND_CHATTER:
         assert data.key(text) not in trained_keys(), text
 
 

@@ -1,9 +1,12 @@
 """Normalisation of social texts for the sentiment model, with a VADER-style lexicon reading.
 
 `analyse_batch` gives each text as space-separated folded tokens: links, @handles and punctuation other than
-"!"/"?" removed; hashtags as words ("#EpicFail" -> "epic fail"); elongations cut to two letters; French and
-Italian elisions split ("c'est" -> "c est"); words in the scope of a negation upper-cased, so that "not BAD"
-gives other features than "bad"; multi-word expressions of the lexicon ("still on hold") as one token. It
+"!"/"?" removed; hashtags as words ("#EpicFail" -> "epic fail"); elongations cut to two letters (to one when
+that is the lexicon's word: "sooo" -> "so"); French and Italian elisions split ("c'est" -> "c est"); lexicon
+words in the scope of a negation upper-cased, so that "not BAD" gives other features than "bad" (the other
+words of the scope stay as they are: "n'est pas mauvais" -> "est MAUVAIS", so that the many negative
+"n'est pas ..." tweets do not make every negation read negative); multi-word expressions of the lexicon
+("still on hold") as one token. It
 also gives the positive and negative lexicon sums of each text, where boosters, ALL-CAPS emphasis,
 elongation, negation and contrast ("but") modulate a word's valence as in VADER, and where a sarcasm marker
 ("#sarcasm", 🙃) turns the positive sum negative.
@@ -209,7 +212,7 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
             if folded[k] in words:
                 stretched[k] = B_INCR
                 row, column = lang_rows[i], cols[k]
-                if tables.valence[row, column] == 0 and tables.increment[row, column] == 0:
+                if tables.valence[row, column] == 0:  # "soo" (a booster itself) reads as "so"
                     single = columns[words[folded[k]]]
                     if tables.valence[row, single] or tables.increment[row, single]:
                         cols[k], folded[k] = single, words[folded[k]]
@@ -244,7 +247,7 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
     if laugh is not None:
         for k in np.flatnonzero(cols == laugh).tolist():
             folded[k] = LAUGH
-    for k in np.flatnonzero(in_scope).tolist():
+    for k in np.flatnonzero(in_scope & (tables.valence[rows, cols] != 0)).tolist():
         folded[k] = folded[k].upper()
     kept = compress(folded, ((kind != DROP) & (kind != NEGATION)).tolist())  # a cue shows in its scope
     return Normalised(" " + " ".join(kept).replace(" \n", "\n"), sums)
@@ -294,10 +297,12 @@ def _valences(
     stretched: F64,
     tables: Tables,
 ) -> F64:
-    """Lexicon valence of each token, raised by the boosters just before it and by elongation."""
+    """Lexicon valence of each token, raised by the boosters just before it (more if elongated) and by its
+    own elongation."""
     values = tables.valence[rows, cols].copy()
     values[(kind != WORD) & (kind != SYMBOL)] = 0.0
     increment = np.where(kind == WORD, tables.increment[rows, cols], 0.0)
+    increment += np.sign(increment) * stretched  # an elongated booster ("sooo") boosts more
     position = np.arange(len(kind))
     total = np.cumsum(increment)
     run_start = np.maximum.accumulate(np.where(increment == 0, position, -1))  # last token that is no booster
