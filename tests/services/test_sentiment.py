@@ -434,6 +434,7 @@ QUESTIONS = [  # questions and requests for information are neutral
 
 
 BRAND_CHATTER = [  # news about a brand that nobody praises or blames is neutral
+    "update 5 is out today",
     "new store opening on main street tomorrow",
 ]
 

@@ -34,7 +34,7 @@ PLAIN_QUESTION_MAX_VALENCE = 0.6
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    bits: int = 18  # 2**bits hash buckets (2**20 made the weight table 12 MB: slower lookups, no gain)
+    bits: int = 20  # 2**bits hash buckets
     char_min: int = 2  # character n-gram orders char_min..char_max
     char_max: int = 5
     word_max: int = 2  # word n-gram orders 1..word_max (0: none)
