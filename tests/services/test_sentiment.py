@@ -8,9 +8,18 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from services.understanding.sentiment import BACKENDS, LABELS, Scorer, Sentiment, classify, data, load_scorer, metrics
-from services.understanding.sentiment.vader import VaderScorer
 from services.settings import REPO_ROOT, Settings
+from services.understanding.sentiment import (
+    BACKENDS,
+    LABELS,
+    Scorer,
+    Sentiment,
+    classify,
+    data,
+    load_scorer,
+    metrics,
+)
+from services.understanding.sentiment.vader import VaderScorer
 
 
 @cache

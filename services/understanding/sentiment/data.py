@@ -64,6 +64,11 @@ def xlmt(lang: str, split: str, root: Path | None = None) -> Split:
     return _read(folder, split, f"xlmt_{lang}", lang)
 
 
+def has_xlmt(lang: str, split: str, root: Path | None = None) -> bool:
+    """Whether the data folder holds that split of that language (a deployment's may hold "train" only)."""
+    return ((root or data_dir()) / "xlmt" / LANGUAGES[lang] / f"{split}_text.txt").is_file()
+
+
 def tweeteval_val(root: Path | None = None) -> Split:
     return _read((root or data_dir()) / "tweeteval_en", "val", "tweeteval_en", "en")
 
@@ -109,6 +114,12 @@ EXTRA_FILES: tuple[ExtraFile, ...] = (
     ExtraFile("human/it_feelit.tsv", "it", 0.5),
     ExtraFile("human/it_multiemotions_youtube_facebook.tsv", "it", 0.3),
 )
+
+
+def extra_files(root: Path | None = None) -> tuple[ExtraFile, ...]:
+    """EXTRA_FILES, or none when the data folder has no extra/ folder (XLM-T only); a listed file missing
+    from an existing extra/ folder is an error when it is read."""
+    return EXTRA_FILES if ((root or data_dir()) / "extra").is_dir() else ()
 
 
 def extra(file: ExtraFile, root: Path | None = None) -> Split:
@@ -162,7 +173,7 @@ def xlmt_train(lang: str, root: Path | None = None) -> Split:
 
 def brand_check(root: Path | None = None) -> list[Split]:
     """The held-out part of each brand set (for the complaint-stream check)."""
-    return [partition(extra(f, root), BRAND_CHECK_SHARE)[1] for f in EXTRA_FILES if f.brands]
+    return [partition(extra(f, root), BRAND_CHECK_SHARE)[1] for f in extra_files(root) if f.brands]
 
 
 def extra_train(file: ExtraFile, root: Path | None = None) -> Split:

@@ -21,8 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from services.understanding.matching import CompiledWatchlists
 from services.ingest.records import parse_mention
+from services.understanding.matching import CompiledWatchlists
 from services.understanding.sentiment import LABELS, Scorer, data, metrics
 from services.understanding.sentiment.linear import LinearScorer
 from services.understanding.sentiment.vader import VaderScorer

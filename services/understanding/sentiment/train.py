@@ -2,17 +2,19 @@
 
     python -m services.understanding.sentiment.train
 
-Data (`training_data`): XLM-T's training splits without the untouched test split (`data.xlmt_test`), and the
+Data (`training_data`): XLM-T's training splits without the untouched test split (`data.xlmt_test`), the
 human-labelled files of extra/ (`data.EXTRA_FILES`, without the brand-check part of the brand sets), each
-with a weight; within each language the classes are then given equal total weight (`sample_weights`), so
-that skewed or no-neutral files add evidence without moving the priors.
+with a weight, and with `--corrections DIR` the labels people set (`vigie corrections export`); within each
+language the classes are then given equal total weight (`sample_weights`), so that skewed or no-neutral
+files add evidence without moving the priors.
 
 Deterministic: fixed data order, a deterministic solver (L-BFGS) and fixed feature hashes, so the same data
 and code give the same file. Needs scikit-learn and scipy (development dependencies); scoring does not.
-Hyper-parameters are chosen on the training data by cross-validation (`python -m services.understanding.sentiment.search`)
-and the validation splits; the test split is only ever scored by `evaluate`. Each text is read
-with the language detected from it (not the language of its folder), as at run time when no language is
-given: short texts detected as "unknown" then see the same multilingual lexicon in training as in use.
+Hyper-parameters are chosen on the training data by cross-validation
+(`python -m services.understanding.sentiment.search`) and the validation splits; the test split is only ever
+scored by `evaluate`. Each text is read with the language detected from it (not the language of its
+folder), as at run time when no language is given: short texts detected as "unknown" then see the same
+multilingual lexicon in training as in use.
 """
 
 from __future__ import annotations
@@ -126,15 +128,17 @@ def training_data(corrected: Sequence[data.Split] = ()) -> TrainingData:
     """The labels people set in a deployment (`corrected`, weight 1, first: a person's label of a text wins),
     XLM-T training tweets (without the test split) and the extra files (without the brand check), in a
     fixed order; texts equal (by `data.key`) to a test, brand-check or validation text, or to an earlier
-    training text, are left out."""
+    training text, are left out. A data folder without extra/ or validation files (a deployment's own
+    XLM-T copy) trains on what it has."""
     reserved = {data.key(t) for lang in data.LANGUAGES for t in data.xlmt_test(lang).texts}
     reserved |= {data.key(t) for split in data.brand_check() for t in split.texts}
-    reserved |= {data.key(t) for lang in data.LANGUAGES for t in data.xlmt(lang, "val").texts}
+    validation = [data.xlmt(lang, "val") for lang in data.LANGUAGES if data.has_xlmt(lang, "val")]
+    reserved |= {data.key(t) for split in validation for t in split.texts}
     result = TrainingData([], [], [], [], [])
     seen: set[str] = set()
     parts = [(split, 1.0, False) for split in corrected]
     parts += [(data.xlmt_train(lang), 1.0, False) for lang in data.LANGUAGES]
-    parts += [(data.extra_train(file), file.weight, file.brands) for file in data.EXTRA_FILES]
+    parts += [(data.extra_train(file), file.weight, file.brands) for file in data.extra_files()]
     for split, weight, brands in parts:
         assert split.lang is not None
         complaint_weight = weight * BRAND_NEG_WEIGHT if brands else weight
@@ -165,8 +169,9 @@ def sample_weights(
     y, w = np.asarray(labels), np.asarray(weights, dtype=np.float64)
     lang = np.asarray(langs)
     result = w.copy()
-    cap = language_cap * min(float(w[lang == code].sum()) for code in data.LANGUAGES)
-    for code in data.LANGUAGES:
+    present = [code for code in data.LANGUAGES if (lang == code).any()]
+    cap = language_cap * min(float(w[lang == code].sum()) for code in present)
+    for code in present:
         rows = lang == code
         total = min(float(w[rows].sum()), cap)
         for label in range(3):
@@ -182,7 +187,7 @@ def provenance() -> dict[str, Any]:
     return {
         "data": "cardiffnlp/xlm-t data/sentiment/<language>/train_*, commit "
         "874214d64d96599eb869a033c22ec2cc57d19256, less the test split; shared/data/sentiment/extra: "
-        + ", ".join(f"{file.path} (weight {file.weight})" for file in data.EXTRA_FILES)
+        + ", ".join(f"{file.path} (weight {file.weight})" for file in data.extra_files())
         + " (see services/understanding/sentiment/model/PROVENANCE.md)",
         "languages": list(data.LANGUAGES),
         "lexicon": "vaderSentiment (MIT licence) vader_lexicon.txt and emoji_utf8_lexicon.txt; "
