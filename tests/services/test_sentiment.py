@@ -317,6 +317,36 @@ def test_hashtags_are_read_as_words_in_each_language(lang: str, text: str, hasht
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "hashtag", "words", "verdict"),
+    [  # verdict: the hashtag is a sentiment phrase, read as the author's own verdict on the post
+        ("de", "Neues Handy ausgepackt", "#EinfachToll", "Einfach Toll", "pos"),
+        ("en", "Software update", "#EpicFail", "Epic Fail", "neg"),
+        ("pt", "Assistindo", "#DomingoLegal", "Domingo Legal", None),  # a TV show's name
+        ("pt", "Assistindo", "#VideoShowAoVivo", "Video Show Ao Vivo", None),
+    ],
+)
+def test_a_hashtag_weighs_more_than_its_words_only_when_it_is_a_sentiment_phrase(
+    lang: str, text: str, hashtag: str, words: str, verdict: str | None
+) -> None:
+    tagged, plain = score(f"{text} {hashtag}", lang), score(f"{text} {words}", lang)
+    if verdict == "pos":
+        assert tagged.score > plain.score
+    elif verdict == "neg":
+        assert tagged.score < plain.score
+    else:
+        assert tagged == plain
+
+
+def test_the_language_offsets_are_those_chosen_on_validation() -> None:
+    from services.understanding.sentiment.calibration import CALIBRATED, offsets
+    from services.understanding.sentiment.linear import load
+
+    model = load()
+    assert model.offsets is not None and set(model.offsets) == set(CALIBRATED)
+    assert offsets(model) == model.offsets  # what `make train-sentiment` writes
+
+
+@pytest.mark.parametrize(
     ("text", "label"),
     [
         ("j'adore ce magasin", "pos"),

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from services.understanding.sentiment.hashing import Hashed, char_ngram_blocks, encode, word_ngram_blocks
 from services.understanding.sentiment.lexicon import LANGS, Lexicon
-from services.understanding.sentiment.normalise import TokenColumns, analyse_batch
+from services.understanding.sentiment.normalise import TokenColumns, analyse_batch, hashtag_valences
 
 F64 = npt.NDArray[np.float64]
 DENSE_PER_GROUP = 4  # positive, negative, net, plain question
@@ -64,6 +64,7 @@ class Features(NamedTuple):
     dense: F64  # (texts, N_DENSE), columns 2**bits onwards
     empty: npt.NDArray[np.bool_]  # texts with no word, emoji or emoticon (only links, handles, punctuation)
     plain_question: npt.NDArray[np.bool_]  # a "?" and no clear lexicon valence: a request for information
+    hashtag: F64  # net lexicon valence of the words of camel-case hashtags (`normalise.hashtag_valences`)
 
 
 class Featurizer:
@@ -82,7 +83,8 @@ class Featurizer:
         asks = np.bincount(doc_of[codes == _QUESTION], minlength=len(texts)) > 0
         plain = asks & (normalised.sums.max(axis=1, initial=0.0) < PLAIN_QUESTION_MAX_VALENCE)
         dense = self._dense(normalised.sums, plain, rows)
-        return Features(self._sparse(codes, doc_of, rows), dense, empty, plain)
+        hashtag = hashtag_valences(texts, rows, self._tables, self._columns)
+        return Features(self._sparse(codes, doc_of, rows), dense, empty, plain, hashtag)
 
     def _sparse(
         self, codes: npt.NDArray[np.uint64], doc_of: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]

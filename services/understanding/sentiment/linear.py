@@ -27,6 +27,13 @@ F64 = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 MODEL_PATH = Path(__file__).resolve().parent / "model" / "linear.npz"
 CHUNK = 8192  # texts featurised at once, bounds memory for large batches
+#: A camel-case hashtag that is a sentiment phrase (`normalise.hashtag_valences`) the lexicon reads clearly
+#: positive or negative ("#EinfachToll" +2.5, "#TropContent" +2.6, "#EpicFail" -2.5) is the author's own
+#: summary of the post: it adds HASHTAG_LOGIT to that class's score, on top of what the trained weights make
+#: of its words (which, in German, have seen "toll" used ironically). Milder words ("legal", "good": 2.0,
+#: 1.9) are common in names ("#DomingoLegal", a TV show: Portuguese validation lost a text at 1.5).
+HASHTAG_CLEAR_VALENCE = 2.5
+HASHTAG_LOGIT = 1.0
 
 
 class LinearModel(NamedTuple):
@@ -35,6 +42,8 @@ class LinearModel(NamedTuple):
     weights: F32  # (config.n_features, 3): one column per label of LABELS
     bias: F32  # (3,)
     meta: dict[str, Any]  # provenance: data, hyper-parameters, library versions
+    #: Per-language additions to the class scores (neg, neu, pos), chosen on validation (`calibration`).
+    offsets: dict[str, list[float]] | None = None
 
     def logits(self, features: Features, records: npt.NDArray[np.void] | None = None) -> F64:
         """Raw class scores; `records` is `as_records(self.weights)`, passed in to avoid recomputing it."""
@@ -77,6 +86,8 @@ def save(model: LinearModel, path: Path = MODEL_PATH) -> None:
     hashed = model.weights[: 1 << model.config.bits]
     rows = np.flatnonzero(np.any(hashed != 0, axis=1)).astype(np.uint32)
     header = {"config": model.config.to_json(), "lexicon": model.lexicon.to_json(), "meta": model.meta}
+    if model.offsets:
+        header["offsets"] = model.offsets
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         _write(archive, "header", np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8))
@@ -94,7 +105,8 @@ def load(path: Path = MODEL_PATH) -> LinearModel:
         weights[np.cumsum(archive["rows"], dtype=np.int64)] = archive["hashed"]
         weights[1 << config.bits :] = archive["dense"]
         bias = archive["bias"].astype(np.float32)
-    return LinearModel(config, Lexicon.from_json(header["lexicon"]), weights, bias, header["meta"])
+    lexicon = Lexicon.from_json(header["lexicon"])
+    return LinearModel(config, lexicon, weights, bias, header["meta"], header.get("offsets"))
 
 
 class LinearScorer:
@@ -107,22 +119,40 @@ class LinearScorer:
         self.model = model or load()
         self._featurizer = Featurizer(self.model.config, self.model.lexicon)
         self._records = as_records(self.model.weights)
+        self._offsets = {
+            lang: np.asarray(o, dtype=np.float64) for lang, o in (self.model.offsets or {}).items()
+        }
 
     def predict(
         self, texts: Sequence[str], langs: Sequence[str | None] | None = None
     ) -> tuple[F64, BoolArray]:
         """(texts, 3) probabilities of LABELS and which texts are neutral whatever the probabilities (no
         token, or a plain question); missing languages are detected."""
+        logits, neutral = self.scores(texts, langs)
+        return probabilities(logits), neutral
+
+    def scores(
+        self, texts: Sequence[str], langs: Sequence[str | None] | None = None, offsets: bool = True
+    ) -> tuple[F64, BoolArray]:
+        """`predict`'s class scores before the softmax; `offsets=False`: without the language offsets."""
         codes = detect_batch(texts, langs)
-        probs: list[F64] = []
+        logits: list[F64] = []
         neutral: list[BoolArray] = []
         for i in range(0, len(texts), CHUNK):
             features = self._featurizer.transform(texts[i : i + CHUNK], codes[i : i + CHUNK])
-            probs.append(probabilities(self.model.logits(features, self._records)))
+            chunk = self.model.logits(features, self._records)
+            clear = np.abs(features.hashtag) >= HASHTAG_CLEAR_VALENCE
+            chunk[clear, np.where(features.hashtag[clear] > 0, 2, 0)] += HASHTAG_LOGIT
+            logits.append(chunk)
             neutral.append(features.empty | features.plain_question)
-        if not probs:
+        if not logits:
             return np.zeros((0, len(LABELS))), np.zeros(0, dtype=bool)
-        return np.concatenate(probs), np.concatenate(neutral)
+        result = np.concatenate(logits)
+        if offsets and self._offsets:
+            code = np.asarray(codes)
+            for lang, offset in self._offsets.items():
+                result[code == lang] += offset
+        return result, np.concatenate(neutral)
 
     def score_batch(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[Sentiment]:
         probs, neutral = self.predict(texts, langs)

@@ -253,6 +253,36 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
     return Normalised(" " + " ".join(kept).replace(" \n", "\n"), sums)
 
 
+def hashtag_valences(texts: Sequence[str], lang_rows: I64, tables: Tables, columns: TokenColumns) -> F64:
+    """Net lexicon valence of each text's camel-case hashtags that are sentiment phrases: every word of the
+    hashtag a lexicon word, booster or negation ("#EinfachToll" -> "einfach toll": +2.5; not the show title
+    "#VideoShowAoVivo" nor "#FelizViernes"). A negation turns the words after it ("#NotHappy"), a booster
+    raises the word after it. 0 for texts without such a hashtag (most texts)."""
+    result = np.zeros(len(texts))
+    for i, text in enumerate(texts):
+        if "#" not in text:
+            continue
+        row = int(lang_rows[i])
+        for hashtag in _CAMEL_HASHTAG.findall(text):
+            valence, negated, boost = 0.0, False, 0.0
+            words = _CAMEL.sub(" ", hashtag).replace("_", " ").split()
+            for k, word in enumerate(words):
+                column = columns[fold(word, german=row == _GERMAN_ROW)]
+                kind, value = tables.kind[row, column], float(tables.valence[row, column])
+                increment = float(tables.increment[row, column]) if kind == WORD else 0.0
+                if kind == NEGATION:
+                    negated = True
+                elif kind == WORD and value:
+                    value += np.sign(value) * boost
+                    valence += value * N_SCALAR if negated else value
+                elif not increment and not (k == 0 and len(words) == 2):  # a word that says nothing of
+                    break  # sentiment, other than the modifier of a two-word hashtag ("#EinfachToll")
+                boost = increment
+            else:
+                result[i] += valence
+    return result
+
+
 def join_phrases(cols: I64, folded: list[str], tables: Tables) -> None:
     """Read each multi-word expression of the lexicon ("still on hold") as its one token ("stillonhold"), in
     place: its first token becomes the expression, the others punctuation (dropped). Two-word prefixes are
