@@ -337,15 +337,6 @@ def test_a_hashtag_weighs_more_than_its_words_only_when_it_is_a_sentiment_phrase
         assert tagged == plain
 
 
-def test_the_language_offsets_are_those_chosen_on_validation() -> None:
-    from services.understanding.sentiment.calibration import CALIBRATED, offsets
-    from services.understanding.sentiment.linear import load
-
-    model = load()
-    assert model.offsets is not None and set(model.offsets) == set(CALIBRATED)
-    assert offsets(model) == model.offsets  # what `make train-sentiment` writes
-
-
 @pytest.mark.parametrize(
     ("text", "label"),
     [

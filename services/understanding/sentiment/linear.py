@@ -42,8 +42,6 @@ class LinearModel(NamedTuple):
     weights: F32  # (config.n_features, 3): one column per label of LABELS
     bias: F32  # (3,)
     meta: dict[str, Any]  # provenance: data, hyper-parameters, library versions
-    #: Per-language additions to the class scores (neg, neu, pos), chosen on validation (`calibration`).
-    offsets: dict[str, list[float]] | None = None
 
     def logits(self, features: Features, records: npt.NDArray[np.void] | None = None) -> F64:
         """Raw class scores; `records` is `as_records(self.weights)`, passed in to avoid recomputing it."""
@@ -86,8 +84,6 @@ def save(model: LinearModel, path: Path = MODEL_PATH) -> None:
     hashed = model.weights[: 1 << model.config.bits]
     rows = np.flatnonzero(np.any(hashed != 0, axis=1)).astype(np.uint32)
     header = {"config": model.config.to_json(), "lexicon": model.lexicon.to_json(), "meta": model.meta}
-    if model.offsets:
-        header["offsets"] = model.offsets
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         _write(archive, "header", np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8))
@@ -105,13 +101,13 @@ def load(path: Path = MODEL_PATH) -> LinearModel:
         weights[np.cumsum(archive["rows"], dtype=np.int64)] = archive["hashed"]
         weights[1 << config.bits :] = archive["dense"]
         bias = archive["bias"].astype(np.float32)
-    lexicon = Lexicon.from_json(header["lexicon"])
-    return LinearModel(config, lexicon, weights, bias, header["meta"], header.get("offsets"))
+    return LinearModel(config, Lexicon.from_json(header["lexicon"]), weights, bias, header["meta"])
 
 
 class LinearScorer:
     """The default backend. Texts without any word, emoji or emoticon get (0.0, "neu"), and so do plain
-    questions (a "?" and no clear lexicon valence: "Des idées ?"): a request for information is neutral."""
+    questions (a "?" and no clear lexicon valence: "Des idées ?"): a request for information is neutral.
+    A hashtag that is a clear sentiment phrase weighs more than its words (HASHTAG_LOGIT)."""
 
     name = "linear"
 
@@ -119,40 +115,25 @@ class LinearScorer:
         self.model = model or load()
         self._featurizer = Featurizer(self.model.config, self.model.lexicon)
         self._records = as_records(self.model.weights)
-        self._offsets = {
-            lang: np.asarray(o, dtype=np.float64) for lang, o in (self.model.offsets or {}).items()
-        }
 
     def predict(
         self, texts: Sequence[str], langs: Sequence[str | None] | None = None
     ) -> tuple[F64, BoolArray]:
         """(texts, 3) probabilities of LABELS and which texts are neutral whatever the probabilities (no
         token, or a plain question); missing languages are detected."""
-        logits, neutral = self.scores(texts, langs)
-        return probabilities(logits), neutral
-
-    def scores(
-        self, texts: Sequence[str], langs: Sequence[str | None] | None = None, offsets: bool = True
-    ) -> tuple[F64, BoolArray]:
-        """`predict`'s class scores before the softmax; `offsets=False`: without the language offsets."""
         codes = detect_batch(texts, langs)
-        logits: list[F64] = []
+        probs: list[F64] = []
         neutral: list[BoolArray] = []
         for i in range(0, len(texts), CHUNK):
             features = self._featurizer.transform(texts[i : i + CHUNK], codes[i : i + CHUNK])
-            chunk = self.model.logits(features, self._records)
+            logits = self.model.logits(features, self._records)
             clear = np.abs(features.hashtag) >= HASHTAG_CLEAR_VALENCE
-            chunk[clear, np.where(features.hashtag[clear] > 0, 2, 0)] += HASHTAG_LOGIT
-            logits.append(chunk)
+            logits[clear, np.where(features.hashtag[clear] > 0, 2, 0)] += HASHTAG_LOGIT
+            probs.append(probabilities(logits))
             neutral.append(features.empty | features.plain_question)
-        if not logits:
+        if not probs:
             return np.zeros((0, len(LABELS))), np.zeros(0, dtype=bool)
-        result = np.concatenate(logits)
-        if offsets and self._offsets:
-            code = np.asarray(codes)
-            for lang, offset in self._offsets.items():
-                result[code == lang] += offset
-        return result, np.concatenate(neutral)
+        return np.concatenate(probs), np.concatenate(neutral)
 
     def score_batch(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[Sentiment]:
         probs, neutral = self.predict(texts, langs)

@@ -32,7 +32,7 @@ import sklearn
 from sklearn.linear_model import LogisticRegression
 
 from services.understanding.language import detect_batch
-from services.understanding.sentiment import calibration, corrections, data, lexicon
+from services.understanding.sentiment import corrections, data, lexicon
 from services.understanding.sentiment.features import FeatureConfig, Features, Featurizer
 from services.understanding.sentiment.linear import MODEL_PATH, LinearModel, save
 
@@ -215,7 +215,7 @@ def main() -> None:
     texts = pool.texts
     weights = sample_weights(pool.labels, pool.langs, pool.weights)
     model = fit(texts, pool.labels, detect_batch(texts), sample_weight=weights)
-    model = calibration.calibrated(model._replace(meta={**model.meta, **provenance()}))
+    model.meta.update(provenance())
     save(model, args.output)
     size = args.output.stat().st_size
     iterations = model.meta["iterations"]
