@@ -35,7 +35,8 @@ test: $(STAMP) lint typecheck web-test
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
 
-# Sentiment: retrain the model files (deterministic; needs ../shared/data/sentiment) and print the validation table.
+# Sentiment: retrain the model files (deterministic; needs ../shared/data/sentiment); eval-sentiment prints
+# validation and untouched-test tables per language next to VADER, and the complaint-stream check.
 train-sentiment: $(STAMP)
 	$(BIN)/python -m services.understanding.language --train
 	$(BIN)/python -m services.understanding.sentiment.train $(if $(CORRECTIONS),--corrections $(CORRECTIONS))

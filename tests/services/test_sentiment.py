@@ -317,6 +317,27 @@ def test_hashtags_are_read_as_words_in_each_language(lang: str, text: str, hasht
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "hashtag", "words", "verdict"),
+    [  # verdict: the hashtag is a sentiment phrase, read as the author's own verdict on the post
+        ("de", "Neues Handy ausgepackt", "#EinfachToll", "Einfach Toll", "pos"),
+        ("en", "Software update", "#EpicFail", "Epic Fail", "neg"),
+        ("pt", "Assistindo", "#DomingoLegal", "Domingo Legal", None),  # a TV show's name
+        ("pt", "Assistindo", "#VideoShowAoVivo", "Video Show Ao Vivo", None),
+    ],
+)
+def test_a_hashtag_weighs_more_than_its_words_only_when_it_is_a_sentiment_phrase(
+    lang: str, text: str, hashtag: str, words: str, verdict: str | None
+) -> None:
+    tagged, plain = score(f"{text} {hashtag}", lang), score(f"{text} {words}", lang)
+    if verdict == "pos":
+        assert tagged.score > plain.score
+    elif verdict == "neg":
+        assert tagged.score < plain.score
+    else:
+        assert tagged == plain
+
+
+@pytest.mark.parametrize(
     ("text", "label"),
     [
         ("j'adore ce magasin", "pos"),
@@ -400,3 +421,127 @@ def test_validation_macro_f1_per_language(lang: str) -> None:
     baseline = VaderScorer().score_batch(split.texts, [None] * len(split.texts))
     vader_f1 = metrics.macro_f1(split.labels, [LABELS.index(r.label) for r in baseline])
     assert f1 >= vader_f1 + MIN_GAIN_OVER_VADER, f"{lang}: model {f1:.3f}, VADER {vader_f1:.3f}"
+
+
+# Complaints as the war room reads them (issue 14). None of these texts is in the training data (checked by
+# `test_complaint_texts_are_not_in_the_training_data`): the model has to generalise, not recall.
+
+COMPLAINTS = [
+    # customer-service language
+    ("neg", "@united still on hold after 2 hours"),
+    ("neg", "@JetBlue still waiting for my refund, 3 weeks now"),
+    ("neg", "@SouthwestAir thanks for nothing"),
+    ("neg", "Flight cancelled and nobody at the desk. Stranded in Denver overnight"),
+    ("neg", "@Veltra third day without internet and still no answer from support"),
+    ("neg", "Merci pour rien @Aerolis, toujours aucune réponse du service client"),
+    ("neg", "Vuelo cancelado y sigo esperando el reembolso"),
+    ("neg", "Danke für nichts, warte immer noch auf die Erstattung"),
+    ("neg", "Volo cancellato, ancora in attesa del rimborso"),
+    ("neg", "Voo cancelado e ainda esperando o reembolso"),
+    # negation
+    ("neg", "not happy with the service at all"),
+    ("neg", "Je ne suis pas du tout satisfait de ce service"),
+    ("pos", "not bad at all, the crew was lovely"),
+    # sarcasm markers
+    ("neg", "oh great, another delay. just great"),
+    ("neg", "Love waiting 3 hours on the tarmac #sarcasm"),
+    # emoji
+    ("neg", "Lost my bag again 😡😡"),
+    ("neg", "my order arrived broken 😭"),
+    ("pos", "Smooth flight and a friendly crew 😍👏"),
+]
+
+QUESTIONS = [  # questions and requests for information are neutral
+    "Des idées ?",
+    "Comment marche le programme de fidélité exactement ?",
+    "What time does the Paris flight board?",
+    "Does anyone know if the app works offline?",
+    "¿A qué hora abre la tienda el domingo?",
+    "Weiß jemand, wann der Zug fährt?",
+    "Qualcuno sa se il negozio è aperto domenica?",
+    "Alguém sabe o horário do voo para Lisboa?",
+]
+
+
+BRAND_CHATTER = [  # news about a brand that nobody praises or blames is neutral
+    "update 5 is out today",
+    "new store opening on main street tomorrow",
+]
+
+
+@pytest.mark.parametrize(("label", "text"), COMPLAINTS)
+def test_complaints_negation_sarcasm_and_emoji(label: str, text: str) -> None:
+    assert classify(text) == label
+
+
+@pytest.mark.parametrize("text", QUESTIONS)
+def test_questions_and_requests_for_information_are_neutral(text: str) -> None:
+    assert classify(text) == "neu"
+
+
+@cache
+def trained_keys() -> frozenset[str]:
+    from services.understanding.sentiment.train import training_data
+
+    return frozenset(data.key(text) for text in training_data().texts)
+
+
+@pytest.mark.parametrize("text", BRAND_CHATTER)
+def test_neutral_brand_chatter_is_neutral(text: str) -> None:
+    assert classify(text) == "neu"
+
+
+def test_complaint_texts_are_not_in_the_training_data() -> None:
+    for text in [text for _, text in COMPLAINTS] + QUESTIONS + BRAND_CHATTER:
+        assert data.key(text) not in trained_keys(), text
+
+
+def test_the_test_split_is_fixed_and_never_trained_on() -> None:
+    assert data.hash_share("@user Still on hold http") == data.hash_share("still on HOLD!")  # same key
+    assert data.hash_share("a") != data.hash_share("b")
+    for lang in data.LANGUAGES:
+        test = data.xlmt_test(lang)
+        assert len(test.texts) > 300, lang  # about a fifth of 1,839
+        assert all(data.hash_share(text) < data.TEST_SHARE for text in test.texts)
+        assert not {data.key(text) for text in test.texts} & trained_keys(), lang
+    held = {data.key(text) for split in data.brand_check() for text in split.texts}
+    assert len(held) > 1000
+    assert not held & trained_keys()
+
+
+def test_the_complaint_check_matches_masks_and_compares_shares_per_brand() -> None:
+    from services.understanding.sentiment.evaluate import complaint_table
+
+    texts, labels = [], []
+    for i in range(60):
+        texts += [
+            f"My iPhone {i} broke again, worst phone ever 😡",
+            f"Windows event {i} starts at noon in Austin",
+        ]
+        labels += [0, 1]
+    lines, passed = complaint_table(scorer(), [data.Split("stream", texts, labels, "en")])
+    rows = {line.split(" | ")[0].split()[2]: line.split() for line in lines[2:]}
+    assert set(rows) == {"apple", "microsoft"}  # each post counted for the brand it names
+    assert rows["apple"][3:6] == ["60", "|", "100.0"]  # 60 posts, people: all negative
+    assert float(rows["apple"][6]) >= 90.0  # the model's negative share
+    assert rows["microsoft"][3:6] == ["60", "|", "0.0"]
+    assert float(rows["microsoft"][6]) <= 10.0
+    assert passed == all(row[11] == "ok" and abs(float(row[7])) <= 8.0 for row in rows.values())
+
+
+# Quality on the untouched test split (never trained or tuned on): the figure to quote.
+
+TEST_TARGET_MACRO_F1 = {"en": 0.65, "fr": 0.65, "es": 0.62, "de": 0.62, "it": 0.62, "pt": 0.62}
+#: What the model reaches on 2026-12-06 where it is under the target (French 0.642, Spanish 0.583,
+#: Portuguese 0.575); raise a floor when the model improves, never lower one to pass a regression.
+TEST_FLOOR_MACRO_F1 = {**TEST_TARGET_MACRO_F1, "fr": 0.64, "es": 0.58, "pt": 0.57}
+
+
+@pytest.mark.parametrize("lang", list(TEST_TARGET_MACRO_F1))
+def test_test_split_macro_f1_per_language(lang: str) -> None:
+    validation_split(lang)  # fails with a clear message when the data is missing
+    split = data.xlmt_test(lang)
+    predicted = [LABELS.index(r.label) for r in scorer().score_batch(split.texts, [None] * len(split.texts))]
+    f1 = metrics.macro_f1(split.labels, predicted)
+    floor, target = TEST_FLOOR_MACRO_F1[lang], TEST_TARGET_MACRO_F1[lang]
+    assert f1 >= floor - MARGIN, f"{lang}: test macro-F1 {f1:.3f}, floor {floor}, target {target}"

@@ -2,9 +2,10 @@
 
 Sparse part: hashed character n-grams and word n-grams of the normalised text (see `normalise`), each family
 scaled by 1/sqrt(its number of features in the text); word n-grams also in a copy specific to the language.
-Dense part: the lexicon's positive, negative and net sums squashed to [-1, 1] as in VADER, once shared by all
-languages and once in the text's language's columns, so that the model can learn how far to trust each
-language's lexicon.
+Dense part: the lexicon's positive, negative and net sums squashed to [-1, 1] as in VADER, and whether the
+text is a plain question (a "?" and no lexicon word: a request for information), once shared by all languages
+and once in the text's language's columns, so that the model can learn how far to trust each language's
+lexicon.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ import numpy.typing as npt
 
 from services.understanding.sentiment.hashing import Hashed, char_ngram_blocks, encode, word_ngram_blocks
 from services.understanding.sentiment.lexicon import LANGS, Lexicon
-from services.understanding.sentiment.normalise import TokenColumns, analyse_batch
+from services.understanding.sentiment.normalise import TokenColumns, analyse_batch, hashtag_valences
 
 F64 = npt.NDArray[np.float64]
-DENSE_PER_GROUP = 3  # positive, negative, net
+DENSE_PER_GROUP = 4  # positive, negative, net, plain question
 N_DENSE = DENSE_PER_GROUP * (1 + len(LANGS))
 _LANG_ID = {lang: i for i, lang in enumerate(LANGS, start=1)}  # 0: unknown
 _LANG_STRIDE = 0x9E3779B1  # odd: shifts a bucket to another, distinct per language
 _SPACE, _EXCLAMATION, _QUESTION = ord(" "), ord("!"), ord("?")
+#: A text with a "?" whose lexicon sums stay under this is a plain question (a request for information):
+#: "offline" (-0.5) may be in it, "delayed" (-0.9) may not.
+PLAIN_QUESTION_MAX_VALENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Features(NamedTuple):
     blocks: list[Block]
     dense: F64  # (texts, N_DENSE), columns 2**bits onwards
     empty: npt.NDArray[np.bool_]  # texts with no word, emoji or emoticon (only links, handles, punctuation)
+    plain_question: npt.NDArray[np.bool_]  # a "?" and no clear lexicon valence: a request for information
+    hashtag: F64  # net lexicon valence of the words of camel-case hashtags (`normalise.hashtag_valences`)
 
 
 class Featurizer:
@@ -74,7 +80,11 @@ class Featurizer:
         codes, doc_of = encode(normalised.joined)
         content = (codes != _SPACE) & (codes != _EXCLAMATION) & (codes != _QUESTION)
         empty = np.bincount(doc_of[content], minlength=len(texts)) == 0
-        return Features(self._sparse(codes, doc_of, rows), self._dense(normalised.sums, rows), empty)
+        asks = np.bincount(doc_of[codes == _QUESTION], minlength=len(texts)) > 0
+        plain = asks & (normalised.sums.max(axis=1, initial=0.0) < PLAIN_QUESTION_MAX_VALENCE)
+        dense = self._dense(normalised.sums, plain, rows)
+        hashtag = hashtag_valences(texts, rows, self._tables, self._columns)
+        return Features(self._sparse(codes, doc_of, rows), dense, empty, plain, hashtag)
 
     def _sparse(
         self, codes: npt.NDArray[np.uint64], doc_of: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]
@@ -94,11 +104,12 @@ class Featurizer:
                 blocks.extend(Block(_copy(b, rows, config.bits), scale) for b in family)
         return blocks
 
-    def _dense(self, sums: F64, lang_ids: npt.NDArray[np.int64]) -> F64:
+    def _dense(self, sums: F64, plain: npt.NDArray[np.bool_], lang_ids: npt.NDArray[np.int64]) -> F64:
         pos, neg = sums[:, 0], sums[:, 1]
         alpha = self.config.squash
+        plain_question = plain.astype(np.float64)
         group = self.config.lexicon_weight * np.stack(
-            [s / np.sqrt(s * s + alpha) for s in (pos, neg, pos - neg)], axis=1
+            [*(s / np.sqrt(s * s + alpha) for s in (pos, neg, pos - neg)), plain_question], axis=1
         )
         dense = np.zeros((len(lang_ids), N_DENSE))
         dense[:, :DENSE_PER_GROUP] = group

@@ -63,6 +63,11 @@ class Tables:
     valence: npt.NDArray[np.float64]
     increment: npt.NDArray[np.float64]
     negated: npt.NDArray[np.float64]  # NaN: the default, valence * N_SCALAR
+    #: Multi-word expressions (see `normalise.join_phrases`): (column of word 1) * width + (column of word 2),
+    #: sorted, and for each such pair the other words and the expression's token, longest first.
+    phrase_pairs: npt.NDArray[np.int64]
+    phrase_rest: dict[int, list[tuple[tuple[str, ...], str]]]
+    sarcasm: npt.NDArray[np.bool_]  # per column: a sarcasm marker
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class Lexicon:
     boosters: dict[str, dict[str, float]]
     contrasts: dict[str, list[str]]
     negated: dict[str, dict[str, float]]
+    phrases: dict[str, dict[str, float]]  # language -> folded phrase -> valence of its token
+    sarcasm: list[str]  # markers ("sarcasm" of "#sarcasm", 🙃): the text's positive words read as negative
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,11 +87,21 @@ class Lexicon:
             "boosters": self.boosters,
             "contrasts": self.contrasts,
             "negated": self.negated,
+            "phrases": self.phrases,
+            "sarcasm": self.sarcasm,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Lexicon:
-        return cls(data["valences"], data["negations"], data["boosters"], data["contrasts"], data["negated"])
+        return cls(
+            data["valences"],
+            data["negations"],
+            data["boosters"],
+            data["contrasts"],
+            data["negated"],
+            data.get("phrases", {}),
+            data.get("sarcasm", []),
+        )
 
     def _union(self) -> dict[str, float]:
         union: dict[str, float] = {}
@@ -98,7 +115,11 @@ class Lexicon:
 
     def tables(self) -> Tables:
         rules = [self.rules(lang) for lang in (None, *LANGS)]
-        tokens = sorted({token for rule in rules for token in rule.entries})
+        phrases = sorted(
+            {phrase for table in self.phrases.values() for phrase in table}, key=len, reverse=True
+        )
+        words = {word for phrase in phrases for word in phrase.split()} | set(self.sarcasm)  # own columns
+        tokens = sorted({token for rule in rules for token in rule.entries} | words)
         columns = {token: i for i, token in enumerate(tokens, start=END_OF_TEXT + 1)}
         shape = (len(rules), len(columns) + END_OF_TEXT + 1)
         kind = np.full(shape, WORD, dtype=np.int8)
@@ -110,7 +131,16 @@ class Lexicon:
                 kind[row, column], valence[row, column], increment[row, column] = token_kind, value, boost
                 if when_negated is not None:
                     negated[row, column] = when_negated
-        return Tables(columns, kind, valence, increment, negated)
+        width = shape[1]
+        rest: dict[int, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase in phrases:
+            first, second, *others = phrase.split()
+            pair = columns[first] * width + columns[second]
+            rest.setdefault(pair, []).append((tuple(others), phrase_token(phrase)))
+        pairs = np.array(sorted(rest), dtype=np.int64)
+        sarcasm = np.zeros(width, dtype=bool)
+        sarcasm[[columns[marker] for marker in self.sarcasm]] = True
+        return Tables(columns, kind, valence, increment, negated, pairs, rest, sarcasm)
 
     def rules(self, lang: str | None) -> Rules:
         """Rules for `lang`. For another or no language (a short or mixed text): the words of all the
@@ -167,7 +197,16 @@ def build() -> Lexicon:
         english.pop(word, None)
     valences = {SHARED: dict(sorted(shared.items())), "en": dict(sorted(english.items()))}
     for lang, block in lexicons.WORDS.items():
-        valences[lang] = dict(sorted(lexicons.parse_valences(block).items()))
+        valences[lang] = lexicons.parse_valences(block)
+    for lang in LANGS:
+        table = valences.setdefault(lang, {})
+        for word, complaint in lexicons.parse_valences(lexicons.COMPLAINTS.get(lang, "")).items():
+            table.setdefault(word, complaint)
+        valences[lang] = dict(sorted(table.items()))
+    phrases = {lang: lexicons.parse_phrases(block) for lang, block in lexicons.PHRASES.items()}
+    for table in phrases.values():  # like emoji: the same in every language, never negated
+        shared.update({phrase_token(phrase): value for phrase, value in table.items()})
+    valences[SHARED] = dict(sorted(shared.items()))
     boosters = {lang: lexicons.parse_valences(block) for lang, block in lexicons.BOOSTERS.items()}
     for table in [*valences.values(), *boosters.values()]:
         _check_folded(table)
@@ -177,7 +216,14 @@ def build() -> Lexicon:
         boosters={lang: dict(sorted(table.items())) for lang, table in boosters.items()},
         contrasts={lang: _words(block) for lang, block in lexicons.CONTRASTS.items()},
         negated={lang: lexicons.parse_valences(block) for lang, block in lexicons.NEGATED.items()},
+        phrases=phrases,
+        sarcasm=_words(lexicons.SARCASM),
     )
+
+
+def phrase_token(phrase: str) -> str:
+    """The one token a multi-word expression is read as: its words joined ("on hold" -> "onhold")."""
+    return phrase.replace(" ", "")
 
 
 def _check_folded(table: dict[str, float]) -> None:

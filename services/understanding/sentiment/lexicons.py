@@ -393,3 +393,88 @@ def parse_valences(block: str) -> dict[str, float]:
         for word in words.split():
             table.setdefault(word, float(value))
     return table
+
+
+#: Customer-service and complaint words VADER and the tables above lack (service failures, waiting), added
+#: to each language's valences (VADER's own English valence wins where it has one).
+COMPLAINTS: dict[str, str] = {
+    "en": """
+    -2.0: stranded overbooked unreachable scam scammed
+    -1.5: canceled cancelled cancellation delayed rebooked unanswered nonrefundable
+    -1.0: waited waiting refund refunds
+    -1.5: sarcasm
+    """,
+    "fr": """
+    2.0: satisfait satisfaite satisfaits satisfaites
+    -2.0: annule annulee annules annulees injoignable arnaque
+    -1.5: retard retards retarde retardee attente rembourse remboursement
+    """,
+    "es": """
+    -2.0: cancelado cancelada cancelaron estafa
+    -1.5: retraso retrasos retrasado retrasada esperando reembolso demora
+    """,
+    "de": """
+    -2.0: storniert annulliert abzocke unerreichbar
+    -1.5: verspaetung verspaetet warteschleife erstattung wartezeit
+    """,
+    "it": """
+    -2.0: cancellato cancellata annullato annullata truffa
+    -1.5: ritardo ritardi attesa rimborso
+    """,
+    "pt": """
+    -2.0: cancelado cancelada golpe
+    -1.5: atraso atrasado atrasada esperando reembolso
+    """,
+}
+
+#: Sarcasm markers (folded; hashtags are read as words): in a text that has one, positive words read as
+#: negative ("Love waiting 3 hours on the tarmac #sarcasm").
+SARCASM = "sarcasm sarcastic sarcasme sarcastique sarcasmo sarcastico sarkasmus sarkastisch ironia ironie 🙃"
+
+#: Multi-word expressions read as one token (the words joined), with their valence: service complaints
+#: ("still on hold"), sarcasm ("thanks for nothing") and "never again". Written folded (lower case, no
+#: accents); each matches with or without accents, in any case, across any run of spaces.
+PHRASES: dict[str, str] = {
+    "en": """
+    -2.5: thanks for nothing | thank you for nothing | never again | worst experience
+    -2.0: still waiting | still on hold | on hold | no response | no answer | no reply | no one answers
+    -2.0: waste of time | waste of money | so much for | hung up on
+    -1.5: still no | still not | yet again | once again | not again | oh great | just great | yeah right
+    -1.5: hours late | hour delay | hours delay | been waiting
+    """,
+    "fr": """
+    -2.5: merci pour rien | plus jamais | ras le bol
+    -2.0: toujours en attente | toujours rien | aucune reponse | sans reponse | j attends toujours
+    -1.5: toujours pas | encore une fois | en attente
+    """,
+    "es": """
+    -2.5: gracias por nada | nunca mas
+    -2.0: sigo esperando | sin respuesta | ninguna respuesta | todavia esperando
+    -1.5: todavia no | aun no | otra vez
+    """,
+    "de": """
+    -2.5: danke fuer nichts | danke fur nichts | nie wieder
+    -2.0: warte immer noch | warten immer noch | keine antwort | in der warteschleife
+    -1.5: immer noch nicht | immer noch kein | schon wieder
+    """,
+    "it": """
+    -2.5: grazie per niente | grazie di niente | mai piu
+    -2.0: ancora in attesa | sto ancora aspettando | nessuna risposta
+    -1.5: ancora niente | ancora nulla | di nuovo
+    """,
+    "pt": """
+    -2.5: obrigado por nada | obrigada por nada | nunca mais
+    -2.0: ainda esperando | ainda aguardando | sem resposta | nenhuma resposta
+    -1.5: ainda nao | de novo | outra vez
+    """,
+}
+
+
+def parse_phrases(block: str) -> dict[str, float]:
+    """`valence: phrase | phrase` lines -> {phrase: valence}."""
+    table: dict[str, float] = {}
+    for line in block.strip().splitlines():
+        value, _, phrases = line.partition(":")
+        for phrase in phrases.split("|"):
+            table.setdefault(" ".join(phrase.split()), float(value))
+    return table

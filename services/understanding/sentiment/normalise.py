@@ -1,10 +1,15 @@
 """Normalisation of social texts for the sentiment model, with a VADER-style lexicon reading.
 
 `analyse_batch` gives each text as space-separated folded tokens: links, @handles and punctuation other than
-"!"/"?" removed; hashtags as words ("#EpicFail" -> "epic fail"); elongations cut to two letters; French and
-Italian elisions split ("c'est" -> "c est"); words in the scope of a negation upper-cased, so that "not BAD"
-gives other features than "bad". It also gives the positive and negative lexicon sums of each text, where
-boosters, ALL-CAPS emphasis, elongation, negation and contrast ("but") modulate a word's valence as in VADER.
+"!"/"?" removed; hashtags as words ("#EpicFail" -> "epic fail"); elongations cut to two letters (to one when
+that is the lexicon's word: "sooo" -> "so"); French and Italian elisions split ("c'est" -> "c est"); lexicon
+words in the scope of a negation upper-cased, so that "not BAD" gives other features than "bad" (the other
+words of the scope stay as they are: "n'est pas mauvais" -> "est MAUVAIS", so that the many negative
+"n'est pas ..." tweets do not make every negation read negative); multi-word expressions of the lexicon
+("still on hold") as one token. It
+also gives the positive and negative lexicon sums of each text, where boosters, ALL-CAPS emphasis,
+elongation, negation and contrast ("but") modulate a word's valence as in VADER, and where a sarcasm marker
+("#sarcasm", 🙃) turns the positive sum negative.
 
 For speed, regular expressions run once over the whole batch, tokens are looked up through a cached
 dictionary, and negation scopes, boosters and sums are computed with numpy over all tokens at once.
@@ -195,6 +200,7 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
     raw: list[str] = _TOKEN.findall("\n".join(parts) + "\n")
     folded = fold("\t".join(raw)).split("\t")
     cols = np.fromiter(map(columns.__getitem__, folded), dtype=np.int64, count=len(folded))
+    join_phrases(cols, folded, tables)
     ends = np.flatnonzero(cols == END_OF_TEXT)
     text = np.zeros(len(cols), dtype=np.int64)
     text[ends[:-1] + 1] = 1
@@ -206,7 +212,7 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
             if folded[k] in words:
                 stretched[k] = B_INCR
                 row, column = lang_rows[i], cols[k]
-                if tables.valence[row, column] == 0 and tables.increment[row, column] == 0:
+                if tables.valence[row, column] == 0:  # "soo" (a booster itself) reads as "so"
                     single = columns[words[folded[k]]]
                     if tables.valence[row, single] or tables.increment[row, single]:
                         cols[k], folded[k] = single, words[folded[k]]
@@ -233,14 +239,69 @@ def analyse_batch(texts: Sequence[str], lang_rows: I64, tables: Tables, columns:
         ],
         axis=1,
     )
+    ironic = np.flatnonzero(np.bincount(text[tables.sarcasm[cols]], minlength=len(texts)))
+    if len(ironic):  # a sarcasm marker: what reads as praise is a complaint
+        sums[ironic, 1] += sums[ironic, 0]
+        sums[ironic, 0] = 0.0
     laugh = columns.get(LAUGH)
     if laugh is not None:
         for k in np.flatnonzero(cols == laugh).tolist():
             folded[k] = LAUGH
-    for k in np.flatnonzero(in_scope).tolist():
+    for k in np.flatnonzero(in_scope & (tables.valence[rows, cols] != 0)).tolist():
         folded[k] = folded[k].upper()
     kept = compress(folded, ((kind != DROP) & (kind != NEGATION)).tolist())  # a cue shows in its scope
     return Normalised(" " + " ".join(kept).replace(" \n", "\n"), sums)
+
+
+def hashtag_valences(texts: Sequence[str], lang_rows: I64, tables: Tables, columns: TokenColumns) -> F64:
+    """Net lexicon valence of each text's camel-case hashtags that are sentiment phrases: every word of the
+    hashtag a lexicon word, booster or negation ("#EinfachToll" -> "einfach toll": +2.5; not the show title
+    "#VideoShowAoVivo" nor "#FelizViernes"). A negation turns the words after it ("#NotHappy"), a booster
+    raises the word after it. 0 for texts without such a hashtag (most texts)."""
+    result = np.zeros(len(texts))
+    for i, text in enumerate(texts):
+        if "#" not in text:
+            continue
+        row = int(lang_rows[i])
+        for hashtag in _CAMEL_HASHTAG.findall(text):
+            valence, negated, boost = 0.0, False, 0.0
+            words = _CAMEL.sub(" ", hashtag).replace("_", " ").split()
+            for k, word in enumerate(words):
+                column = columns[fold(word, german=row == _GERMAN_ROW)]
+                kind, value = tables.kind[row, column], float(tables.valence[row, column])
+                increment = float(tables.increment[row, column]) if kind == WORD else 0.0
+                if kind == NEGATION:
+                    negated = True
+                elif kind == WORD and value:
+                    value += np.sign(value) * boost
+                    valence += value * N_SCALAR if negated else value
+                elif not increment and not (k == 0 and len(words) == 2):  # a word that says nothing of
+                    break  # sentiment, other than the modifier of a two-word hashtag ("#EinfachToll")
+                boost = increment
+            else:
+                result[i] += valence
+    return result
+
+
+def join_phrases(cols: I64, folded: list[str], tables: Tables) -> None:
+    """Read each multi-word expression of the lexicon ("still on hold") as its one token ("stillonhold"), in
+    place: its first token becomes the expression, the others punctuation (dropped). Two-word prefixes are
+    found with one sorted-array search over the batch; only those are checked word by word."""
+    pairs = tables.phrase_pairs
+    if len(cols) < 2 or not len(pairs):
+        return
+    keys = cols[:-1] * tables.kind.shape[1] + cols[1:]
+    found = np.minimum(np.searchsorted(pairs, keys), len(pairs) - 1)
+    dropped = tables.columns["."]
+    for k in np.flatnonzero(pairs[found] == keys).tolist():
+        if cols[k] == dropped:  # inside an expression already joined
+            continue
+        for others, token in tables.phrase_rest[int(keys[k])]:
+            end = k + 2 + len(others)
+            if tuple(folded[k + 2 : end]) == others:
+                cols[k], folded[k] = tables.columns[token], token
+                cols[k + 1 : end] = dropped
+                break
 
 
 def _negation_scope(kind: npt.NDArray[np.int8]) -> npt.NDArray[np.bool_]:
@@ -266,10 +327,12 @@ def _valences(
     stretched: F64,
     tables: Tables,
 ) -> F64:
-    """Lexicon valence of each token, raised by the boosters just before it and by elongation."""
+    """Lexicon valence of each token, raised by the boosters just before it (more if elongated) and by its
+    own elongation."""
     values = tables.valence[rows, cols].copy()
     values[(kind != WORD) & (kind != SYMBOL)] = 0.0
     increment = np.where(kind == WORD, tables.increment[rows, cols], 0.0)
+    increment += np.sign(increment) * stretched  # an elongated booster ("sooo") boosts more
     position = np.arange(len(kind))
     total = np.cumsum(increment)
     run_start = np.maximum.accumulate(np.where(increment == 0, position, -1))  # last token that is no booster

@@ -2,9 +2,10 @@
 
     python -m services.understanding.sentiment.search [--quick]
 
-Prints the mean macro-F1 over the six languages (and per language) for each setting tried, one change from
-the current setting at a time; a better one is copied by hand into `train.py`. The validation splits are
-never read here. About two minutes per setting.
+Prints the mean macro-F1 over the six languages (and per language, on the XLM-T training tweets of the folds;
+the extra files are trained on but not scored) for each setting tried, one change from the current setting
+at a time; a better one is copied by hand into `train.py`. Neither the validation nor the test splits are
+read here (`train.training_data` leaves them out). Several minutes per setting.
 """
 
 from __future__ import annotations
@@ -54,8 +55,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="only a few values of C")
     args = parser.parse_args()
-    texts, labels, langs = train.training_data()
-    y = np.asarray(labels)
+    pool = train.training_data()
+    texts, langs = pool.texts, pool.langs
+    y = np.asarray(pool.labels)
+    weights = train.sample_weights(pool.labels, pool.langs, pool.weights)
+    scored = np.asarray([source.startswith("xlmt_") for source in pool.sources])
     lang_ids = np.asarray([list(data.LANGUAGES).index(lang) for lang in langs])
     detected: list[str | None] = list(detect_batch(texts))
     folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(texts, lang_ids * 3 + y))
@@ -69,10 +73,13 @@ def main() -> None:
         x = matrices[config]
         predicted = np.zeros(len(y), dtype=np.int64)
         for fit_rows, test_rows in folds:
-            weights, bias, _ = train.fit_matrix(x[fit_rows], y[fit_rows], 1 << config.bits, c, min_df)
-            predicted[test_rows] = (x[test_rows] @ weights + bias).argmax(axis=1)
+            fitted = train.fit_matrix(
+                x[fit_rows], y[fit_rows], 1 << config.bits, c, min_df, weights[fit_rows]
+            )
+            predicted[test_rows] = (x[test_rows] @ fitted[0] + fitted[1]).argmax(axis=1)
         per_lang = [
-            metrics.macro_f1(y[lang_ids == k], predicted[lang_ids == k]) for k in range(len(data.LANGUAGES))
+            metrics.macro_f1(y[rows], predicted[rows])
+            for rows in (scored & (lang_ids == k) for k in range(len(data.LANGUAGES)))
         ]
         name = f"{config} C={c} min_df={min_df}".replace("FeatureConfig", "")
         print(f"{name:<70} {np.mean(per_lang):.4f}  " + " ".join(f"{f:.3f}" for f in per_lang), flush=True)
