@@ -23,9 +23,10 @@ import time
 
 import faust
 import msgspec
-import orjson
 
+from services import updates
 from services.insights.live import Insights
+from services.runtime.ownership import owns
 from services.settings import Settings
 from services.understanding.enrich import EnrichedMention
 from streams.topics import Topics
@@ -61,14 +62,13 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> Insights:
 
     def owner() -> bool:
         """Whether this worker holds the enriched partition (the others have nothing to say)."""
-        name = topics.enriched.get_topic_name()
-        return any(tp.topic == name for tp in app.consumer.assignment())
+        return owns(app.consumer.assignment(), topics.enriched.get_topic_name())
 
     @app.timer(settings.insights_publish_interval_s / TICKS_PER_INTERVAL)
     async def publish() -> None:
         if app.rebalancing or not owner():
             return
         for key, update in insights.messages(time.time()):
-            await topics.updates.send(key=key.encode(), value=orjson.dumps(update))
+            await topics.updates.send(key=key.encode(), value=updates.encode(update))
 
     return insights

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.aggregation.aggregate import metrics_message
 from services.aggregation.windows import WindowState, bucket_of
+from services.updates import Metrics
 
 NOW = 1_800_000_000.0
 
@@ -24,7 +23,7 @@ def add_minute(state: WindowState, minute_start_ts: float, count: int, pos: int 
 
 def metrics_for(
     minutes: list[tuple[int, int, int]], watchlist: str = "aerolis", now_ts: float = NOW
-) -> dict[str, Any]:
+) -> Metrics:
     """A metrics message just before `now_ts` after `minutes` of (count, pos, neg), oldest first, ending at
     now (the stream clock is inside the newest 10-second bucket, so the 5-minute window holds 5 minutes)."""
     state = WindowState()
