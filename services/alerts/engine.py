@@ -47,7 +47,7 @@ from services.insights.swarms import Swarm
 from services.runtime.config_feed import WATCHLIST_PREFIX
 from services.understanding.enrich import EnrichedMention
 from services.understanding.watchlists import Watchlist
-from services.updates import Coordination, Metrics, Swarms, Update
+from services.updates import Coordination, Metrics, Swarms, Update, decode_update
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +210,16 @@ class AlertEngine:
             log.error("ignoring unreadable alert event: %s", error)
             return
         self.book.apply(event, now_ts)
+
+    def on_update_record(self, value: bytes | None, now_ts: float) -> list[AlertEvent]:
+        """A record of the updates topic (the alerts agent's stream), decoded once (services/updates.py); one
+        the protocol does not describe is counted in `skipped` (the hub logs it) and moves nothing."""
+        try:
+            update = decode_update(value or b"")
+        except msgspec.DecodeError:
+            self.skipped += 1
+            return []
+        return self.on_update(update, now_ts)
 
     def on_update(self, update: Update, now_ts: float) -> list[AlertEvent]:
         """A message of the updates topic (the alerts agent's stream): metrics feed the metric rules, swarms

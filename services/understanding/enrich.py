@@ -64,6 +64,15 @@ class EnrichedMention(msgspec.Struct, kw_only=True):
     label: str
 
 
+_enriched_decoder = msgspec.json.Decoder(list[EnrichedMention])
+
+
+def decode_enriched(value: bytes) -> list[EnrichedMention]:
+    """A record of `vigie.mentions.enriched` (a JSON list of enriched mentions); msgspec.DecodeError
+    (ValidationError) saying what did not fit."""
+    return _enriched_decoder.decode(value)
+
+
 class EnrichResult(msgspec.Struct, kw_only=True):
     """What one raw record (at `partition`, `offset`) gave."""
 

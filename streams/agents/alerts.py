@@ -30,9 +30,8 @@ from services.runtime.kafka import ALERTS, CONFIG
 from services.runtime.ownership import owns
 from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
-from services.understanding.enrich import EnrichedMention
+from services.understanding.enrich import decode_enriched
 from services.understanding.sentiment import load_scorer
-from services.updates import decode_update
 from streams.topics import Topics
 
 
@@ -52,7 +51,6 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
         wait_ms,
     )
     rules_feed = TopicFollower(settings.bootstrap, settings.topic(CONFIG), engine.apply_config, wait_ms)
-    decode_batch = msgspec.json.Decoder(list[EnrichedMention]).decode
 
     async def ready() -> None:
         await alerts_feed.ready.wait()
@@ -74,18 +72,14 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
     async def alerts(stream: faust.StreamT[bytes]) -> None:
         await ready()
         async for value in stream:
-            try:
-                update = decode_update(value)
-            except msgspec.DecodeError:
-                continue  # the hub logs updates the protocol does not describe; nothing to evaluate
-            await send(engine.on_update(update, time.time()))
+            await send(engine.on_update_record(value, time.time()))
 
     @app.agent(topics.enriched, name="alert-mentions")
     async def alert_mentions(stream: faust.StreamT[bytes]) -> None:
         await ready()
         async for value in stream:
             try:
-                batch = decode_batch(value)
+                batch = decode_enriched(value)
             except msgspec.DecodeError:
                 continue  # written by our own enrich stage; a bad record is not a mention to judge
             await send(engine.on_mentions(batch, time.time()))

@@ -28,7 +28,7 @@ from services import updates
 from services.insights.live import Insights
 from services.runtime.ownership import owns
 from services.settings import Settings
-from services.understanding.enrich import EnrichedMention
+from services.understanding.enrich import decode_enriched
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ TICKS_PER_INTERVAL = 5
 
 def register(app: faust.App, settings: Settings, topics: Topics) -> Insights:
     insights = Insights.from_settings(settings)
-    decode_batch = msgspec.json.Decoder(list[EnrichedMention]).decode
     encode = msgspec.json.encode
 
     @app.agent(topics.enriched, name="insights")
@@ -47,7 +46,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> Insights:
         async for event in stream.events():
             message = event.message
             try:
-                batch = decode_batch(event.value)
+                batch = decode_enriched(event.value)
             except msgspec.DecodeError as error:
                 log.error(
                     "insights: expected a JSON list of enriched mentions at %s:%s, got %s",

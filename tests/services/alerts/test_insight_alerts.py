@@ -5,55 +5,13 @@ from __future__ import annotations
 
 from services.alerts.engine import AlertEngine
 from services.alerts.lifecycle import AlertBook
-from services.insights.coordination import CoordinatedCluster
-from services.insights.swarms import Swarm
-from services.updates import Coordination, Swarms
+from tests.services.alerts.figures import NOW, coordination, swarms
 
-NOW = 1_800_000_000.0
 RESOLVE_AFTER_S = 600.0
 
 
 def engine() -> AlertEngine:
     return AlertEngine(AlertBook(RESOLVE_AFTER_S), is_press=lambda _: False)
-
-
-def swarms(state: str = "emerging", mentions: int = 24) -> Swarms:
-    swarm = Swarm(
-        id="sw_1",
-        state=state,  # type: ignore[arg-type]  # the tests pass the states as text
-        tags=["aerolisgate", "boycottaerolis"],
-        tag_count=2,
-        authors=40,
-        mentions=mentions + 1,
-        mentions_per_min=2.0,
-        growth=None,
-        reach=1000,
-        sentiment=None,
-        top_authors=[],
-        watchlists={"aerolis": mentions, "skyvane": 1},
-        first_seen_ts=NOW - 300,
-        peak_per_min=3.0,
-    )
-    return Swarms(now_ts=NOW, total=1, items=[swarm])
-
-
-def coordination(accounts: int = 10) -> Coordination:
-    cluster = CoordinatedCluster(
-        id="co_1",
-        accounts=[f"a{i}" for i in range(accounts)],
-        account_count=accounts,
-        small_audience_accounts=accounts,
-        automated_accounts=0,
-        template="boycott now",
-        example="Boycott now",
-        first_seen_ts=NOW - 90,
-        last_seen_ts=NOW,
-        span_s=90.0,
-        mentions=10,
-        reach=40,
-        watchlists={"aerolis": 10},
-    )
-    return Coordination(now_ts=NOW, clusters=[cluster], accounts=[], coordinated_mentions=10)
 
 
 def test_an_emerging_swarm_alerts_the_watchlists_it_touches_enough_once() -> None:
