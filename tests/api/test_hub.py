@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+import msgspec
 import orjson
 import pytest
 from starlette.websockets import WebSocket
@@ -23,7 +24,9 @@ from services.updates import (
     Heartbeat,
     Mentions,
     Metrics,
+    Snapshot,
     Swarms,
+    WallMessage,
     decode_update,
     encode,
 )
@@ -93,6 +96,23 @@ def test_a_client_connecting_after_a_change_sees_it() -> None:
     assert ticker is not None
     hub.broadcast(ticker)
     assert [m["id"] for m in first_message(hub)["mentions"]] == ["m1"]
+
+
+def test_what_the_hub_sends_is_the_protocols_wall_messages() -> None:
+    hub = Hub(Settings.model_validate({}))
+    client = hub.connect(NO_SOCKET)
+    hub.alerts["a1"] = alert("a1")
+    for update in (metrics("acme", 7), Mentions(items=[item("m1")]), swarms(2)):
+        outgoing = hub.apply_update(update)
+        assert outgoing is not None
+        hub.broadcast(outgoing)
+    hub.broadcast(Alert(alert=hub.alerts["a1"]))
+    hub.broadcast(Heartbeat(server_time="now"))
+    texts = [next_text(hub, client) for _ in range(6)] + [next_text(hub, hub.connect(NO_SOCKET))]
+    decoded = [msgspec.json.decode(text, type=WallMessage) for text in texts]
+    assert [type(m) for m in decoded] == [Snapshot, Metrics, Mentions, Swarms, Alert, Heartbeat, Snapshot]
+    last = decoded[-1]
+    assert isinstance(last, Snapshot) and last.mentions == [item("m1")] and last.alerts == [alert("a1")]
 
 
 def test_heartbeats_do_not_rebuild_the_snapshot() -> None:
