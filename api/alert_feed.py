@@ -34,6 +34,7 @@ from services.runtime.epoch import EpochWatch
 from services.runtime.kafka import ALERTS, CONFIG
 from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
+from services.updates import Alert as UpdateAlert
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class Alerts:
             return  # walls have this state already
         else:
             self.hub.alerts[alert_id] = body
-        self.hub.broadcast({"type": "alert", "v": 1, "alert": body})
+        self.hub.broadcast(UpdateAlert(alert=body))
 
     def on_record(self, _: bytes | None, value: bytes | None) -> None:
         try:

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-import orjson
 from starlette.websockets import WebSocket
 
 from services.aggregation.aggregate import with_share_of_voice
@@ -31,7 +30,28 @@ from services.runtime.epoch import EpochWatch
 from services.runtime.kafka import CONFIG, UPDATES
 from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
+from services.understanding.enrich import MentionItem
 from services.understanding.watchlists import Watchlist, own_handles
+from services.updates import (
+    Alert,
+    ConnectorStatus,
+    Coordination,
+    Correction,
+    Heartbeat,
+    Influencers,
+    Mentions,
+    Metrics,
+    Snapshot,
+    Swarms,
+    Update,
+    WallMessage,
+    Watchlists,
+    WorkerStatus,
+    decode_update,
+    encode,
+    type_named,
+    type_of,
+)
 
 log = logging.getLogger(__name__)
 #: A hub loop that failed starts again after this delay (`Hub._keep_running`).
@@ -52,17 +72,17 @@ SNAPSHOT_REUSE_S = 1.0
 WORKER_SILENT_AFTER_S = 10.0
 
 
-def message_key(message: dict[str, Any]) -> str:
+def message_key(message: WallMessage) -> str:
     """What a newer message replaces for a client that is behind: its type, and the watchlist or alert it
     is about. `mentions` (ticker items) are keyed by type too: such a client gets the latest items only."""
-    kind = str(message.get("type"))
-    if kind in ("metrics", "influencers"):
-        return f"{kind}:{message.get('watchlist')}"
-    if kind == "alert":
-        return f"alert:{(message.get('alert') or {}).get('id')}"
-    if kind == "correction":
-        return f"correction:{message.get('mention')}"
-    return kind
+    match message:
+        case Metrics() | Influencers():
+            return f"{type_of(type(message))}:{message.watchlist}"
+        case Alert():
+            return f"alert:{message.alert.get('alert_id')}"
+        case Correction():
+            return f"correction:{message.mention}"
+    return type_of(type(message))
 
 
 class Client:
@@ -135,14 +155,14 @@ def _now_iso() -> str:
 class Hub:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.metrics: dict[str, dict[str, Any]] = {}
+        self.metrics: dict[str, Metrics] = {}
         #: The latest `swarms` and `coordination` messages, and `influencers` message per watchlist.
-        self.swarms: dict[str, Any] | None = None
-        self.coordination: dict[str, Any] | None = None
-        self.influencers: dict[str, dict[str, Any]] = {}
+        self.swarms: Swarms | None = None
+        self.coordination: Coordination | None = None
+        self.influencers: dict[str, Influencers] = {}
         #: Open alerts (firing or acknowledged) by id, as api/alert_feed.py hands them over.
         self.alerts: dict[str, dict[str, Any]] = {}
-        self.ticker: deque[dict[str, Any]] = deque(maxlen=TICKER_KEPT)
+        self.ticker: deque[MentionItem] = deque(maxlen=TICKER_KEPT)
         self.clients: set[Client] = set()
         self.watchlists: dict[str, Watchlist] = {}
         self.feed = ConfigFeed(
@@ -172,7 +192,7 @@ class Hub:
 
     def _on_watchlists(self, watchlists: dict[str, Watchlist]) -> None:
         self.watchlists = watchlists
-        self.broadcast({"type": "watchlists", "v": 1, "items": self.watchlist_items()})
+        self.broadcast(Watchlists(items=self.watchlist_items()))
 
     def watchlist_items(self) -> list[dict[str, Any]]:
         """The watchlists as the protocol sends them, each with its `own_handles` (the wall shows its own
@@ -180,53 +200,47 @@ class Hub:
         ordered = sorted(self.watchlists.values(), key=lambda w: (w.group, w.id))
         return [{**msgspec.to_builtins(w), "own_handles": own_handles(w)} for w in ordered]
 
-    def apply_update(self, message: dict[str, Any]) -> dict[str, Any] | None:
+    def apply_update(self, message: Update) -> WallMessage | None:
         """Fold one message from the updates topic into the hub's state; return what clients should get."""
-        kind = message.get("type")
-        if kind == "metrics":
-            groups = {w.id: w.group for w in self.watchlists.values()}
-            message = with_share_of_voice(message, self.metrics, groups)
-            self.metrics[message["watchlist"]] = message
-            return message
-        if kind == "mentions":
-            self.ticker.extend(message.get("items", []))
-            return message
-        if kind == "swarms":
-            self.swarms = message
-            return message
-        if kind == "coordination":
-            self.coordination = message
-            return message
-        if kind == "influencers":
-            self.influencers[str(message.get("watchlist"))] = message
-            return message
-        if kind == "correction":  # people relabelled a mention (api/routes/corrections.py)
-            for item in self.ticker:
-                if str(item.get("id")) == message.get("mention"):
-                    item["sentiment"] = message.get("sentiment")
-            return message
-        if kind == "status" and message.get("role") == "worker":
-            self.workers[str(message.get("id"))] = float(message.get("at_ts") or 0.0)
-        return None
+        match message:
+            case Metrics():
+                groups = {w.id: w.group for w in self.watchlists.values()}
+                self.metrics[message.watchlist] = with_share_of_voice(message, self.metrics, groups)
+            case Mentions():
+                self.ticker.extend(message.items)
+            case Swarms():
+                self.swarms = message
+            case Coordination():
+                self.coordination = message
+            case Influencers():
+                self.influencers[message.watchlist] = message
+            case Correction():  # people relabelled a mention (api/routes/corrections.py)
+                for item in self.ticker:
+                    if item.id == message.mention:
+                        item.sentiment = message.sentiment
+            case WorkerStatus():
+                self.workers[message.id] = message.at_ts
+                return None
+            case ConnectorStatus():  # the connector board's (services/connectors/board.py)
+                return None
+        return message
 
     def workers_alive(self, now: float | None = None) -> int:
         now = time.time() if now is None else now
         return sum(1 for seen in self.workers.values() if now - seen <= WORKER_SILENT_AFTER_S)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Snapshot:
         known = self.watchlists
-        return {
-            "type": "snapshot",
-            "v": 1,
-            "server_time": _now_iso(),
-            "watchlists": self.watchlist_items(),
-            "metrics": {key: value for key, value in self.metrics.items() if key in known},
-            "mentions": list(self.ticker),
-            "swarms": self.swarms,
-            "coordination": self.coordination,
-            "influencers": {key: value for key, value in self.influencers.items() if key in known},
-            "alerts": list(self.alerts.values()),
-        }
+        return Snapshot(
+            server_time=_now_iso(),
+            watchlists=self.watchlist_items(),
+            metrics={key: value for key, value in self.metrics.items() if key in known},
+            mentions=list(self.ticker),
+            swarms=self.swarms,
+            coordination=self.coordination,
+            influencers={key: value for key, value in self.influencers.items() if key in known},
+            alerts=list(self.alerts.values()),
+        )
 
     # -- clients -----------------------------------------------------------------------------------------
 
@@ -237,7 +251,7 @@ class Hub:
         cached = self._snapshot_cache
         if cached is not None and cached[0] == self._version and now - cached[1] < SNAPSHOT_REUSE_S:
             return cached[2]
-        text = orjson.dumps(self.snapshot()).decode()
+        text = encode(self.snapshot()).decode()
         self._snapshot_cache = (self._version, now, text)
         return text
 
@@ -257,12 +271,12 @@ class Hub:
             client.revoked.set()
         return len(marked)
 
-    def broadcast(self, message: dict[str, Any]) -> None:
-        if message.get("type") != "heartbeat":
+    def broadcast(self, message: WallMessage) -> None:
+        if not isinstance(message, Heartbeat):
             self._version += 1  # every state change reaches clients through here
         if not self.clients:
             return
-        key, text = message_key(message), orjson.dumps(message).decode()  # once for every client
+        key, text = message_key(message), encode(message).decode()  # once for every client
         for client in self.clients:
             client.offer(key, text)
 
@@ -305,22 +319,23 @@ class Hub:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
-            self.broadcast({"type": "heartbeat", "v": 1, "server_time": _now_iso()})
+            self.broadcast(Heartbeat(server_time=_now_iso()))
 
     def _on_update_record(self, _: bytes | None, value: bytes | None) -> None:
+        """One record of the updates topic: decoded once (services/updates.py), folded in, sent on; one the
+        protocol does not describe is skipped with a log line naming its type and what did not fit."""
         try:
-            message = orjson.loads(value or b"")
-        except orjson.JSONDecodeError:
-            log.error("unreadable record on %s: %r", self.settings.topic(UPDATES), (value or b"")[:200])
-            return
-        if not isinstance(message, dict):
-            log.error("record on %s is not an object: %r", self.settings.topic(UPDATES), (value or b"")[:200])
+            message = decode_update(value or b"")
+        except msgspec.DecodeError as error:  # ValidationError included: one bad update stops nothing
+            log.error(
+                "update skipped on %s: expected a message of services/updates.py, got type %r: %s; record %r",
+                self.settings.topic(UPDATES),
+                type_named(value or b""),
+                error,
+                (value or b"")[:200],
+            )
             return
         self.updates_seen += 1
-        try:
-            outgoing = self.apply_update(message)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:  # one bad update stops nothing
-            log.error("update skipped, %s: %r (%s)", type(error).__name__, (value or b"")[:200], error)
-            return
+        outgoing = self.apply_update(message)
         if outgoing is not None:
             self.broadcast(outgoing)

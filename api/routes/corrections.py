@@ -8,7 +8,6 @@ import logging
 from typing import Annotated, Any, Literal
 
 import msgspec
-import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, HTTPException, Request
@@ -18,6 +17,7 @@ from api.deps import Runtime, RuntimeDep
 from api.errors import FieldErrorRoute
 from api.openapi import KEYED, body_doc, refusals
 from api.routes.alerts import read_body
+from services import updates
 from services.ingest.records import MAX_ID_CHARS
 from services.runtime.hold import IngestHold
 from services.runtime.kafka import PARTIALS, UPDATES
@@ -29,6 +29,7 @@ from services.understanding.corrections import (
     MentionNotFound,
     partials,
 )
+from services.understanding.enrich import ItemSentiment
 from services.understanding.sentiment import LABELS
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,10 @@ def start_republishing(
 async def show_on_walls(runtime: Runtime, mention_id: str, sentiment: dict[str, Any]) -> None:
     """Tell every api process's walls (through the updates topic, which each hub follows) that people
     relabelled the mention; when the broker refuses, at least this api's walls are told."""
-    message = {"type": "correction", "v": 1, "mention": mention_id, "sentiment": sentiment}
+    message = updates.Correction(mention=mention_id, sentiment=msgspec.convert(sentiment, ItemSentiment))
+    topic = runtime.settings.topic(UPDATES)
     try:
-        await runtime.producer.send_and_wait(
-            runtime.settings.topic(UPDATES), orjson.dumps(message), key=mention_id.encode()
-        )
+        await runtime.producer.send_and_wait(topic, updates.encode(message), key=mention_id.encode())
     except KafkaError as error:
         log.warning(
             "corrections: the walls of other api processes miss correction of %s: %s", mention_id, error

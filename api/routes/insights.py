@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from fastapi import APIRouter, HTTPException
 
 from api.deps import Runtime, RuntimeDep
@@ -27,12 +28,12 @@ def _require_watchlist(runtime: Runtime, watchlist_id: str, field: str) -> None:
 async def list_swarms(runtime: RuntimeDep, watchlist: str | None = None) -> dict[str, Any]:
     """Communities of hashtags many distinct authors use together now, largest first; with `watchlist`,
     only those whose mentions touch it."""
-    latest = runtime.hub.swarms or {}
-    items: list[dict[str, Any]] = latest.get("items", [])
+    latest = runtime.hub.swarms
+    items = latest.items if latest is not None else []
     if watchlist is not None:
         _require_watchlist(runtime, watchlist, "watchlist")
-        items = [swarm for swarm in items if watchlist in swarm.get("watchlists", {})]
-    return {"now_ts": latest.get("now_ts"), "items": items}
+        items = [swarm for swarm in items if watchlist in swarm.watchlists]
+    return {"now_ts": latest.now_ts if latest is not None else None, "items": msgspec.to_builtins(items)}
 
 
 @router.get(
@@ -48,26 +49,27 @@ async def list_influencers(
     _require_watchlist(runtime, watchlist_id, "id")
     if not 1 <= limit <= INFLUENCERS_KEPT:
         raise field_error("limit", f"expected 1 to {INFLUENCERS_KEPT}, got {limit}")
-    latest = runtime.hub.influencers.get(watchlist_id, {})
-    rows: list[dict[str, Any]] = latest.get("press" if press else "items", [])
-    return {"watchlist": watchlist_id, "now_ts": latest.get("now_ts"), "items": rows[:limit]}
+    latest = runtime.hub.influencers.get(watchlist_id)
+    rows = (latest.press if press else latest.items) if latest is not None else []
+    now_ts = latest.now_ts if latest is not None else None
+    return {"watchlist": watchlist_id, "now_ts": now_ts, "items": msgspec.to_builtins(rows[:limit])}
 
 
 @router.get("/coordination", summary="Coordinated campaigns and automated accounts", responses=refusals(404))
 async def list_coordination(runtime: RuntimeDep, watchlist: str | None = None) -> dict[str, Any]:
     """Bursts of near-duplicate posts by throwaway accounts (live ones first) and accounts that look
     automated; with `watchlist`, the clusters about it and the automated accounts among theirs."""
-    latest = runtime.hub.coordination or {}
-    clusters: list[dict[str, Any]] = latest.get("clusters", [])
-    accounts: list[dict[str, Any]] = latest.get("accounts", [])
+    latest = runtime.hub.coordination
+    clusters = latest.clusters if latest is not None else []
+    accounts = latest.accounts if latest is not None else []
     if watchlist is not None:
         _require_watchlist(runtime, watchlist, "watchlist")
-        clusters = [cluster for cluster in clusters if watchlist in cluster.get("watchlists", {})]
-        members = {handle for cluster in clusters for handle in cluster.get("accounts", [])}
-        accounts = [account for account in accounts if account.get("handle") in members]
+        clusters = [cluster for cluster in clusters if watchlist in cluster.watchlists]
+        members = {handle for cluster in clusters for handle in cluster.accounts}
+        accounts = [account for account in accounts if account.handle in members]
     return {
-        "now_ts": latest.get("now_ts"),
-        "clusters": clusters,
-        "accounts": accounts,
-        "coordinated_mentions": sum(int(cluster.get("mentions", 0)) for cluster in clusters),
+        "now_ts": latest.now_ts if latest is not None else None,
+        "clusters": msgspec.to_builtins(clusters),
+        "accounts": msgspec.to_builtins(accounts),
+        "coordinated_mentions": sum(cluster.mentions for cluster in clusters),
     }

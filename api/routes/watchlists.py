@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import msgspec
@@ -121,8 +122,7 @@ async def get_metrics(watchlist_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     if runtime.store.get_watchlist(watchlist_id) is None:
         raise _not_found(watchlist_id)
     latest = runtime.hub.metrics.get(watchlist_id)
-    if latest is not None:
-        return latest
-    import time
-
-    return metrics_message(watchlist_id, WindowState(), time.time())
+    if latest is None:
+        latest = metrics_message(watchlist_id, WindowState(), time.time())
+    metrics: dict[str, Any] = msgspec.to_builtins(latest)
+    return metrics

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
 from services.aggregation.windows import EventClock, WindowState, minute_series, share_of_voice, window_stats
 from services.understanding.enrich import Partial
+from services.updates import Metrics
 
 _state_decoder = msgspec.msgpack.Decoder(WindowState)
 _state_encoder = msgspec.msgpack.Encoder()
@@ -51,21 +51,19 @@ def apply_partials(
 
 def metrics_message(
     watchlist_id: str, state: WindowState, now_ts: float, count_coordinated: bool = True
-) -> dict[str, Any]:
-    """The `metrics` message of the websocket protocol, without share of voice (the api adds it);
+) -> Metrics:
+    """The `metrics` message of the updates protocol, without share of voice (the api adds it);
     `count_coordinated` is the setting that decides whether `count` includes coordinated mentions."""
-    return {
-        "type": "metrics",
-        "v": 1,
-        "watchlist": watchlist_id,
-        "now_ts": round(now_ts, 3),
-        "windows": msgspec.to_builtins(window_stats(state, now_ts, count_coordinated)),
-        "series": msgspec.to_builtins(minute_series(state, now_ts)),
-        "late": state.late,
-        "total": int(state.total[0]),
-        "since_ts": min((start for start, bucket in state.buckets.items() if bucket[0] > 0), default=None),
-        "coordinated_counted": count_coordinated,
-    }
+    return Metrics(
+        watchlist=watchlist_id,
+        now_ts=round(now_ts, 3),
+        windows=window_stats(state, now_ts, count_coordinated),
+        series=minute_series(state, now_ts),
+        late=state.late,
+        total=int(state.total[0]),
+        since_ts=min((start for start, bucket in state.buckets.items() if bucket[0] > 0), default=None),
+        coordinated_counted=count_coordinated,
+    )
 
 
 class PublishThrottle:
@@ -99,19 +97,18 @@ class PublishThrottle:
 
 
 def with_share_of_voice(
-    message: dict[str, Any], latest: dict[str, dict[str, Any]], groups: dict[str, str]
-) -> dict[str, Any]:
+    message: Metrics, latest: Mapping[str, Metrics], groups: Mapping[str, str]
+) -> Metrics:
     """Set `share` in each window of a metrics message, among the watchlists of the same group."""
-    watchlist_id = message["watchlist"]
+    watchlist_id = message.watchlist
     group = groups.get(watchlist_id)
     peers = [w for w, g in groups.items() if g == group] if group is not None else [watchlist_id]
-    for name, stats in message["windows"].items():
-        counts = {
-            peer: (message if peer == watchlist_id else latest.get(peer, {}))
-            .get("windows", {})
-            .get(name, {})
-            .get("count", 0)
-            for peer in peers
-        }
-        stats["share"] = share_of_voice(counts)[watchlist_id]
+    for name, stats in message.windows.items():
+        counts = {peer: _count(message if peer == watchlist_id else latest.get(peer), name) for peer in peers}
+        stats.share = share_of_voice(counts)[watchlist_id]
     return message
+
+
+def _count(message: Metrics | None, window: str) -> int:
+    stats = message.windows.get(window) if message is not None else None
+    return stats.count if stats is not None else 0

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 import msgspec
-from aiokafka import AIOKafkaProducer
 
 from services.aggregation.windows import BUCKET_S
 from services.alerts.drivers import Drivers
@@ -43,9 +42,12 @@ from services.alerts.rules import (
     parse_metrics,
     swarm_conditions,
 )
+from services.insights.coordination import CoordinatedCluster
+from services.insights.swarms import Swarm
 from services.runtime.config_feed import WATCHLIST_PREFIX
 from services.understanding.enrich import EnrichedMention
 from services.understanding.watchlists import Watchlist
+from services.updates import Coordination, Metrics, Swarms, Update, decode_update
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,14 @@ def rules_record(watchlist: str, rules: RuleSet | None) -> tuple[bytes, bytes]:
     return f"{RULES_PREFIX}{watchlist}".encode(), msgspec.json.encode(rules) if rules is not None else b""
 
 
-async def publish_rules(producer: AIOKafkaProducer, topic: str, rules: Mapping[str, RuleSet | None]) -> None:
+class Producer(Protocol):
+    """What publishing needs of a Kafka producer (aiokafka's AIOKafkaProducer fits): `send` queues a record
+    and returns what resolves once the broker has it."""
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> Awaitable[object]: ...
+
+
+async def publish_rules(producer: Producer, topic: str, rules: Mapping[str, RuleSet | None]) -> None:
     records = [rules_record(watchlist, rule_set) for watchlist, rule_set in rules.items()]
     futures = [await producer.send(topic, value, key=key) for key, value in records]
     await asyncio.gather(*futures)
@@ -202,7 +211,27 @@ class AlertEngine:
             return
         self.book.apply(event, now_ts)
 
-    def on_metrics(self, message: Mapping[str, Any], now_ts: float) -> list[AlertEvent]:
+    def on_update_record(self, value: bytes | None, now_ts: float) -> list[AlertEvent]:
+        """A record of the updates topic (the alerts agent's stream), decoded once (services/updates.py); one
+        the protocol does not describe is counted in `skipped` (the hub logs it) and moves nothing."""
+        try:
+            update = decode_update(value or b"")
+        except msgspec.DecodeError:
+            self.skipped += 1
+            return []
+        return self.on_update(update, now_ts)
+
+    def on_update(self, update: Update, now_ts: float) -> list[AlertEvent]:
+        """A message of the updates topic (the alerts agent's stream): metrics feed the metric rules, swarms
+        and coordination the insight rules; the other kinds move no alert."""
+        match update:
+            case Metrics():
+                return self.on_metrics(update, now_ts)
+            case Swarms() | Coordination():
+                return self.on_insights(update, now_ts)
+        return []
+
+    def on_metrics(self, message: Metrics, now_ts: float) -> list[AlertEvent]:
         try:
             metrics = parse_metrics(message)
         except msgspec.ValidationError as error:
@@ -238,44 +267,39 @@ class AlertEngine:
                 latest[condition.watchlist] = self.negative_posts.add(condition, now_ts)
         return self.explain(self.book.observe(latest.values(), now_ts), now_ts) if latest else []
 
-    def on_insights(self, message: Mapping[str, Any], now_ts: float) -> list[AlertEvent]:
+    def on_insights(self, message: Swarms | Coordination, now_ts: float) -> list[AlertEvent]:
         """A `swarms` or `coordination` message of the insights stage: swarms and campaigns touching a
         watchlist. Each is one alert per swarm or cluster id; it resolves once no message has shown it for
         the resolve delay."""
         conditions: list[Condition] = []
-        try:
-            if message.get("type") == "swarms":
-                self.drivers.set_swarms(_per_watchlist(message.get("items") or [], _swarm_driver))
-                for swarm in message.get("items") or []:
-                    conditions += swarm_conditions(
-                        str(swarm["id"]),
-                        list(swarm["tags"]),
-                        str(swarm["state"]),
-                        swarm["watchlists"],
-                        self.rules_of,
-                        authors=int(swarm.get("authors", 0)),
-                        sentiment=_number(swarm.get("sentiment")),
-                    )
-            elif message.get("type") == "coordination":
-                now = _number(message.get("now_ts"))
-                self.drivers.set_campaigns(_per_watchlist(message.get("clusters") or [], _campaign_driver))
-                for cluster in message.get("clusters") or []:
-                    last_seen = _number(cluster.get("last_seen_ts"))
-                    if now is not None and last_seen is not None and now - last_seen > CAMPAIGN_ACTIVE_S:
-                        continue  # finished campaigns stay listed for an hour; the alert is about live ones
-                    example = str(cluster.get("example", ""))
-                    conditions += coordination_conditions(
-                        str(cluster["id"]),
-                        int(cluster["account_count"]),
-                        cluster["watchlists"],
-                        self.rules_of,
-                        example=example,
-                        negative=self._negative_campaign(str(cluster["id"]), example),
-                    )
-        except (AttributeError, KeyError, TypeError, ValueError) as error:
-            self.skipped += 1
-            log.error("ignoring a %s message the rules cannot read: %r", message.get("type"), error)
-            return []
+        if isinstance(message, Swarms):
+            self.drivers.set_swarms(_per_watchlist([(s.watchlists, _swarm_driver(s)) for s in message.items]))
+            for swarm in message.items:
+                conditions += swarm_conditions(
+                    swarm.id,
+                    swarm.tags,
+                    swarm.state,
+                    swarm.watchlists,
+                    self.rules_of,
+                    authors=swarm.authors,
+                    sentiment=swarm.sentiment,
+                )
+        else:
+            clusters = message.clusters
+            self.drivers.set_campaigns(
+                _per_watchlist([(c.watchlists, _campaign_driver(c)) for c in clusters])
+            )
+            for cluster in clusters:
+                if message.now_ts - cluster.last_seen_ts > CAMPAIGN_ACTIVE_S:
+                    continue  # finished campaigns stay listed for an hour; the alert is about live ones
+                conditions += coordination_conditions(
+                    cluster.id,
+                    cluster.account_count,
+                    cluster.watchlists,
+                    self.rules_of,
+                    example=cluster.example,
+                    negative=self._negative_campaign(cluster.id, cluster.example),
+                )
         return self.explain(self.book.observe(conditions, now_ts), now_ts) if conditions else []
 
     def explain(self, events: list[AlertEvent], now_ts: float) -> list[AlertEvent]:
@@ -294,35 +318,19 @@ class AlertEngine:
         return self.book.tick(now_ts, owns)
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-def _per_watchlist(
-    items: list[Any], describe: Callable[[Mapping[str, Any]], dict[str, Any]]
-) -> dict[str, list[dict[str, Any]]]:
-    """Items of a swarms or coordination message by the watchlists they touch, largest share first."""
+def _per_watchlist(items: list[tuple[Mapping[str, int], dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The drivers of a swarms or coordination message (each with its mentions per watchlist) by the
+    watchlists they touch, largest share first."""
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for item in items:
-        if not isinstance(item, Mapping) or not isinstance(item.get("watchlists"), Mapping):
-            continue
-        for watchlist, mentions in item["watchlists"].items():
-            found.setdefault(str(watchlist), []).append((int(mentions), describe(item)))
+    for watchlists, driver in items:
+        for watchlist, mentions in watchlists.items():
+            found.setdefault(watchlist, []).append((mentions, driver))
     return {w: [d for _, d in sorted(pairs, key=lambda p: -p[0])] for w, pairs in found.items()}
 
 
-def _swarm_driver(swarm: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": swarm.get("id"),
-        "tags": list(swarm.get("tags") or [])[:5],
-        "state": swarm.get("state"),
-        "authors": swarm.get("authors"),
-    }
+def _swarm_driver(swarm: Swarm) -> dict[str, Any]:
+    return {"id": swarm.id, "tags": swarm.tags[:5], "state": swarm.state, "authors": swarm.authors}
 
 
-def _campaign_driver(cluster: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": cluster.get("id"),
-        "accounts": cluster.get("account_count"),
-        "example": str(cluster.get("example", ""))[:200],
-    }
+def _campaign_driver(cluster: CoordinatedCluster) -> dict[str, Any]:
+    return {"id": cluster.id, "accounts": cluster.account_count, "example": cluster.example[:200]}

@@ -204,9 +204,10 @@ class Metrics(msgspec.Struct):
     since_ts: float | None = None
 
 
-def parse_metrics(message: Mapping[str, Any]) -> Metrics:
-    """Raise `msgspec.ValidationError` naming the field when the message is not a metrics message."""
-    metrics = msgspec.convert(message, Metrics)
+def parse_metrics(message: object) -> Metrics:
+    """The figures of a `metrics` message (services/updates.py `Metrics`, or the same as a mapping); raise
+    `msgspec.ValidationError` naming the field when the message is not a metrics message."""
+    metrics = msgspec.convert(message, Metrics, from_attributes=True)
     for name in (SHORT_WINDOW, SENTIMENT_WINDOW, LONG_WINDOW):
         if name not in metrics.windows:
             raise msgspec.ValidationError(f"Object missing required field `{name}` - at `$.windows`")

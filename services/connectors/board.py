@@ -6,12 +6,13 @@ import logging
 import time
 from typing import Any
 
-import orjson
+import msgspec
 
 from services.runtime.epoch import EpochWatch
 from services.runtime.kafka import UPDATES
 from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
+from services.updates import ConnectorStatus, decode_update
 
 log = logging.getLogger(__name__)
 
@@ -22,21 +23,20 @@ WARM_UP_RECORDS = 2000
 class ConnectorBoard:
     def __init__(self, silent_after_s: float) -> None:
         self.silent_after_s = silent_after_s
-        self.statuses: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[str, ConnectorStatus] = {}
 
-    def apply(self, message: Any) -> None:
+    def apply(self, status: ConnectorStatus) -> None:
         """A connector status; one saying it stopped on purpose removes the connector."""
-        if isinstance(message, dict) and message.get("type") == "connector" and message.get("id"):
-            if message.get("stopped"):
-                self.statuses.pop(str(message["id"]), None)
-            else:
-                self.statuses[str(message["id"])] = message
+        if status.stopped:
+            self.statuses.pop(status.id, None)
+        else:
+            self.statuses[status.id] = status
 
     def items(self, now_ts: float | None = None) -> list[dict[str, Any]]:
         """Every connector heard from, with `alive` false once it has been silent too long."""
         now_ts = time.time() if now_ts is None else now_ts
         return [
-            {**status, "alive": now_ts - float(status.get("at_ts") or 0) <= self.silent_after_s}
+            {**msgspec.to_builtins(status), "alive": now_ts - status.at_ts <= self.silent_after_s}
             for _, status in sorted(self.statuses.items())
         ]
 
@@ -47,9 +47,12 @@ async def follow_connector_statuses(settings: Settings, board: ConnectorBoard) -
     def on_record(key: bytes | None, value: bytes | None) -> None:
         if key and key.startswith(b"connector:"):
             try:
-                board.apply(orjson.loads(value or b""))
-            except orjson.JSONDecodeError:
-                log.error("unreadable connector status: %r", (value or b"")[:200])
+                status = decode_update(value or b"")
+            except msgspec.DecodeError as error:
+                log.error("unreadable connector status (%s): %r", error, (value or b"")[:200])
+                return
+            if isinstance(status, ConnectorStatus):
+                board.apply(status)
 
     wait_ms = max(settings.consumer_fetch_max_wait_ms, 200)
     topic = settings.topic(UPDATES)

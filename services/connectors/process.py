@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import orjson
+import msgspec
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
@@ -30,6 +30,7 @@ from services.runtime.hold import IngestHold
 from services.runtime.kafka import RAW, UPDATES, MentionPublisher, make_producer, wait_for_broker
 from services.runtime.observability.health_server import Readiness, start_health_server
 from services.settings import Settings
+from services.updates import ConnectorStatus, encode
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,10 @@ log = logging.getLogger(__name__)
 LAST_STATUS_TIMEOUT_S = 5.0
 
 
-def status_record(snapshot: dict[str, Any], now_ts: float | None = None) -> dict[str, Any]:
-    return {"type": "connector", "v": 1, "id": snapshot["name"], "at_ts": now_ts or time.time(), **snapshot}
+def status_record(snapshot: dict[str, Any], now_ts: float | None = None) -> ConnectorStatus:
+    """The `connector` update (services/updates.py) of a `ConnectorStats.snapshot()`."""
+    fields = {"id": snapshot["name"], "at_ts": now_ts or time.time(), **snapshot}
+    return msgspec.convert(fields, ConnectorStatus)
 
 
 async def run_spec(settings: Settings, spec: Spec, producer: AIOKafkaProducer) -> None:
@@ -50,7 +53,7 @@ async def run_spec(settings: Settings, spec: Spec, producer: AIOKafkaProducer) -
     async def report(snapshot: dict[str, Any]) -> None:
         try:
             await producer.send_and_wait(
-                updates, orjson.dumps(status_record(snapshot)), key=f"connector:{name}".encode()
+                updates, encode(status_record(snapshot)), key=f"connector:{name}".encode()
             )
         except KafkaError as error:
             raise PublishFailed(str(error)) from error

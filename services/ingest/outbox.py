@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 import msgspec
-import orjson
 
 from services.ingest.packing import pack_array, record_budget
 from services.understanding.enrich import BatchResult, DeadLetter
 
 _encode = msgspec.json.encode
+#: A `mentions` update (services/updates.py) around items packed by hand (tests/services/test_outbox.py).
 TICKER_HEAD = b'{"type":"mentions","v":1,"items":['
 TICKER_TAIL = b"]}"
 
@@ -95,9 +95,7 @@ def encode_batch(done: BatchResult, max_request_bytes: int, topic: str) -> Outbo
             too_large("mention", "an enriched mention", max_request_bytes, origins[index], parts[index])
         )
     # A ticker item is part of an enriched mention: one too large was dead-lettered above.
-    ticker = pack_array(
-        [orjson.dumps(item) for item in done.ticker], max_request_bytes, TICKER_HEAD, TICKER_TAIL
-    )
+    ticker = pack_array([_encode(item) for item in done.ticker], max_request_bytes, TICKER_HEAD, TICKER_TAIL)
     return Outbox(
         partials=keyed,
         enriched=enriched.records,

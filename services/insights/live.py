@@ -24,9 +24,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
-
-import msgspec
+from typing import NamedTuple
 
 from services.aggregation.windows import (
     COORD,
@@ -44,6 +42,7 @@ from services.insights.influence import InfluenceBoard
 from services.insights.swarms import SwarmTracker
 from services.settings import Settings
 from services.understanding.enrich import EnrichedMention, Partial
+from services.updates import Coordination, Influencers, Insight, Swarms
 
 #: Largest swarms in a `swarms` message.
 SWARMS_KEPT = 50
@@ -56,8 +55,6 @@ PRESS_SEARCH_RANKS = 200
 REFRESH_S = 60.0
 #: Mentions remembered to correct them once found coordinated: two coordination windows, at most this many.
 MAX_REMEMBERED = 200_000
-
-Message = dict[str, Any]
 
 
 class _Seen(NamedTuple):
@@ -176,42 +173,29 @@ class Insights:
 
     # -- output ---------------------------------------------------------------------------------------
 
-    def swarms_message(self, now_ts: float) -> Message:
+    def swarms_message(self, now_ts: float) -> Swarms:
         swarms = self.swarms.snapshot(now_ts)
-        return {
-            "type": "swarms",
-            "v": 1,
-            "now_ts": round(now_ts, 3),
-            "total": len(swarms),
-            "items": msgspec.to_builtins(swarms[:SWARMS_KEPT]),
-        }
+        return Swarms(now_ts=round(now_ts, 3), total=len(swarms), items=swarms[:SWARMS_KEPT])
 
-    def influencers_message(self, watchlist_id: str, now_ts: float) -> Message:
+    def influencers_message(self, watchlist_id: str, now_ts: float) -> Influencers:
         # One scoring pass (it costs far more than the rows): the best overall, and the best journalists
         # and media among the first PRESS_SEARCH_RANKS.
         rows = self.influence.board(watchlist_id, now_ts, max(PRESS_SEARCH_RANKS, INFLUENCERS_KEPT))
         press = [row for row in rows if row.journalist or row.media][:PRESS_KEPT]
-        return {
-            "type": "influencers",
-            "v": 1,
-            "watchlist": watchlist_id,
-            "now_ts": round(now_ts, 3),
-            "items": msgspec.to_builtins(rows[:INFLUENCERS_KEPT]),
-            "press": msgspec.to_builtins(press),
-        }
+        return Influencers(
+            watchlist=watchlist_id, now_ts=round(now_ts, 3), items=rows[:INFLUENCERS_KEPT], press=press
+        )
 
-    def coordination_message(self, now_ts: float) -> Message:
+    def coordination_message(self, now_ts: float) -> Coordination:
         snapshot = self.coordination.snapshot(now_ts)
-        return {
-            "type": "coordination",
-            "v": 1,
-            "now_ts": round(now_ts, 3),
-            "clusters": msgspec.to_builtins(snapshot.clusters),
-            "accounts": msgspec.to_builtins(snapshot.automated),
-            "coordinated_mentions": snapshot.coordinated_mentions,
-        }
+        return Coordination(
+            now_ts=round(now_ts, 3),
+            clusters=snapshot.clusters,
+            accounts=snapshot.automated,
+            coordinated_mentions=snapshot.coordinated_mentions,
+        )
 
-    def messages(self, wall: float | None = None) -> Iterator[tuple[str, Message]]:
+    def messages(self, wall: float | None = None) -> Iterator[tuple[str, Insight]]:
         """The messages due at `wall` (seconds, wall clock), each with its Kafka key; none between ticks."""
         wall = time.time() if wall is None else wall
         if wall - self._last_publish < self.publish_interval_s:

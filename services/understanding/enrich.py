@@ -64,13 +64,22 @@ class EnrichedMention(msgspec.Struct, kw_only=True):
     label: str
 
 
+_enriched_decoder = msgspec.json.Decoder(list[EnrichedMention])
+
+
+def decode_enriched(value: bytes) -> list[EnrichedMention]:
+    """A record of `vigie.mentions.enriched` (a JSON list of enriched mentions); msgspec.DecodeError
+    (ValidationError) saying what did not fit."""
+    return _enriched_decoder.decode(value)
+
+
 class EnrichResult(msgspec.Struct, kw_only=True):
     """What one raw record (at `partition`, `offset`) gave."""
 
     partials: list[Partial]
     enriched: list[EnrichedMention]
     dead: list[DeadLetter]
-    ticker: list[dict[str, Any]]
+    ticker: list[MentionItem]
     accepted: int = 0
     duplicates: int = 0
     unmatched: int = 0
@@ -88,7 +97,7 @@ class BatchResult(NamedTuple):
     #: One result per raw record, in the order they were admitted.
     records: list[EnrichResult]
     #: The ticker sample of the whole batch (`mentions` items of the websocket protocol).
-    ticker: list[dict[str, Any]]
+    ticker: list[MentionItem]
 
 
 class EnrichBatch:
@@ -117,27 +126,55 @@ class EnrichBatch:
         self._mentions += len(accepted)
 
 
-def ticker_item(item: EnrichedMention, more: int = 0) -> dict[str, Any]:
-    """The `<mention item>` of the websocket protocol (api/websocket.md); `more`: how many other mentions
-    of its watchlists arrived since the last one the ticker got, and are not shown."""
+class ItemAuthor(msgspec.Struct):
+    handle: str
+    name: str | None
+    followers: int
+
+
+class ItemSentiment(msgspec.Struct, omit_defaults=True):
+    """A mention's sentiment; `correction` (services/understanding/corrections.py `Correction.to_item`) only
+    once a person set the label."""
+
+    score: float
+    label: str
+    correction: dict[str, Any] | None = None
+
+
+class MentionItem(msgspec.Struct, kw_only=True):
+    """The `<mention item>` of the updates protocol (services/updates.py, api/websocket.md): a ticker item."""
+
+    id: str
+    watchlists: list[str]
+    text: str
+    source: str
+    author: ItemAuthor
+    created_at: str | None
+    lang: str | None
+    url: str | None
+    hashtags: list[str]
+    sentiment: ItemSentiment
+    #: How many other mentions of its watchlists arrived since the previous item and are not shown.
+    more: int = 0
+
+
+def ticker_item(item: EnrichedMention, more: int = 0) -> MentionItem:
+    """The ticker item of an enriched mention; `more`: how many other mentions of its watchlists arrived
+    since the last one the ticker got, and are not shown."""
     mention = item.mention
-    return {
-        "id": mention.id,
-        "watchlists": item.watchlists,
-        "text": mention.text,
-        "source": mention.source,
-        "author": {
-            "handle": mention.author.handle,
-            "name": mention.author.name,
-            "followers": mention.author.followers,
-        },
-        "created_at": mention.created_at.isoformat() if mention.created_at else None,
-        "lang": mention.lang,
-        "url": mention.url,
-        "hashtags": mention.hashtags or [],
-        "sentiment": {"score": round(item.score, 3), "label": item.label},
-        "more": more,
-    }
+    return MentionItem(
+        id=mention.id,
+        watchlists=item.watchlists,
+        text=mention.text,
+        source=mention.source,
+        author=ItemAuthor(mention.author.handle, mention.author.name, mention.author.followers),
+        created_at=mention.created_at.isoformat() if mention.created_at else None,
+        lang=mention.lang,
+        url=mention.url,
+        hashtags=mention.hashtags or [],
+        sentiment=ItemSentiment(round(item.score, 3), item.label),
+        more=more,
+    )
 
 
 class TickerSampler:
@@ -250,7 +287,7 @@ class Enricher:
                 continue
         return mentions
 
-    def held_ticker(self, wall: float | None = None) -> list[dict[str, Any]]:
+    def held_ticker(self, wall: float | None = None) -> list[MentionItem]:
         """The ticker items held back by the sampler that are due now (called on a timer, so the last
         mentions of a burst are shown, or counted, without waiting for the next one)."""
         wall = time.time() if wall is None else wall

@@ -19,9 +19,9 @@ import time
 
 import faust
 import msgspec
-import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
+from services import updates
 from services.aggregation.aggregate import (
     PublishThrottle,
     apply_partials,
@@ -35,7 +35,7 @@ from services.history.rollups import minutes_touched
 from services.history.sink import HistorySink, restore_state, resumed_clock
 from services.history.store import HistoryStore
 from services.runtime.epoch import current_epoch
-from services.runtime.kafka import partition_for
+from services.runtime.ownership import owns
 from services.settings import Settings
 from services.understanding.enrich import Partial
 from streams.batching import Batches, acting_for
@@ -85,7 +85,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
         if state is None:
             return
         message = metrics_message(key.decode(), state, clock.now(), settings.count_coordinated)
-        await topics.updates.send(key=key, value=orjson.dumps(message))
+        await topics.updates.send(key=key, value=updates.encode(message))
 
     @app.agent(topics.partials, name="aggregate")
     async def aggregate(stream: faust.StreamT[bytes]) -> None:
@@ -137,11 +137,8 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
                 await publish(key)
 
     def owned(key: bytes) -> bool:
-        assignment = app.consumer.assignment()
-        partition = partition_for(key.decode(), settings.topic_partitions)
-        return any(
-            tp.topic == topics.partials.get_topic_name() and tp.partition == partition for tp in assignment
-        )
+        topic = topics.partials.get_topic_name()
+        return owns(app.consumer.assignment(), topic, key.decode(), settings.topic_partitions)
 
     @app.timer(settings.publish_interval_ms / 1000)
     async def publish_pending() -> None:

@@ -21,16 +21,16 @@ import time
 
 import faust
 import msgspec
-import orjson
 
 from services.alerts.engine import AlertEngine
 from services.alerts.events import AlertEvent, encode_event
 from services.alerts.lifecycle import AlertBook
 from services.insights.media import MediaClassifier
-from services.runtime.kafka import ALERTS, CONFIG, partition_for
+from services.runtime.kafka import ALERTS, CONFIG
+from services.runtime.ownership import owns
 from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
-from services.understanding.enrich import EnrichedMention
+from services.understanding.enrich import decode_enriched
 from services.understanding.sentiment import load_scorer
 from streams.topics import Topics
 
@@ -51,7 +51,6 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
         wait_ms,
     )
     rules_feed = TopicFollower(settings.bootstrap, settings.topic(CONFIG), engine.apply_config, wait_ms)
-    decode_batch = msgspec.json.Decoder(list[EnrichedMention]).decode
 
     async def ready() -> None:
         await alerts_feed.ready.wait()
@@ -73,36 +72,26 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
     async def alerts(stream: faust.StreamT[bytes]) -> None:
         await ready()
         async for value in stream:
-            try:
-                message = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                continue  # the hub logs unreadable updates; nothing to evaluate
-            if not isinstance(message, dict):
-                continue
-            if message.get("type") == "metrics":
-                await send(engine.on_metrics(message, time.time()))
-            elif message.get("type") in ("swarms", "coordination"):
-                await send(engine.on_insights(message, time.time()))
+            await send(engine.on_update_record(value, time.time()))
 
     @app.agent(topics.enriched, name="alert-mentions")
     async def alert_mentions(stream: faust.StreamT[bytes]) -> None:
         await ready()
         async for value in stream:
             try:
-                batch = decode_batch(value)
+                batch = decode_enriched(value)
             except msgspec.DecodeError:
                 continue  # written by our own enrich stage; a bad record is not a mention to judge
             await send(engine.on_mentions(batch, time.time()))
 
-    def owns(watchlist: str) -> bool:
+    def owned(watchlist: str) -> bool:
         """Whether this worker holds the watchlist's updates partition (then it resolves its alerts)."""
-        partition = partition_for(watchlist, settings.topic_partitions)
-        name = topics.updates.get_topic_name()
-        return any(tp.topic == name and tp.partition == partition for tp in app.consumer.assignment())
+        topic = topics.updates.get_topic_name()
+        return owns(app.consumer.assignment(), topic, watchlist, settings.topic_partitions)
 
     @app.timer(settings.alert_tick_interval_s)
     async def resolve_cleared() -> None:
         if alerts_feed.ready.is_set() and not app.rebalancing:
-            await send(engine.tick(time.time(), owns))
+            await send(engine.tick(time.time(), owned))
 
     return engine

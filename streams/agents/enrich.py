@@ -19,9 +19,9 @@ import time
 from collections.abc import Iterable
 
 import faust
-import orjson
 from faust.exceptions import ProducerSendError
 
+from services import updates
 from services.history.store import HistoryStore
 from services.ingest.dedupe import PartitionIds
 from services.ingest.outbox import encode_batch, fit_dead_letter, too_large
@@ -168,7 +168,7 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
     async def ticker_held_back() -> None:
         """The mentions of a burst held back by the ticker's sampler, once their watchlist is due."""
         if held := enricher.held_ticker():
-            update = orjson.dumps({"type": "mentions", "v": 1, "items": held})
+            update = updates.encode(updates.Mentions(items=held))
             await send(topics.updates, update, (enricher.topic, -1, -1), b"ticker")
 
     return enricher

@@ -23,11 +23,12 @@ import time
 
 import faust
 import msgspec
-import orjson
 
+from services import updates
 from services.insights.live import Insights
+from services.runtime.ownership import owns
 from services.settings import Settings
-from services.understanding.enrich import EnrichedMention
+from services.understanding.enrich import decode_enriched
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ TICKS_PER_INTERVAL = 5
 
 def register(app: faust.App, settings: Settings, topics: Topics) -> Insights:
     insights = Insights.from_settings(settings)
-    decode_batch = msgspec.json.Decoder(list[EnrichedMention]).decode
     encode = msgspec.json.encode
 
     @app.agent(topics.enriched, name="insights")
@@ -46,7 +46,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> Insights:
         async for event in stream.events():
             message = event.message
             try:
-                batch = decode_batch(event.value)
+                batch = decode_enriched(event.value)
             except msgspec.DecodeError as error:
                 log.error(
                     "insights: expected a JSON list of enriched mentions at %s:%s, got %s",
@@ -61,14 +61,13 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> Insights:
 
     def owner() -> bool:
         """Whether this worker holds the enriched partition (the others have nothing to say)."""
-        name = topics.enriched.get_topic_name()
-        return any(tp.topic == name for tp in app.consumer.assignment())
+        return owns(app.consumer.assignment(), topics.enriched.get_topic_name())
 
     @app.timer(settings.insights_publish_interval_s / TICKS_PER_INTERVAL)
     async def publish() -> None:
         if app.rebalancing or not owner():
             return
         for key, update in insights.messages(time.time()):
-            await topics.updates.send(key=key.encode(), value=orjson.dumps(update))
+            await topics.updates.send(key=key.encode(), value=updates.encode(update))
 
     return insights

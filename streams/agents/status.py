@@ -7,8 +7,8 @@ import socket
 import time
 
 import faust
-import orjson
 
+from services.updates import WorkerStatus, encode
 from streams.topics import Topics
 
 STATUS_INTERVAL_S = 2.0
@@ -22,12 +22,5 @@ def register(app: faust.App, topics: Topics) -> None:
         assigned = app.consumer.assignment()
         if not assigned or app.rebalancing:
             return
-        status = {
-            "type": "status",
-            "v": 1,
-            "role": "worker",
-            "id": worker_id,
-            "at_ts": time.time(),
-            "partitions": len(assigned),
-        }
-        await topics.updates.send(key=b"status", value=orjson.dumps(status))
+        status = WorkerStatus(id=worker_id, at_ts=time.time(), partitions=len(assigned))
+        await topics.updates.send(key=b"status", value=encode(status))

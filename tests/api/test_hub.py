@@ -7,15 +7,32 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+import msgspec
 import orjson
 import pytest
 from starlette.websockets import WebSocket
 
 from api import hub as hub_module
 from api.hub import CLIENT_KEYS_MAX, CLIENT_QUEUE_MAX, Client, Hub
+from services.aggregation.aggregate import metrics_message
+from services.aggregation.windows import WindowState
 from services.settings import Settings
+from services.understanding.enrich import ItemAuthor, ItemSentiment, MentionItem
+from services.updates import (
+    Alert,
+    Correction,
+    Heartbeat,
+    Mentions,
+    Metrics,
+    Snapshot,
+    Swarms,
+    WallMessage,
+    decode_update,
+    encode,
+)
 
-NO_SOCKET = cast(WebSocket, None)  # the hub only queues text for a client here; nothing is sent
+NO_SOCKET = cast(WebSocket, None)
+NOW = 1_800_000_000.0  # the hub only queues text for a client here; nothing is sent
 
 
 def next_text(hub: Hub, client: Client) -> str:
@@ -37,8 +54,25 @@ def everything_sent(hub: Hub, client: Client) -> list[dict[str, Any]]:
     return sent
 
 
-def metrics(watchlist: str, total: int) -> dict[str, Any]:
-    return {"type": "metrics", "v": 1, "watchlist": watchlist, "total": total, "windows": {}}
+def metrics(watchlist: str, total: int) -> Metrics:
+    message = metrics_message(watchlist, WindowState(), NOW)
+    message.total = total
+    return message
+
+
+def swarms(total: int) -> Swarms:
+    return Swarms(now_ts=NOW, total=total, items=[])
+
+
+def item(mention_id: str, label: str = "pos") -> MentionItem:
+    return MentionItem(
+        id=mention_id, watchlists=["acme"], text="hello", source="demo", author=ItemAuthor("ana", None, 3),
+        created_at=None, lang=None, url=None, hashtags=[], sentiment=ItemSentiment(0.5, label),
+    )  # fmt: skip
+
+
+def alert(alert_id: str) -> dict[str, Any]:
+    return {"alert_id": alert_id, "status": "firing"}
 
 
 def test_clients_connecting_between_two_changes_share_one_snapshot() -> None:
@@ -51,23 +85,40 @@ def test_clients_connecting_between_two_changes_share_one_snapshot() -> None:
 def test_a_client_connecting_after_a_change_sees_it() -> None:
     hub = Hub(Settings.model_validate({}))
     assert first_message(hub)["alerts"] == []
-    hub.alerts["a1"] = {"id": "a1", "status": "firing"}
-    hub.broadcast({"type": "alert", "v": 1, "alert": hub.alerts["a1"]})
-    assert first_message(hub)["alerts"] == [{"id": "a1", "status": "firing"}]
+    hub.alerts["a1"] = alert("a1")
+    hub.broadcast(Alert(alert=hub.alerts["a1"]))
+    assert first_message(hub)["alerts"] == [alert("a1")]
     outgoing = hub.apply_update(metrics("acme", 7))
     assert outgoing is not None
     hub.broadcast(outgoing)
     assert first_message(hub)["metrics"] == {}  # acme is not a known watchlist: not shown
-    ticker = hub.apply_update({"type": "mentions", "v": 1, "items": [{"id": "m1", "text": "hello"}]})
+    ticker = hub.apply_update(Mentions(items=[item("m1")]))
     assert ticker is not None
     hub.broadcast(ticker)
     assert [m["id"] for m in first_message(hub)["mentions"]] == ["m1"]
 
 
+def test_what_the_hub_sends_is_the_protocols_wall_messages() -> None:
+    hub = Hub(Settings.model_validate({}))
+    client = hub.connect(NO_SOCKET)
+    hub.alerts["a1"] = alert("a1")
+    for update in (metrics("acme", 7), Mentions(items=[item("m1")]), swarms(2)):
+        outgoing = hub.apply_update(update)
+        assert outgoing is not None
+        hub.broadcast(outgoing)
+    hub.broadcast(Alert(alert=hub.alerts["a1"]))
+    hub.broadcast(Heartbeat(server_time="now"))
+    texts = [next_text(hub, client) for _ in range(6)] + [next_text(hub, hub.connect(NO_SOCKET))]
+    decoded = [msgspec.json.decode(text, type=WallMessage) for text in texts]
+    assert [type(m) for m in decoded] == [Snapshot, Metrics, Mentions, Swarms, Alert, Heartbeat, Snapshot]
+    last = decoded[-1]
+    assert isinstance(last, Snapshot) and last.mentions == [item("m1")] and last.alerts == [alert("a1")]
+
+
 def test_heartbeats_do_not_rebuild_the_snapshot() -> None:
     hub = Hub(Settings.model_validate({}))
     before = next_text(hub, hub.connect(NO_SOCKET))
-    hub.broadcast({"type": "heartbeat", "v": 1, "server_time": "now"})
+    hub.broadcast(Heartbeat(server_time="now"))
     assert next_text(hub, hub.connect(NO_SOCKET)) is before
 
 
@@ -91,7 +142,7 @@ def test_a_client_behind_gets_the_latest_state_per_key_with_bounded_memory() -> 
     for total in range(1, 2001):  # 10,000 updates, far more than a queue holds
         for watchlist in watchlists:
             hub.broadcast(metrics(watchlist, total))
-        hub.broadcast({"type": "swarms", "v": 1, "total": total, "items": []})
+        hub.broadcast(swarms(total))
         sent_to_reading += len(everything_sent(hub, reading))
         most_pending = max(most_pending, stalled.pending)
     assert sent_to_reading == 1 + 2000 * 6  # the snapshot, then every update: the reader misses nothing
@@ -113,8 +164,8 @@ def test_a_client_behind_by_more_keys_than_it_may_hold_gets_a_fresh_snapshot() -
     hub = Hub(Settings.model_validate({}))
     stalled = hub.connect(NO_SOCKET)
     for i in range(CLIENT_QUEUE_MAX + CLIENT_KEYS_MAX + 10):
-        hub.alerts[f"a{i}"] = {"id": f"a{i}", "status": "firing"}
-        hub.broadcast({"type": "alert", "v": 1, "alert": hub.alerts[f"a{i}"]})
+        hub.alerts[f"a{i}"] = alert(f"a{i}")
+        hub.broadcast(Alert(alert=hub.alerts[f"a{i}"]))
         assert stalled.pending <= CLIENT_QUEUE_MAX + CLIENT_KEYS_MAX
     caught_up = everything_sent(hub, stalled)
     assert len(caught_up) == CLIENT_QUEUE_MAX + 1  # what was queued, then one snapshot with every alert
@@ -124,26 +175,40 @@ def test_a_client_behind_by_more_keys_than_it_may_hold_gets_a_fresh_snapshot() -
 
 def test_a_correction_from_any_api_relabels_the_ticker_and_each_reaches_a_client_behind() -> None:
     hub = Hub(Settings.model_validate({}))
-    hub.apply_update({"type": "mentions", "v": 1, "items": [{"id": "m1", "sentiment": {"label": "pos"}}]})
+    hub.apply_update(Mentions(items=[item("m1")]))
     client = hub.connect(NO_SOCKET)
     next_text(hub, client)  # the snapshot
     for mention, label in (("m1", "neg"), ("m2", "neu")):  # from the updates topic, as every hub reads it
-        correction = {"type": "correction", "v": 1, "mention": mention, "sentiment": {"label": label}}
-        outgoing = hub.apply_update(correction)
+        correction = Correction(mention=mention, sentiment=ItemSentiment(-1.0, label))
+        outgoing = hub.apply_update(decode_update(encode(correction)))
         assert outgoing is not None
         hub.broadcast(outgoing)
-    assert first_message(hub)["mentions"] == [{"id": "m1", "sentiment": {"label": "neg"}}]
+    [shown] = first_message(hub)["mentions"]
+    assert (shown["id"], shown["sentiment"]) == ("m1", {"score": -1.0, "label": "neg"})
     assert [m["mention"] for m in everything_sent(hub, client)] == ["m1", "m2"]
 
 
-def test_an_update_the_hub_cannot_fold_in_is_skipped_and_the_next_still_arrives() -> None:
+def test_an_update_the_hub_cannot_fold_in_is_skipped_and_the_next_still_arrives(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     hub = Hub(Settings.model_validate({}))
     client = hub.connect(NO_SOCKET)
     next_text(hub, client)  # the snapshot
-    for bad in (b"[1, 2]", b'"text"', b'{"type": "metrics", "v": 1}', b'{"type": "mentions", "items": 5}'):
-        hub._on_update_record(None, bad)
-    hub._on_update_record(None, orjson.dumps({"type": "swarms", "v": 1, "swarms": []}))
+    bad = (
+        b"[1, 2]",
+        b'"text"',
+        b"{not json",
+        b'{"type": "metrics", "v": 1}',
+        b'{"type": "mentions", "items": 5}',
+    )
+    for value in (*bad, b'{"type": "forecast", "v": 1}'):
+        hub._on_update_record(None, value)
+    hub._on_update_record(None, encode(swarms(3)))
     assert [m["type"] for m in everything_sent(hub, client)] == ["swarms"]
+    skipped = [record.getMessage() for record in caplog.records if "update skipped" in record.getMessage()]
+    assert len(skipped) == len(bad) + 1  # one line each, naming the type and what did not fit
+    assert "got type 'metrics'" in skipped[3] and "missing required field" in skipped[3]
+    assert "got type 'forecast'" in skipped[5] and "Invalid value 'forecast'" in skipped[5]
 
 
 async def test_a_hub_loop_that_fails_is_started_again(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,7 @@ from services.aggregation.aggregate import metrics_message
 from services.aggregation.windows import WindowState
 from services.runtime.kafka import UPDATES, make_producer
 from services.settings import Settings
+from services.updates import encode
 from tests.conftest import create_watchlist, posted_mention, unique, wait_for
 from tests.stack import Stack, rss_mib, stack_child, start_stack
 
@@ -142,8 +143,9 @@ async def publish_rounds(stack: Stack, watchlists: list[str]) -> None:
     try:
         for total in range(1, ROUNDS + 1):
             for watchlist in watchlists:
-                message = metrics_message(watchlist, WindowState(), time.time()) | {"total": total}
-                await producer.send(settings.topic(UPDATES), orjson.dumps(message), key=watchlist.encode())
+                message = metrics_message(watchlist, WindowState(), time.time())
+                message.total = total
+                await producer.send(settings.topic(UPDATES), encode(message), key=watchlist.encode())
             if total % (ROUNDS // BURSTS) == 0:
                 await producer.flush()
                 await asyncio.sleep(0.2)

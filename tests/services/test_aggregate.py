@@ -13,6 +13,7 @@ from services.aggregation.aggregate import (
 )
 from services.aggregation.windows import APPLIED_WINDOW, EventClock, WindowState, bucket_of
 from services.understanding.enrich import Partial
+from services.updates import Metrics
 
 NOW = 1_800_000_000.0
 
@@ -113,7 +114,7 @@ def test_state_survives_its_changelog_encoding() -> None:
 def test_metrics_message_follows_the_protocol() -> None:
     state, clock = WindowState(), EventClock(wall=NOW)
     apply_partial(state, partial(offset=1, n=4), clock, grace_s=300)
-    message = metrics_message("w", state, NOW)
+    message = msgspec.to_builtins(metrics_message("w", state, NOW))  # as on the wire
     assert message["type"] == "metrics"
     assert message["v"] == 1
     assert set(message["windows"]) == {"1m", "5m", "15m", "60m"}
@@ -127,13 +128,15 @@ def test_metrics_message_follows_the_protocol() -> None:
 
 
 def test_share_of_voice_is_among_the_group_only() -> None:
-    def msg(watchlist: str, count: int) -> dict[str, object]:
-        return {"watchlist": watchlist, "windows": {"5m": {"count": count}}}
+    def msg(watchlist: str, count: int) -> Metrics:
+        message = metrics_message(watchlist, WindowState(), NOW)
+        message.windows["5m"].count = count
+        return message
 
     latest = {"b": msg("b", 30), "other": msg("other", 1000)}
     groups = {"a": "airlines", "b": "airlines", "other": "banks"}
     message = with_share_of_voice(msg("a", 10), latest, groups)
-    assert message["windows"]["5m"]["share"] == 0.25  # type: ignore[index]
+    assert message.windows["5m"].share == 0.25
 
 
 def test_throttle_publishes_at_once_then_at_most_once_per_interval() -> None:

@@ -88,16 +88,16 @@ def test_the_ticker_gets_a_sample_not_the_flood() -> None:
     batch = [m(str(i), f"Aerolis number {i}") for i in range(50)]
     result = stage.process(orjson.dumps(batch), 0, 1, wall=WALL)
     assert len(result.ticker) == 1
-    assert result.ticker[0]["id"] == "49" and result.ticker[0]["more"] == 49
-    assert result.ticker[0]["sentiment"]["label"] in {"neg", "neu", "pos"}
+    assert result.ticker[0].id == "49" and result.ticker[0].more == 49
+    assert result.ticker[0].sentiment.label in {"neg", "neu", "pos"}
     later = stage.process(orjson.dumps([m("x", "Aerolis again")]), 0, 2, wall=WALL + 1)
-    assert [(t["id"], t["more"]) for t in later.ticker] == [("x", 0)]
+    assert [(t.id, t.more) for t in later.ticker] == [("x", 0)]
 
 
 def test_the_ticker_shows_the_most_reached_and_counts_the_rest_until_its_next_line() -> None:
     stage = enricher()
     first = stage.process(orjson.dumps([m("a", "Aerolis hello")]), 0, 1, wall=WALL)
-    assert [t["id"] for t in first.ticker] == ["a"]
+    assert [t.id for t in first.ticker] == ["a"]
     # 20 at once, within the sampling interval: none shown yet, all counted.
     flood = [m(f"f{i}", f"Aerolis delay {i}") for i in range(20)]
     for i, mention in enumerate(flood):
@@ -107,14 +107,14 @@ def test_the_ticker_shows_the_most_reached_and_counts_the_rest_until_its_next_li
     assert stage.held_ticker(wall=WALL + 0.2) == []  # not due yet
     # Once due, the most-reached of all those held back, standing for the others.
     [held] = stage.held_ticker(wall=WALL + 0.6)
-    assert (held["id"], held["author"]["followers"], held["more"]) == ("f7", 50_000, 19)
+    assert (held.id, held.author.followers, held.more) == ("f7", 50_000, 19)
     shown = stage.process(orjson.dumps([m("g", "Aerolis again")]), 0, 3, wall=WALL + 1.2)
-    assert [(t["id"], t["more"]) for t in shown.ticker] == [("g", 0)]
+    assert [(t.id, t.more) for t in shown.ticker] == [("g", 0)]
     flood2 = [m(f"h{i}", f"Aerolis once more {i}") for i in range(3)]
     flood2[1]["author"] = {"handle": "journalist", "followers": 900_000}
     again = stage.process(orjson.dumps(flood2), 0, 4, wall=WALL + 2)
     assert stage.held_ticker(wall=WALL + 3) == []  # nothing left behind
-    assert [(t["id"], t["more"]) for t in again.ticker] == [("h1", 2)]
+    assert [(t.id, t.more) for t in again.ticker] == [("h1", 2)]
 
 
 BRANDS = ["United", "Delta", "Orange", "Apple"]
@@ -251,7 +251,7 @@ def test_a_batch_of_raw_records_gives_what_each_record_gives_alone_with_one_sent
         (0, 12),
     ]
     # One line per watchlist for the whole batch: the most reached, here the latest among equals.
-    assert [item["id"] for item in done.ticker] == ["5", "6"]
+    assert [item.id for item in done.ticker] == ["5", "6"]
 
 
 def test_a_dedupe_rebuild_in_the_middle_of_a_batch_sees_the_records_before_it_as_when_alone() -> None:

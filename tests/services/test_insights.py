@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from services.aggregation.aggregate import apply_partial, metrics_message
@@ -89,7 +90,7 @@ def test_messages_follow_the_protocol_and_come_at_their_cadence() -> None:
     glue.observe(batch, wall)
     first = list(glue.messages(wall))
     assert [key for key, _ in first] == ["swarms", "acme", "coordination"]
-    swarms, board, coordination = (message for _, message in first)
+    swarms, board, coordination = (msgspec.to_builtins(message) for _, message in first)  # as on the wire
 
     assert swarms["type"] == "swarms" and swarms["v"] == 1 and swarms["now_ts"] == pytest.approx(wall)
     [swarm] = [s for s in swarms["items"] if set(s["tags"]) >= SWARM_TAGS]
@@ -144,7 +145,7 @@ def windows_after(count_coordinated: bool) -> tuple[dict[str, Any], WindowState,
     assert [(c.watchlist, c.partition, c.offset) for c in corrections] == [("acme", -1, 7)]
     for correction in corrections:
         assert apply_partial(state, correction, clock, grace_s=300)
-    message = metrics_message("acme", state, T0_TS + 130, count_coordinated)
+    message = msgspec.to_builtins(metrics_message("acme", state, T0_TS + 130, count_coordinated))
     return message, state, corrections
 
 
@@ -207,11 +208,11 @@ def test_the_demo_shows_a_swarm_forming_and_its_campaign_episode_detected() -> N
         flagged.update(glue.observe(batch, now.timestamp()))
         if second % 5 == 0:
             now_ts = glue.clock.now(now.timestamp())
-            for swarm in glue.swarms_message(now_ts)["items"]:
-                swarm_tags.setdefault(swarm["id"], set()).update(swarm["tags"])
+            for swarm in glue.swarms_message(now_ts).items:
+                swarm_tags.setdefault(swarm.id, set()).update(swarm.tags)
         if second % 30 == 0:
-            for cluster in glue.coordination_message(glue.clock.now(now.timestamp()))["clusters"]:
-                clusters[cluster["id"]] = cluster
+            for cluster in glue.coordination_message(glue.clock.now(now.timestamp())).clusters:
+                clusters[cluster.id] = msgspec.to_builtins(cluster)
     first, second_episode = generator.episodes[:2]
     assert first.coordinated and not second_episode.coordinated
     assert second_episode.end < DEMO_T0 + timedelta(seconds=540)

@@ -8,7 +8,7 @@ import msgspec
 import orjson
 import pytest
 
-from services.ingest.outbox import TICKER_HEAD, encode_batch, fit_dead_letter
+from services.ingest.outbox import TICKER_HEAD, TICKER_TAIL, encode_batch, fit_dead_letter
 from services.ingest.packing import RECORD_OVERHEAD_BYTES, pack_array, record_budget
 from services.ingest.records import (
     MAX_BIO_CHARS,
@@ -29,7 +29,17 @@ from services.ingest.records import (
     parse_mention,
 )
 from services.settings import Settings
-from services.understanding.enrich import BatchResult, DeadLetter, EnrichedMention, EnrichResult, Partial
+from services.understanding.enrich import (
+    BatchResult,
+    DeadLetter,
+    EnrichedMention,
+    EnrichResult,
+    ItemAuthor,
+    ItemSentiment,
+    MentionItem,
+    Partial,
+)
+from services.updates import Mentions, decode_update, encode
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 DEFAULT_MAX = Settings.model_fields["worker_max_request_bytes"].default
@@ -110,14 +120,26 @@ def test_a_batch_of_the_largest_mentions_is_split_over_records_and_nothing_is_lo
 
 
 def test_ticker_items_are_split_into_several_mentions_updates() -> None:
-    items = [{"id": str(i), "text": "x" * 100_000} for i in range(30)]
+    items = [
+        MentionItem(
+            id=str(i), watchlists=["aerolis"], text="x" * 100_000, source="demo",
+            author=ItemAuthor("marie_d", None, 12), created_at=None, lang=None, url=None, hashtags=[],
+            sentiment=ItemSentiment(0.0, "neu"),
+        )
+        for i in range(30)
+    ]  # fmt: skip
     result = EnrichResult(partials=[], enriched=[], dead=[], ticker=items)
     outbox = encode_batch(alone(result), DEFAULT_MAX, RECORD[0])
     assert len(outbox.ticker) >= 3
     assert all(value.startswith(TICKER_HEAD) and len(value) <= DEFAULT_MAX for value in outbox.ticker)
-    updates = [orjson.loads(value) for value in outbox.ticker]
-    assert {u["type"] for u in updates} == {"mentions"}
-    assert [item["id"] for u in updates for item in u["items"]] == [str(i) for i in range(30)]
+    updates = [decode_update(value) for value in outbox.ticker]  # each a `mentions` update of the protocol
+    assert [item.id for u in updates if isinstance(u, Mentions) for item in u.items] == [
+        str(i) for i in range(30)
+    ]
+
+
+def test_the_ticker_head_is_how_the_protocol_starts_a_mentions_update() -> None:
+    assert encode(Mentions(items=[])) == TICKER_HEAD + TICKER_TAIL
 
 
 def test_a_batch_packs_each_watchlists_partials_in_order_and_dead_letters_name_their_record() -> None:

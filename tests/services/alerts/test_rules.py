@@ -18,10 +18,11 @@ from services.alerts.rules import (
 )
 from services.ingest.records import Author, Mention
 from services.understanding.enrich import EnrichedMention
+from services.updates import Metrics
 from tests.services.alerts.figures import metrics_for
 
 
-def spike(baseline_per_min: int, recent_per_min: int, history_min: int = 60) -> dict:
+def spike(baseline_per_min: int, recent_per_min: int, history_min: int = 60) -> Metrics:
     """`history_min` minutes of data: all at the baseline rate but the last five."""
     return metrics_for([(baseline_per_min, 0, 0)] * (history_min - 5) + [(recent_per_min, 0, 0)] * 5)
 
@@ -62,13 +63,13 @@ def test_neither_the_spike_nor_an_earlier_one_raises_the_baseline() -> None:
     assert again is not None and again.details["baseline_per_min"] == pytest.approx(10, abs=0.05)
 
 
-def quiet_then(minutes_quiet: int, burst: list[int]) -> dict:
+def quiet_then(minutes_quiet: int, burst: list[int]) -> Metrics:
     """A watchlist watched for `minutes_quiet` minutes without a mention, then `burst` mentions a minute."""
     return metrics_for([(0, 0, 0)] * minutes_quiet + [(count, 0, 0) for count in burst])
 
 
-def watched(message: dict, minutes: int) -> float:
-    return float(message["now_ts"]) + 1 - 60 * minutes
+def watched(message: Metrics, minutes: int) -> float:
+    return float(message.now_ts) + 1 - 60 * minutes
 
 
 def test_a_quiet_watchlist_alerts_on_a_real_burst_without_waiting_for_a_baseline() -> None:
@@ -98,7 +99,7 @@ def test_a_new_watchlist_alerts_within_two_minutes_of_a_burst() -> None:
 def test_a_stream_that_starts_busy_is_not_a_spike() -> None:
     # The stream this engine sees started 20 s before the window: nothing to compare with yet.
     fresh = metrics_for([(300, 0, 0)])
-    assert evaluate_volume_spike(parse_metrics(fresh), VolumeSpikeRule(), float(fresh["now_ts"]) - 80) is None
+    assert evaluate_volume_spike(parse_metrics(fresh), VolumeSpikeRule(), float(fresh.now_ts) - 80) is None
     # Three minutes of a steady 200/min: the short history says 200/min is usual.
     steady = metrics_for([(200, 0, 0)] * 3)
     assert evaluate_volume_spike(parse_metrics(steady), VolumeSpikeRule(), watched(steady, 3)) is None
@@ -159,7 +160,7 @@ def test_a_message_that_is_not_metrics_is_refused_naming_the_field() -> None:
     with pytest.raises(msgspec.ValidationError, match=r"`now_ts`"):
         parse_metrics({"type": "metrics", "watchlist": "w", "windows": {}})
     message = metrics_for([(1, 0, 0)])
-    del message["windows"]["15m"]
+    del message.windows["15m"]
     with pytest.raises(msgspec.ValidationError, match="15m"):
         parse_metrics(message)
 

@@ -11,6 +11,7 @@ from services.connectors.board import ConnectorBoard
 from services.connectors.host import ConnectorHost
 from services.connectors.specs import Spec, parse_spec, spec_name
 from services.runtime.config_feed import connector_record, connector_tombstone
+from services.updates import ConnectorStatus
 
 
 class Runs:
@@ -98,7 +99,7 @@ async def test_a_bad_record_is_ignored_and_a_failing_connector_is_started_again(
 
 def test_a_connector_stopped_on_purpose_leaves_the_board() -> None:
     board = ConnectorBoard(silent_after_s=10)
-    board.apply({"type": "connector", "id": "news", "at_ts": 100.0, "received": 3})
-    board.apply({"type": "connector", "id": "blogs", "at_ts": 100.0, "received": 1})
-    board.apply({"type": "connector", "id": "news", "at_ts": 101.0, "received": 3, "stopped": True})
+    board.apply(ConnectorStatus(id="news", at_ts=100.0, name="news", kind="rss", received=3))
+    board.apply(ConnectorStatus(id="blogs", at_ts=100.0, name="blogs", kind="rss", received=1))
+    board.apply(ConnectorStatus(id="news", at_ts=101.0, name="news", kind="rss", received=3, stopped=True))
     assert [item["id"] for item in board.items(now_ts=105.0)] == ["blogs"]
