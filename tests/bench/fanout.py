@@ -25,6 +25,8 @@ from services.aggregation.aggregate import metrics_message
 from services.aggregation.windows import WindowState
 from services.runtime.kafka import UPDATES, make_producer
 from services.settings import Settings
+from services.updates import encode
+from tests.bench.fanout_clients import PHASES
 from tests.bench.latency import summary_ms
 from tests.bench.processes import rss_mib
 
@@ -122,9 +124,11 @@ async def measure(
             number = 0
             while (due := started + number / UPDATES_PER_S) < started + duration_s:
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
+                # A real metrics message (the hub passes only the protocol's fields): its `total` says the
+                # phase, its `now_ts` when it was sent.
                 message = metrics_message(WATCHLIST, WindowState(), time.time())
-                message.update(bench_phase=phase, bench_sent_ts=time.time())
-                await producer.send(settings.topic(UPDATES), orjson.dumps(message), key=WATCHLIST.encode())
+                message.total = PHASES.index(phase)
+                await producer.send(settings.topic(UPDATES), encode(message), key=WATCHLIST.encode())
                 number += 1
 
         await send("warmup", 2.0)

@@ -20,6 +20,8 @@ import orjson
 import websockets
 
 CONNECTS_AT_ONCE = 50
+#: The sender's phases, in order: a metrics message's `total` is its phase's index.
+PHASES = ("warmup", "calm", "stalled", "end")
 
 
 async def client(
@@ -33,10 +35,10 @@ async def client(
                 message = orjson.loads(raw)
                 if message.get("type") != "metrics" or message.get("watchlist") != watchlist:
                     continue
-                phase = message["bench_phase"]
+                phase = PHASES[message["total"]]  # the sender puts the phase in `total`, its clock in now_ts
                 if phase == "end":
                     return
-                delays[phase].append(round((time.time() - message["bench_sent_ts"]) * 1000, 2))
+                delays[phase].append(round((time.time() - message["now_ts"]) * 1000, 2))
         except websockets.ConnectionClosedError:
             closed.append(1)
 
