@@ -35,6 +35,7 @@ from services.ingest.records import Mention
 from services.runtime.kafka import PARTIALS, RAW, UPDATES
 from services.understanding.enrich import Partial
 from services.understanding.watchlists import Watchlist
+from tests.bench.throughput import cpu_s
 
 PROBE_EVERY_S = 0.5
 POST_EVERY_S = 0.05
@@ -416,19 +417,11 @@ async def trace_probes(bootstrap: str, topic: Callable[[str], str], seen: ProbeL
 
 
 def descendants(pid: int) -> list[int]:
+    """Every process under `pid`, children first."""
     from tests.bench.processes import children_of
 
     found = children_of(pid)
     return found + [grandchild for child in found for grandchild in descendants(child)]
-
-
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process used so far; 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def role_of(pid: int) -> str:
@@ -467,6 +460,17 @@ class StackSampler:
             name = "worker" if role.startswith("worker") else role
             used[name] = used.get(name, 0.0) + self.last[pid] - self.started[pid]
         return used
+
+    async def idle_cores(self, duration_s: float) -> dict[str, float]:
+        """The share of a core each role uses with no load (timers, polls, heartbeats), over `duration_s`;
+        it restarts the count of `cpu_s`."""
+        began = time.monotonic()
+        self.started = {pid: cpu_s(pid) for pid in self.pids}
+        await asyncio.sleep(duration_s)
+        used = self.cpu_s()
+        elapsed = time.monotonic() - began
+        self.started = dict(self.last)
+        return {role: round(seconds / elapsed, 3) for role, seconds in used.items()}
 
     async def run(self, every_s: float = 2.0) -> None:
         from services.runtime.rotation import pipeline_lag
@@ -507,6 +511,12 @@ def main() -> None:
     parser.add_argument(
         "--drain-s", type=float, default=DRAIN_S, help="after the load, how long unshown probes are awaited"
     )
+    parser.add_argument(
+        "--idle-s",
+        type=float,
+        default=8.0,
+        help="with --trace: CPU of the idle stack measured first, subtracted",
+    )
     parser.add_argument("--keep-dir", default=None, help="run the stack there and keep its logs and database")
     parser.add_argument(
         "--trace", action="store_true", help="follow each probe through the topics: where its time went"
@@ -536,6 +546,8 @@ def main() -> None:
 
                 async def latency_run(rate: float, probe_log: ProbeLog) -> dict[str, Any]:
                     sampler = StackSampler(stack.process.pid, stack.bootstrap, settings.topic, worker_group)
+                    idle = await sampler.idle_cores(args.idle_s) if args.trace and args.idle_s else {}
+                    began = time.monotonic()
                     sampling = asyncio.create_task(sampler.run()) if args.trace else None
                     try:
                         run = await measure(
@@ -555,8 +567,14 @@ def main() -> None:
                                 await sampling
                     if args.trace:
                         run["samples"] = sampler.samples
+                        # CPU beyond what each role uses idle, per mention accepted: it reads right on a
+                        # machine shared with other work.
+                        loaded_s = time.monotonic() - began
+                        run["idle_cores"] = idle
                         run["cpu_us_per_mention"] = {
-                            role: round(used * 1e6 / max(1, run["accepted"]), 1)
+                            role: round(
+                                (used - idle.get(role, 0.0) * loaded_s) * 1e6 / max(1, run["accepted"]), 1
+                            )
                             for role, used in sampler.cpu_s().items()
                             if used > 0
                         }
