@@ -15,7 +15,6 @@ So 200 watchlists cost little more than one. Matching is case- and accent-insens
 
 from __future__ import annotations
 
-import _sre
 import logging
 import re
 from bisect import bisect_left
@@ -380,37 +379,18 @@ CASED_BELOW = 0x20000
 
 
 @cache
-def _case_groups() -> tuple[dict[int, list[int]], dict[int, list[int]]]:
-    """Every code point by the lower case the regex engine gives it, and by its upper case (where they
-    differ from it)."""
-    by_lower: dict[int, list[int]] = defaultdict(list)
-    by_upper: dict[int, list[int]] = defaultdict(list)
-    lower = _sre.unicode_tolower
-    for code in range(CASED_BELOW):
-        if (low := lower(code)) != code:
-            by_lower[low].append(code)
-        up = chr(code).upper()
-        if len(up) == 1 and up != chr(code):
-            by_upper[ord(up)].append(code)
-    return dict(by_lower), dict(by_upper)
+def _cased_range() -> str:
+    """Every character below CASED_BELOW, in order: where the characters equal ignoring case are found."""
+    return "".join(map(chr, range(CASED_BELOW)))
 
 
 def _case_insensitive_class(chars: Iterable[str]) -> str:
-    """A regex class (no flag) of every character that may match one of `chars` ignoring case. The engine
-    compares lower cases, and takes lower-case letters of the same upper case as equal (the 'ſ' of 's', the
-    'ı' of 'i'): so the class holds the lower-case forms of the characters of the same upper case, and every
-    character of one of those lower cases (the 'İ' of 'i', the Kelvin sign of 'k'). A superset is enough:
-    `mask_pattern` checks the character again with the flag."""
-    by_lower, by_upper = _case_groups()
-    lower = _sre.unicode_tolower
-    found: set[int] = set()
-    for char in chars:
-        low = lower(ord(char))
-        up = low if len(upper := chr(low).upper()) != 1 else ord(upper)
-        lows = {low, lower(up), *(lower(code) for code in by_upper.get(up, ()))}
-        for each in lows:
-            found.update((each, *by_lower.get(each, ())))
-    return "[" + "".join(re.escape(chr(code)) for code in sorted(found)) + "]"
+    """A regex class (no flag) of every character that matches one of `chars` ignoring case (the 'ſ' and 'S'
+    of 's', the 'ı' and 'İ' of 'i', the Kelvin sign of 'k'), found by the regex engine itself among all the
+    characters that have a case."""
+    wanted = "".join(re.escape(char) for char in sorted(set(chars)))
+    found = set(re.findall(f"(?i:[{wanted}])", _cased_range())) | set(chars)
+    return "[" + "".join(re.escape(char) for char in sorted(found)) + "]"
 
 
 def _first_chars(alternative: str) -> tuple[str, list[str]]:
