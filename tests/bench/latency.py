@@ -10,6 +10,13 @@ slot.
 Alone (the latency and fan-out phases of `make bench` on a fresh `vigie run`, a minute or so):
 
     python -m tests.bench.latency --rates 1000 --post-mentions 1 --clients 1000 [--linger-ms 0]
+
+Where the time goes: `--trace` follows each probe through the topics (`trace_probes`), samples the workers'
+lag and each process's CPU (`StackSampler`) and says the CPU per mention of each role net of the idle stack:
+
+    python -m tests.bench.latency --rates 5000 --duration-s 20 --trace [--keep-dir /tmp/run]
+
+A probe is posted once the previous one was answered, so a slow api spaces them wider than half a second.
 """
 
 from __future__ import annotations
