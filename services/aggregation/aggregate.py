@@ -31,6 +31,30 @@ def encode_state(state: WindowState) -> bytes:
     return _state_encoder.encode(state)
 
 
+class DecodedStates:
+    """Each key's window state as last written, kept decoded beside the table's bytes: decoding an hour of
+    buckets costs more than applying a batch's partials. A kept state stands for the table's value only
+    while the table holds the very bytes written with it; any other value (restored from the changelog
+    after a rebalance or a restart) is decoded."""
+
+    def __init__(self) -> None:
+        self._kept: dict[bytes, tuple[bytes, WindowState]] = {}
+
+    def read(self, key: bytes, value: bytes) -> WindowState:
+        """The state `value` encodes, to read only (it may be the kept object)."""
+        kept = self._kept.get(key)
+        return kept[1] if kept is not None and kept[0] is value else decode_state(value)
+
+    def take(self, key: bytes, value: bytes) -> WindowState:
+        """The state `value` encodes, to change: no longer kept until `keep` says what was written."""
+        kept = self._kept.pop(key, None)
+        return kept[1] if kept is not None and kept[0] is value else decode_state(value)
+
+    def keep(self, key: bytes, value: bytes, state: WindowState) -> None:
+        """`value` (the table's value of `key`) is `state` encoded."""
+        self._kept[key] = (value, state)
+
+
 def apply_partial(state: WindowState, partial: Partial, clock: EventClock, grace_s: float) -> bool:
     """Fold a partial into the state; False (state untouched) when that raw record was applied before."""
     if state.already_applied(partial.partition, partial.offset):

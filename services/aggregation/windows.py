@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Mapping
+from functools import reduce
+from operator import add
 
 import msgspec
 
@@ -147,17 +149,31 @@ def stats_of(bucket: Bucket, window_s: int, count_coordinated: bool = True) -> W
     )
 
 
+def _column_sums(rows: list[Bucket]) -> Bucket:
+    """The sum of `rows` as `add_into` of each in turn into an empty bucket would make it (the same additions
+    in the same order, so the same floats), one column at a time in C."""
+    if set(map(len, rows)) != {BUCKET_LEN}:  # a bucket from an older version (or none): the general way
+        total = empty_bucket()
+        for row in rows:
+            add_into(total, row)
+        return total
+    return [
+        reduce(add, column, start)
+        for column, start in zip(zip(*rows, strict=True), empty_bucket(), strict=True)
+    ]
+
+
 def window_stats(state: WindowState, now_ts: float, count_coordinated: bool = True) -> dict[str, WindowStats]:
     """The rolling windows ending at `now_ts` (a bucket counts when it starts inside the window)."""
-    sums = {name: empty_bucket() for name in WINDOWS_S}
-    for start, counts in state.buckets.items():
-        age = now_ts - start
-        if age < -BUCKET_S:
-            continue
-        for name, size in WINDOWS_S.items():
-            if age < size:
-                add_into(sums[name], counts)
-    return {name: stats_of(sums[name], size, count_coordinated) for name, size in WINDOWS_S.items()}
+    items = list(state.buckets.items())
+    return {
+        name: stats_of(
+            _column_sums([counts for start, counts in items if -BUCKET_S <= now_ts - start < size]),
+            size,
+            count_coordinated,
+        )
+        for name, size in WINDOWS_S.items()
+    }
 
 
 class Series(msgspec.Struct):
@@ -171,16 +187,20 @@ def minute_series(state: WindowState, now_ts: float) -> Series:
     """The last hour by minute, oldest first; the last point is the current minute."""
     last = int(now_ts // SERIES_STEP_S) * SERIES_STEP_S
     start = last - (SERIES_POINTS - 1) * SERIES_STEP_S
-    minutes = [empty_bucket() for _ in range(SERIES_POINTS)]
+    # Count, positive and negative of each minute (all the series shows), added up bucket by bucket.
+    minutes: list[list[float]] = [[0, 0, 0] for _ in range(SERIES_POINTS)]
     for bucket_start, counts in state.buckets.items():
         index = (bucket_start - start) // SERIES_STEP_S
         if 0 <= index < SERIES_POINTS:
-            add_into(minutes[index], counts)
+            minute = minutes[index]
+            minute[0] += counts[COUNT]
+            minute[1] += counts[POS]
+            minute[2] += counts[NEG]
     return Series(
         start_ts=start,
         step_s=SERIES_STEP_S,
-        count=[int(m[COUNT]) for m in minutes],
-        net=[round((m[POS] - m[NEG]) / m[COUNT], 4) if m[COUNT] else None for m in minutes],
+        count=[int(count) for count, _, _ in minutes],
+        net=[round((pos - neg) / count, 4) if count else None for count, pos, neg in minutes],
     )
 
 

@@ -23,10 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services import updates
 from services.aggregation.aggregate import (
+    DecodedStates,
     PublishThrottle,
     apply_partials,
     decode_partials,
-    decode_state,
     encode_state,
     metrics_message,
 )
@@ -72,10 +72,13 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
     if resumed_ts is not None:
         clock.observe(resumed_ts)  # a replay of older mentions reads on where it was
 
+    states = DecodedStates()
+
     def state_of(key: bytes) -> WindowState | None:
+        """The key's state, to read only."""
         value = table.get(key)
         if value is not None:
-            return decode_state(value)
+            return states.read(key, value)
         if app.in_recovery:  # the table may not hold this broker's state of the key yet
             return None
         return saved.get(key.decode())
@@ -124,12 +127,16 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
             pending.setdefault(key, []).extend(partials)
         for key, partials in pending.items():
             value = table.get(key)
-            state = decode_state(value) if value is not None else saved.get(key.decode(), WindowState())
+            state = states.take(key, value) if value is not None else saved.get(key.decode(), WindowState())
             applied = apply_partials(state, partials, clock, grace_s)
             if not applied:
+                if value is not None:
+                    states.keep(key, value, state)  # untouched
                 continue
+            encoded = encode_state(state)
             with acting_for(latest[key]):
-                table[key] = encode_state(state)
+                table[key] = encoded
+            states.keep(key, encoded, state)
             saved.pop(key.decode(), None)  # the table holds it now
             for partial in applied:
                 sink.note(partial.watchlist, minutes_touched(partial.buckets))

@@ -1,5 +1,6 @@
 """In-process microbenchmarks on one core: record decoding, word tokens, sentiment, language, watchlist
-matching, and the enrich stage with a profile of where its time goes."""
+matching and masking, the aggregate's metrics messages, and the enrich stage with a profile of where its
+time goes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from services.aggregation.aggregate import metrics_message
+from services.aggregation.windows import BUCKET_S, HISTORY_S, WindowState, bucket_of
 from services.ingest.dedupe import PartitionIds
 from services.ingest.records import Mention, decode_raw_mentions, encode_envelope, parse_mention
 from services.understanding.enrich import Enricher, TickerSampler
@@ -67,6 +70,26 @@ def language(mentions: list[Mention]) -> float:
 def matching(mentions: list[Mention], watchlists: list[Watchlist]) -> float:
     matcher = CompiledWatchlists(watchlists)
     return best_rate(lambda: [matcher.match(m) for m in mentions], len(mentions))
+
+
+def masking(mentions: list[Mention], watchlists: list[Watchlist]) -> float:
+    """Matched mentions per second through masking their watchlists' terms (what enrich does before
+    scoring)."""
+    matcher = CompiledWatchlists(watchlists)
+    matched = [(m.text, ids) for m in mentions if (ids := matcher.match(m))]
+    return best_rate(lambda: [matcher.mask(text, ids) for text, ids in matched], len(matched))
+
+
+def metrics_messages(now_ts: float) -> float:
+    """`metrics` messages per second built from a watchlist's state holding an hour of buckets (what the
+    aggregate publishes, at most every publish interval per watchlist)."""
+    state = WindowState()
+    state.apply(
+        {bucket_of(now_ts - age_s): [5, 2, 2, 1, 0.3, 0] for age_s in range(0, HISTORY_S, BUCKET_S)},
+        now_ts=now_ts,
+        grace_s=0,
+    )
+    return best_rate(lambda: [metrics_message("w", state, now_ts) for _ in range(200)], 200)
 
 
 def _enricher(watchlists: list[Watchlist], backend: str) -> Enricher:
@@ -153,6 +176,8 @@ def run(mentions: list[Mention], backend: str, batch_max: int) -> dict[str, Any]
         "sentiment_texts_per_s": sentiment(sample, backend),
         "language_texts_per_s": language(sample),
         "matching_mentions_per_s": {str(n): matching(sample, filler_watchlists(n)) for n in (1, 50, 200)},
+        "masking_matched_mentions_per_s": masking(sample, watchlists),
+        "metrics_messages_per_s": metrics_messages(time.time()),
         "enrich_mentions_per_s": enrich(mentions[:20_000], watchlists, backend, batch_max),
         "enrich_profile": profile_enrich(mentions[:10_000], watchlists, backend, batch_max),
     }

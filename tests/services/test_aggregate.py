@@ -2,6 +2,7 @@ import msgspec
 import pytest
 
 from services.aggregation.aggregate import (
+    DecodedStates,
     PublishThrottle,
     apply_partial,
     apply_partials,
@@ -171,3 +172,18 @@ def test_a_batch_applied_at_once_counts_each_raw_record_once_even_when_read_agai
         apply_partial(one_by_one, partial(offset, n), EventClock(wall=NOW), grace_s=300)
     assert encode_state(state) == encode_state(one_by_one)
     assert state.total[0] == 11
+
+
+def test_a_kept_decoded_state_stands_only_for_the_bytes_written_with_it() -> None:
+    states = DecodedStates()
+    state = WindowState(late=3)
+    written = encode_state(state)
+    states.keep(b"w", written, state)
+    assert states.read(b"w", written) is state
+    restored = bytes(bytearray(written))  # the same state read back from the changelog: another object
+    assert states.read(b"w", restored) is not state
+    assert states.read(b"w", restored) == state
+    changed = states.take(b"w", written)
+    assert changed is state
+    changed.late += 1  # being changed: no longer kept for the old bytes
+    assert states.take(b"w", written).late == 3

@@ -1,3 +1,5 @@
+import _sre
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -187,3 +189,97 @@ def test_a_watchlists_own_accounts_are_the_handles_it_asks_for_outside_a_not() -
     )
     assert own_handles(queried) == ["flyskyvane", "skyvane_help"]
     assert own_handles(Watchlist(id="t", name="T", keywords=["t"])) == []
+
+
+# -- masking: the fast regex removes exactly what the reference one removes ---------------------------------
+
+#: Characters that test case and accent folding at word edges: the long s, dotless and dotted i, the Kelvin
+#: sign, the micro sign, a combining accent, and the punctuation the regexes look at.
+TRICKY = "aAeEéÉèiIıİsSſkKKµμoOöÖcçbBnN0123_-&#@.' \u0301\n"
+TERMS = ["été", "ete", "citron gingembre", "boycot*", "#Été", "@ete_fr", "sk", "is", "Kö", "µs", "a-b", "1e"]
+
+
+def masked_terms_query(terms: list[str]) -> str:
+    return " OR ".join(f'"{term}"' if " " in term or "-" in term else term for term in terms)
+
+
+#: Spellings of the terms, glued to random characters: matches at word edges, in any case or accent.
+SPELLINGS = [
+    "été",
+    "ÉTÉ",
+    "e\u0301te",
+    "Ete",
+    "citron-gingembre",
+    "Citron Gingembre",
+    "boycottez",
+    "#été",
+    "@ete_fr",
+]
+SPELLINGS += [
+    "@Ete_Fr.x",
+    "SK",
+    "ſk",
+    "is",
+    "İS",
+    "ıs",
+    "KÖ",
+    "Kö",
+    "µs",
+    "μS",
+    "a-b",
+    "A_b",
+    "1E",
+    "1é",
+    "&#ete",
+]
+
+
+@given(
+    st.lists(st.sampled_from(TERMS), min_size=1, max_size=5, unique=True),
+    st.lists(st.one_of(st.sampled_from(SPELLINGS), st.text(alphabet=TRICKY, max_size=3)), max_size=12),
+    st.booleans(),
+)
+def test_the_fast_mask_regex_removes_what_the_reference_regex_removes(
+    terms: list[str], pieces: list[str], accents: bool
+) -> None:
+    text = "".join(pieces)
+    query = parse(masked_terms_query(terms))
+    fast, reference = matching.mask_pattern(query, accents), matching.reference_mask_pattern(query, accents)
+    assert fast is not None and reference is not None
+    assert fast.sub(" ", text) == reference.sub(" ", text), (fast.pattern, reference.pattern)
+
+
+def test_the_fast_mask_regex_agrees_on_demo_mentions_and_watchlists() -> None:
+    start = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
+    generator = DemoGenerator(seed=11, start=start, rate_per_s=200)
+    texts = [m.text for i in range(1, 11) for m in generator.batch(start + timedelta(seconds=i), 1.0)]
+    removed = 0
+    for watchlist in demo_watchlists():
+        query = effective_query(watchlist)
+        assert query is not None
+        for accents in (True, False):
+            fast, reference = (
+                matching.mask_pattern(query, accents),
+                matching.reference_mask_pattern(query, accents),
+            )
+            assert fast is not None and reference is not None
+            for text in texts:
+                assert fast.sub(" ", text) == reference.sub(" ", text), text
+                removed += fast.sub(" ", text) != text
+    assert removed > 100  # the demo talks about its brands: masking did remove terms
+
+
+def test_the_leading_class_holds_every_character_that_matches_ignoring_case() -> None:
+    beyond = range(matching.CASED_BELOW, 0x110000)
+    assert list(map(_sre.unicode_tolower, beyond)) == list(beyond)  # nothing there has a case
+    text_beyond = "".join(map(chr, beyond))
+    assert text_beyond.upper() == text_beyond.lower() == text_beyond
+    below = "".join(chr(code) for code in range(matching.CASED_BELOW) if not 0xD800 <= code < 0xE000)
+    # The first item of a masked term: a letter or digit (without accents), '#', '@', or an accent class.
+    firsts = [re.escape(char) for char in "abcdefghijklmnopqrstuvwxyz0123456789#@"]
+    firsts += list(matching._variants().values())
+    for first in firsts:
+        chars = first.strip("[]").replace("\\", "") if first.startswith("[") else first[-1]
+        matching_chars = set(re.findall(f"(?i:{first})", below))
+        leading = set(re.findall(matching._case_insensitive_class(chars), below))
+        assert matching_chars <= leading, (first, matching_chars - leading)

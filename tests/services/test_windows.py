@@ -1,11 +1,22 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from services.aggregation.windows import (
     BUCKET_S,
     HISTORY_S,
+    SERIES_POINTS,
+    SERIES_STEP_S,
+    WINDOWS_S,
     EventClock,
+    Series,
     WindowState,
+    WindowStats,
+    add_into,
     bucket_of,
+    empty_bucket,
     minute_series,
     share_of_voice,
+    stats_of,
     window_stats,
 )
 
@@ -137,3 +148,68 @@ def test_a_correction_of_a_bucket_older_than_the_history_is_not_a_late_mention()
     state = WindowState()
     late = state.apply({bucket_of(NOW - HISTORY_S - 400): [-1, 0, -1, 0, 0.0, 1]}, now_ts=NOW, grace_s=300)
     assert late == 0 and state.late == 0
+
+
+# -- the windows and the series read column by column: the same figures as adding bucket after bucket --------
+
+
+def reference_window_stats(
+    state: WindowState, now_ts: float, count_coordinated: bool
+) -> dict[str, WindowStats]:
+    """The windows as first written: every bucket added into each window it falls in, one after the other."""
+    sums = {name: empty_bucket() for name in WINDOWS_S}
+    for start, bucket in state.buckets.items():
+        age = now_ts - start
+        if age < -BUCKET_S:
+            continue
+        for name, size in WINDOWS_S.items():
+            if age < size:
+                add_into(sums[name], bucket)
+    return {name: stats_of(sums[name], size, count_coordinated) for name, size in WINDOWS_S.items()}
+
+
+def reference_minute_series(state: WindowState, now_ts: float) -> Series:
+    last = int(now_ts // SERIES_STEP_S) * SERIES_STEP_S
+    start = last - (SERIES_POINTS - 1) * SERIES_STEP_S
+    minutes = [empty_bucket() for _ in range(SERIES_POINTS)]
+    for bucket_start, bucket in state.buckets.items():
+        index = (bucket_start - start) // SERIES_STEP_S
+        if 0 <= index < SERIES_POINTS:
+            add_into(minutes[index], bucket)
+    return Series(
+        start_ts=start,
+        step_s=SERIES_STEP_S,
+        count=[int(m[0]) for m in minutes],
+        net=[round((m[1] - m[3]) / m[0], 4) if m[0] else None for m in minutes],
+    )
+
+
+bucket_values = st.lists(st.integers(-3, 40), min_size=6, max_size=6).map(
+    lambda v: [v[0], v[1], v[2], v[3], v[4] / 7.3, v[5]]
+)
+
+
+#: Bucket ages (in buckets) at the edges of the windows and of the series, and anywhere.
+edge_ages = st.sampled_from([-3, -2, -1, 0, 5, 6, 29, 30, 89, 90, 359, 360, 361])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(edge_ages, st.integers(-3, HISTORY_S // BUCKET_S + 30)),
+            st.one_of(bucket_values, bucket_values.map(lambda b: b[:5])),  # five values: an older bucket
+        ),
+        max_size=400,
+    ),
+    st.one_of(st.sampled_from([0.0, 0.5, 9.999, 10.0]), st.floats(0, BUCKET_S * 3)),
+    st.booleans(),
+)
+def test_windows_and_series_are_the_sums_of_their_buckets_in_order(
+    buckets: list[tuple[int, list[float]]], offset_s: float, count_coordinated: bool
+) -> None:
+    state = WindowState(buckets={bucket_of(NOW) - age * BUCKET_S: values for age, values in buckets})
+    now_ts = NOW + offset_s
+    assert window_stats(state, now_ts, count_coordinated) == reference_window_stats(
+        state, now_ts, count_coordinated
+    )
+    assert minute_series(state, now_ts) == reference_minute_series(state, now_ts)
