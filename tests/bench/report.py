@@ -112,7 +112,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 (
                     f"  at {run['rate_per_s']:,.0f}/s (achieved {run['achieved_per_s']:,}/s)",
                     f"{run['p50_ms']:.0f} / {run['p95_ms']:.0f} / {run['p99_ms']:.0f} ms",
-                    f"{run['probes']} probes, {run['lost_probes']} lost; {target}",
+                    f"{run['probes']} probes, {run.get('late_probes', 0)} late, "
+                    f"{run['lost_probes']} lost; {target}",
                 )
             )
     f = results.get("fanout")
