@@ -68,11 +68,12 @@ def start_postgres(parent: Path, database: str = "vigie") -> Postgres:
     )
     port = free_port()
     server = [str(bin_dir / "postgres"), "-D", str(data_dir), "-p", str(port), "-k", str(data_dir)]
-    process = subprocess.Popen(
-        _as_user([*server, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]),
-        stdout=(parent / "postgres.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with (parent / "postgres.log").open("wb") as log:  # the server keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            _as_user([*server, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         ready = subprocess.run(

@@ -122,7 +122,8 @@ def start_stack(
     admin_key, display_token = create_keys(env, data_dir)
     log_path = data_dir / "vigie-run.log"
     argv = [sys.executable, "-m", "services.runtime.cli", "run", *([] if demo else ["--no-demo"])]
-    process = subprocess.Popen(argv, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     stack = Stack(
         f"http://127.0.0.1:{api_port}",
         f"127.0.0.1:{broker_port}",
@@ -167,14 +168,15 @@ def start_role(
     """One more `vigie <role>` (worker, api) on the stack's broker, as a second machine would run it: one
     process (a worker too, whatever the cores; VIGIE_WORKERS in `extra_env` for more)."""
     env = {**stack.env, "VIGIE_WORKERS": "1", **(extra_env or {})}
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.runtime.cli", role],
-        env=env,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.runtime.cli", role],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def stop_role(process: subprocess.Popen[bytes], timeout_s: float = 20) -> None:

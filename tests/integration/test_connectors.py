@@ -39,14 +39,15 @@ FAST_STATUS_ENV = {"VIGIE_CONNECTOR_STATUS_INTERVAL_S": "0.5", "VIGIE_LOG_LEVEL"
 
 
 def start_connector(stack: Stack, log_path: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.runtime.cli", "connect", *args],
-        env={**stack.env, **FAST_STATUS_ENV},
-        stdout=log_path.open("ab"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.runtime.cli", "connect", *args],
+            env={**stack.env, **FAST_STATUS_ENV},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 async def until(condition: Callable[[], bool], timeout_s: float) -> None:
