@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 TARGET_PIPELINE_PER_S = 40_000
 TARGET_LATENCY_P99_MS = 300.0
 TARGET_LATENCY_RATE_PER_S = 5000.0
 TARGET_FANOUT_P99_MS = 250.0
+#: Issue 18: ingest with history and archive on no more than 10% below it with them off.
+TARGET_HISTORY_RATIO = 0.90
 
 
 def _rate(value: float | None) -> str:
@@ -51,6 +54,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ("  totals exact after the run", "yes" if t["pipeline"]["totals_exact"] else "NO", ""),
         ]
         out += workers_rows(t)
+        out += history_cost_rows(t.get("history_archive"))
     m = results.get("micro")
     if m:
         enrich = m["enrich_mentions_per_s"]
@@ -182,6 +186,39 @@ def workers_rows(t: dict[str, Any]) -> list[tuple[str, str, str]]:
             for label, run in (("one process", t["pipeline"]), (f"{w['processes']} processes", w))
             if "cpu_us_per_mention" in run
         ),
+    ]
+
+
+def history_cost_rows(h: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """One worker process with history and archive off, then on, interleaved (tests/bench/history_cost.py)."""
+    if not h:
+        return []
+    runs = h["runs"]
+    off = ", ".join(f"{r['mentions_per_s']:,.0f}" for r in runs if not r["on"])
+    on = [r for r in runs if r["on"]]
+    on_rates = ", ".join(f"{r['mentions_per_s']:,.0f}" for r in on)
+    archive_rate = statistics.fmean(r["archive_mentions_per_s"] for r in on)
+    archived = min(r["archived"] for r in on)
+    exact = all(r["totals_exact"] for r in runs) and all(r["history_exact"] for r in on)
+    return [
+        (f"HISTORY + ARCHIVE COST, one worker process, runs off/on/off/on ({h['mentions']:,} each)", "", ""),
+        ("  history (roll-ups) and archive off", _rate(h["off_mentions_per_s"]), f"runs {off}/s"),
+        (
+            "  history and archive on (archiver beside the worker)",
+            _rate(h["on_mentions_per_s"]),
+            f"runs {on_rates}/s",
+        ),
+        (
+            "  on / off",
+            f"{h['ratio']:.2f}",
+            f"target >= {TARGET_HISTORY_RATIO:.2f}: {_meets(h['ratio'] >= TARGET_HISTORY_RATIO)}",
+        ),
+        (
+            "  archive kept, archiver rate",
+            f"{archived:,} / {h['archived_expected']:,}",
+            f"{archive_rate:,.0f} mentions/s from the first partial",
+        ),
+        ("  totals and roll-ups exact", "yes" if exact else "NO", ""),
     ]
 
 
