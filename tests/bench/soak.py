@@ -123,11 +123,27 @@ async def follow_terminal(stack: Stack, run: Run) -> None:
         await asyncio.sleep(TERMINAL_EVERY_S)
 
 
-async def sample(stack: Stack, run: Run) -> None:
-    """Every SAMPLE_EVERY_S: the busiest partition, the updates tail fetch, each role's memory, the load."""
+def raw_of(run: Run) -> dict[str, Any]:
+    """What was seen so far, as written to the raw file."""
+    return {
+        "renewals": [vars(r) for r in run.renewals],
+        "called_off": run.called_off,
+        "probes": run.probes,
+        "waiting": run.waiting,
+        "samples": run.samples,
+    }
+
+
+async def sample(stack: Stack, run: Run, raw_path: Path | None) -> None:
+    """Every SAMPLE_EVERY_S: the busiest partition, the updates tail fetch, each role's memory, the load;
+    what was seen so far is written to `raw_path` (when given) with each sample, so that a run stopped
+    early or stuck can still be read."""
     topics = [f"vigie.{spec.name}" for spec in TOPICS]
     while True:
         await asyncio.sleep(SAMPLE_EVERY_S)
+        if raw_path is not None:
+            text = json.dumps(raw_of(run))
+            await asyncio.to_thread(raw_path.write_text, text)
         at_s = round(run.now_s(), 1)
         memory = stack_memory(stack.process.pid)
         try:
@@ -202,7 +218,7 @@ async def run_soak(stack: Stack, duration_s: float, raw_path: Path | None = None
         caught_up = asyncio.Event()
         tasks = [
             asyncio.create_task(listen(stack, probe_id, run, caught_up)),
-            asyncio.create_task(sample(stack, run)),
+            asyncio.create_task(sample(stack, run, raw_path)),
             asyncio.create_task(follow_terminal(stack, run)),
         ]
         try:
@@ -223,8 +239,7 @@ async def run_soak(stack: Stack, duration_s: float, raw_path: Path | None = None
         "probes_never_shown": len(run.waiting),
     }
     if raw_path is not None:
-        raw = {"renewals": [vars(r) for r in run.renewals], "probes": run.probes, "samples": run.samples}
-        text = json.dumps({**counted, **raw, "called_off": run.called_off})
+        text = json.dumps({**counted, **raw_of(run)})
         await asyncio.to_thread(raw_path.write_text, text)
     return summarise(run, duration_s) | counted
 
