@@ -26,7 +26,7 @@ from services.settings import Settings
 from services.understanding.matching import CompiledWatchlists
 from services.understanding.watchlists import Watchlist
 from tests.bench.processes import log_tail, spawn
-from tests.bench.throughput import pipeline, publish
+from tests.bench.throughput import cpu_s, pipeline, publish
 from tests.stack import stop_role as stop
 
 #: Past any run of the benchmark: the worker writes no history until it stops.
@@ -110,7 +110,12 @@ def archive_caught_up(settings: Settings, expected: int, started_ts: float, arch
             count = archive.count()
         if archiver.poll() is not None:
             raise RuntimeError(f"the archiver exited:\n{log_tail(Path(settings.data_dir) / 'archiver.log')}")
-        return {"archived": count, "archive_mentions_per_s": count / (time.time() - started_ts)}
+        return {
+            "archived": count,
+            "archive_mentions_per_s": count / (time.time() - started_ts),
+            # CPU the archiver used for the whole run (startup included): its cost beside the worker.
+            "archiver_cpu_us_per_mention": cpu_s(archiver.pid) / max(count, 1) * 1e6,
+        }
     finally:
         archive.close()
 

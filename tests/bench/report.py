@@ -219,7 +219,17 @@ def history_cost_rows(h: dict[str, Any] | None) -> list[tuple[str, str, str]]:
             f"{archive_rate:,.0f} mentions/s from the first partial",
         ),
         ("  totals and roll-ups exact", "yes" if exact else "NO", ""),
+        (
+            "  CPU per mention: worker off / worker on + archiver",
+            f"{_mean(runs, False, 'cpu_us_per_mention'):.0f} / {_mean(runs, True, 'cpu_us_per_mention'):.0f}"
+            f" + {_mean(runs, True, 'archiver_cpu_us_per_mention'):.0f} µs",
+            "what history and the archive cost whatever the machine's load",
+        ),
     ]
+
+
+def _mean(runs: list[dict[str, Any]], on: bool, key: str) -> float:
+    return statistics.fmean(r.get(key, 0.0) for r in runs if r["on"] == on)
 
 
 def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
