@@ -10,6 +10,7 @@ on is at most 10% below off.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from collections import Counter
@@ -26,7 +27,7 @@ from services.settings import Settings
 from services.understanding.matching import CompiledWatchlists
 from services.understanding.watchlists import Watchlist
 from tests.bench.processes import log_tail, spawn
-from tests.bench.throughput import cpu_s, pipeline, publish
+from tests.bench.throughput import cpu_between, pipeline, publish, sample_cpu
 from tests.stack import stop_role as stop
 
 #: Past any run of the benchmark: the worker writes no history until it stops.
@@ -86,19 +87,28 @@ async def one_run(
     if not on:
         env["VIGIE_HISTORY_FLUSH_INTERVAL_S"] = HISTORY_OFF_FLUSH_S
     archiver = spawn(["services.runtime.cli", "archiver"], env, data_dir / "archiver.log") if on else None
+    cpu: list[tuple[float, float]] = []
+    sampling = asyncio.create_task(sample_cpu(archiver.pid, False, cpu)) if archiver else None
     try:
         result = await pipeline(own, env, expected, len(mentions), data_dir / "worker.log")
         result["on"] = on
         if archiver is not None:
-            result.update(archive_caught_up(own, archived_expected, result["started_ts"], archiver))
+            result.update(await archive_caught_up(own, archived_expected, result["started_ts"], archiver))
+            # The archiver's CPU from the pipeline's first partial on (its startup left out).
+            busy_s = cpu_between(cpu, result["started_ts"], time.time())
+            result["archiver_cpu_us_per_mention"] = busy_s / max(result["archived"], 1) * 1e6
             result["history_exact"] = history_totals(own, expected) == dict(expected)
     finally:
+        if sampling is not None:
+            sampling.cancel()
         if archiver is not None:
             stop(archiver)
     return result
 
 
-def archive_caught_up(settings: Settings, expected: int, started_ts: float, archiver: Any) -> dict[str, Any]:
+async def archive_caught_up(
+    settings: Settings, expected: int, started_ts: float, archiver: Any
+) -> dict[str, Any]:
     """Wait until the archive holds every matched mention: how many it holds and its rate since the
     pipeline's first partial."""
     archive = Archive(settings.db_url)
@@ -106,16 +116,11 @@ def archive_caught_up(settings: Settings, expected: int, started_ts: float, arch
         deadline = time.monotonic() + ARCHIVE_TIMEOUT_S
         count = archive.count()
         while count < expected and time.monotonic() < deadline and archiver.poll() is None:
-            time.sleep(0.2)
+            await asyncio.sleep(0.2)
             count = archive.count()
         if archiver.poll() is not None:
             raise RuntimeError(f"the archiver exited:\n{log_tail(Path(settings.data_dir) / 'archiver.log')}")
-        return {
-            "archived": count,
-            "archive_mentions_per_s": count / (time.time() - started_ts),
-            # CPU the archiver used for the whole run (startup included): its cost beside the worker.
-            "archiver_cpu_us_per_mention": cpu_s(archiver.pid) / max(count, 1) * 1e6,
-        }
+        return {"archived": count, "archive_mentions_per_s": count / (time.time() - started_ts)}
     finally:
         archive.close()
 
@@ -135,7 +140,6 @@ def history_totals(settings: Settings, expected: Counter[str]) -> dict[str, int]
 
 def main() -> None:
     import argparse
-    import asyncio
     import tempfile
 
     from tests.bench.data import bench_watchlists, expected_totals, workload
