@@ -56,6 +56,8 @@ class Renewal:
     busiest_records: int = 0
     ended_s: float | None = None
     held_s: float | None = None
+    #: Called off (the old broker went on; ingest was held from began_s to ended_s all the same).
+    called_off: bool = False
 
 
 @dataclass
@@ -117,6 +119,9 @@ async def follow_terminal(stack: Stack, run: Run) -> None:
                 run.renewals.append(Renewal(run.now_s(), started.group(1), records))
             elif "called off" in line:
                 run.called_off += 1
+                if run.renewals and run.renewals[-1].ended_s is None:
+                    run.renewals[-1].ended_s = run.now_s()
+                    run.renewals[-1].called_off = True
             elif (held := HELD.search(line)) and run.renewals:
                 run.renewals[-1].ended_s = run.now_s()
                 run.renewals[-1].held_s = float(held.group(1))
@@ -255,8 +260,11 @@ def _max(samples: list[dict[str, Any]], key: str) -> Any:
 def summarise(run: Run, duration_s: float) -> dict[str, Any]:
     """Per renewal (epoch) and per third of the run, from what was seen."""
     good = [s for s in run.samples if "error" not in s]
-    starts = [r.began_s for r in run.renewals]
-    windows = [(r.began_s, r.ended_s if r.ended_s is not None else r.began_s + 60) for r in run.renewals]
+    # Every hold, renewals called off included, delays the probes that meet it; only renewals that were
+    # made start a new epoch (a fresh broker).
+    windows = [(r.began_s, r.ended_s if r.ended_s is not None else float("inf")) for r in run.renewals]
+    renewed = [r for r in run.renewals if not r.called_off]
+    starts = [r.began_s for r in renewed]
 
     def met_renewal(posted: float, shown: float) -> bool:
         return any(posted <= end and shown >= begin for begin, end in windows)
@@ -272,11 +280,16 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
     # met a renewal counts in the epoch the renewal closed).
     epochs = []
     bounds = [0.0, *starts, float("inf")]
-    probe_bounds = [0.0, *(end for _, end in windows), float("inf")]
+    probe_bounds = [
+        0.0,
+        *(r.ended_s if r.ended_s is not None else float("inf") for r in renewed),
+        float("inf"),
+    ]
     for index in range(len(bounds) - 1):
         span = (bounds[index], bounds[index + 1])
         mine = [s for s in good if span[0] <= s["t_s"] < span[1]]
-        renewal = run.renewals[index] if index < len(run.renewals) else None
+        renewal = renewed[index] if index < len(renewed) else None
+        called_off = [r for r in run.renewals if r.called_off and span[0] <= r.began_s < span[1]]
         busiest = max(
             [(s["busiest_records"], s["busiest"]) for s in mine]
             + ([(renewal.busiest_records, renewal.busiest)] if renewal else []),
@@ -290,6 +303,8 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
                 "from_s": round(span[0], 1),
                 "renewed_at_s": round(renewal.began_s, 1) if renewal else None,
                 "held_s": renewal.held_s if renewal else None,
+                "called_off": len(called_off),
+                "called_off_held_s": round(sum((r.ended_s or r.began_s) - r.began_s for r in called_off), 1),
                 "busiest": busiest[1],
                 "busiest_records": busiest[0],
                 "tail_fetch_ms_p50": _p(fetches, 0.5),
@@ -319,10 +334,11 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
                 "load_1m_mean": round(statistics.fmean(s["load_1m"] for s in mine), 2) if mine else None,
             }
         )
-    held = [r.held_s for r in run.renewals if r.held_s is not None]
+    held = [r.held_s for r in renewed if r.held_s is not None]
     return {
         "duration_s": duration_s,
         "renewals": len(held),
+        "renewal_under_way_at_end": any(r.ended_s is None for r in run.renewals),
         "renewals_called_off": run.called_off,
         "held_s_max": max(held, default=0.0),
         "held_s_mean": round(statistics.fmean(held), 1) if held else 0.0,
@@ -368,7 +384,32 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=float(os.environ.get("SOAK_RATE", 500)), help="demo mentions per second"
     )
+    parser.add_argument(
+        "--from-raw",
+        type=Path,
+        help="summarise the raw file of an earlier run (stopped early, or to summarise anew); run nothing",
+    )
     args = parser.parse_args()
+    if args.from_raw:
+        raw = json.loads(args.from_raw.read_text())
+        run = Run(
+            started=0.0,
+            renewals=[Renewal(**renewal) for renewal in raw["renewals"]],
+            called_off=raw["called_off"],
+            samples=raw["samples"],
+            probes=[(posted, shown) for posted, shown in raw["probes"]],
+            waiting={int(number): posted for number, posted in raw["waiting"].items()},
+        )
+        counted = {key: raw.get(key, len(run.probes)) for key in ("probes_accepted", "probe_total_wall")}
+        results = summarise(run, args.duration_s) | {
+            **counted,
+            "probe_total_history": raw.get("probe_total_history", len(run.probes)),
+            "probes_never_shown": len(run.waiting),
+            "rate_per_s": args.rate,
+            "raw_records_estimate": int(args.rate * args.duration_s),
+        }
+        print(table({"soak": results}))
+        return
     date = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     print(f"soak: the demo at {args.rate:,.0f}/s for {args.duration_s:,.0f} s from {date}", flush=True)
     RESULTS.mkdir(exist_ok=True)
