@@ -264,7 +264,6 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
     # made start a new epoch (a fresh broker).
     windows = [(r.began_s, r.ended_s if r.ended_s is not None else float("inf")) for r in run.renewals]
     renewed = [r for r in run.renewals if not r.called_off]
-    starts = [r.began_s for r in renewed]
 
     def met_renewal(posted: float, shown: float) -> bool:
         return any(posted <= end and shown >= begin for begin, end in windows)
@@ -276,15 +275,10 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
             if within[0] <= posted < within[1] and not (calm_only and met_renewal(posted, shown))
         ]
 
-    # An epoch's broker samples end where its renewal began; its probes, where the renewal ended (a probe that
-    # met a renewal counts in the epoch the renewal closed).
+    # An epoch ends where its renewal ended: the old broker serves (and is sampled) until it is stopped, and
+    # a probe that met the renewal counts in the epoch the renewal closed.
     epochs = []
-    bounds = [0.0, *starts, float("inf")]
-    probe_bounds = [
-        0.0,
-        *(r.ended_s if r.ended_s is not None else float("inf") for r in renewed),
-        float("inf"),
-    ]
+    bounds = [0.0, *(r.ended_s if r.ended_s is not None else float("inf") for r in renewed), float("inf")]
     for index in range(len(bounds) - 1):
         span = (bounds[index], bounds[index + 1])
         mine = [s for s in good if span[0] <= s["t_s"] < span[1]]
@@ -296,7 +290,7 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
             default=(0, ""),
         )
         fetches = [s["tail_fetch_ms"] for s in mine if s.get("tail_fetch_ms") is not None]
-        probes = delays((probe_bounds[index], probe_bounds[index + 1]))
+        probes = delays(span)
         epochs.append(
             {
                 "epoch": index,
