@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck web-test bench install clean train-sentiment eval-sentiment eval-alerts
+.PHONY: run test lint typecheck web-test bench soak install clean train-sentiment eval-sentiment eval-alerts
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: $(STAMP) lint typecheck web-test
 # Speed and scale on the embedded broker: prints a table, writes tests/bench/results/<date>-<commit>.json (~5 min).
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
+
+# Endurance on demand (not in `make test` nor `make bench`'s default length): the demo at SOAK_RATE mentions/s,
+# one raw record each, for SOAK_S seconds on a whole `vigie run`, renewing its broker; prints per renewal.
+SOAK_S ?= 1800
+SOAK_RATE ?= 200
+soak: $(STAMP)
+	$(BIN)/python -m tests.bench.soak --duration-s $(SOAK_S) --rate $(SOAK_RATE)
 
 # Sentiment: retrain the model files (deterministic; needs ../shared/data/sentiment); eval-sentiment prints
 # validation and untouched-test tables per language next to VADER, and the complaint-stream check.

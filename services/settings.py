@@ -77,7 +77,9 @@ class Settings(BaseSettings):
     #: Roll-ups are kept this long; minute rows are folded into hour rows after history_minute_days.
     history_days: int = Field(90, ge=1, le=3650)
     history_minute_days: int = Field(7, ge=1, le=3650)
-    #: The aggregate stage writes what changed at most this often (one transaction per flush).
+    #: The aggregate stage writes what changed at most this often (one transaction per flush). Its longest,
+    #: 600, is also how the benchmark runs a worker without history: a run shorter than that writes none
+    #: until the worker stops (tests/bench/history_cost.py).
     history_flush_interval_s: float = Field(1.0, gt=0, le=600)
 
     # Archive of enriched mentions (services/archive/): searchable, exported, kept this many days of event

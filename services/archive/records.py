@@ -206,4 +206,7 @@ def lexemes(mention: ArchivedMention) -> list[str]:
         hashed("by", mention.author_handle.lstrip("@")),
         reach_tier(mention.reach.bit_length()),
     ]
-    return [lexeme for lexeme in dict.fromkeys(found) if indexable(lexeme)]
+    distinct = dict.fromkeys(found)
+    if _UNSAFE.search("".join(distinct)) is None:  # one scan instead of one per term, as almost always
+        return [lexeme for lexeme in distinct if 0 < len(lexeme) <= MAX_LEXEME_CHARS]
+    return [lexeme for lexeme in distinct if indexable(lexeme)]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 TARGET_PIPELINE_PER_S = 40_000
 TARGET_LATENCY_P99_MS = 300.0
 TARGET_LATENCY_RATE_PER_S = 5000.0
 TARGET_FANOUT_P99_MS = 250.0
+#: Issue 18: ingest with history and archive on no more than 10% below it with them off.
+TARGET_HISTORY_RATIO = 0.90
 
 
 def _rate(value: float | None) -> str:
@@ -51,6 +54,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ("  totals exact after the run", "yes" if t["pipeline"]["totals_exact"] else "NO", ""),
         ]
         out += workers_rows(t)
+        out += history_cost_rows(t.get("history_archive"))
     m = results.get("micro")
     if m:
         enrich = m["enrich_mentions_per_s"]
@@ -186,21 +190,70 @@ def workers_rows(t: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
+def history_cost_rows(h: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """One worker process with history and archive off, then on, interleaved (tests/bench/history_cost.py)."""
+    if not h:
+        return []
+    runs = h["runs"]
+    off = ", ".join(f"{r['mentions_per_s']:,.0f}" for r in runs if not r["on"])
+    on = [r for r in runs if r["on"]]
+    on_rates = ", ".join(f"{r['mentions_per_s']:,.0f}" for r in on)
+    archive_rate = statistics.fmean(r["archive_mentions_per_s"] for r in on)
+    archived = min(r["archived"] for r in on)
+    exact = all(r["totals_exact"] for r in runs) and all(r["history_exact"] for r in on)
+    return [
+        (f"HISTORY + ARCHIVE COST, one worker process, runs off/on/off/on ({h['mentions']:,} each)", "", ""),
+        ("  history (roll-ups) and archive off", _rate(h["off_mentions_per_s"]), f"runs {off}/s"),
+        (
+            "  history and archive on (archiver beside the worker)",
+            _rate(h["on_mentions_per_s"]),
+            f"runs {on_rates}/s",
+        ),
+        (
+            "  on / off",
+            f"{h['ratio']:.2f}",
+            f"target >= {TARGET_HISTORY_RATIO:.2f}: {_meets(h['ratio'] >= TARGET_HISTORY_RATIO)}",
+        ),
+        (
+            "  archive kept, archiver rate",
+            f"{archived:,} / {h['archived_expected']:,}",
+            f"{archive_rate:,.0f} mentions/s from the first partial",
+        ),
+        ("  totals and roll-ups exact", "yes" if exact else "NO", ""),
+        (
+            "  CPU per mention: worker off / worker on + archiver",
+            f"{_mean(runs, False, 'cpu_us_per_mention'):.0f} / {_mean(runs, True, 'cpu_us_per_mention'):.0f}"
+            f" + {_mean(runs, True, 'archiver_cpu_us_per_mention'):.0f} µs",
+            "what history and the archive cost whatever the machine's load",
+        ),
+    ]
+
+
+def _mean(runs: list[dict[str, Any]], on: bool, key: str) -> float:
+    return statistics.fmean(r.get(key, 0.0) for r in runs if r["on"] == on)
+
+
 def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
-    """The endurance run (tests/bench/soak.py)."""
+    """The endurance run (tests/bench/soak.py): per broker renewal, per third of the run, and the totals."""
     if not soak:
         return []
     exact = soak["probe_total_wall"] == soak["probes_accepted"] == soak["probe_total_history"]
-    return [
+    summed = soak.get("busiest_records_summed", 0)
+    out = [
         (
-            f"ENDURANCE: demo at {soak['rate_per_s']:,.0f}/s, 1 record/mention, {soak['duration_s']:.0f} s",
+            f"ENDURANCE: demo at {soak['rate_per_s']:,.0f}/s, 1 record/mention, {soak['duration_s']:,.0f} s",
             "",
-            "",
+            f"load average {soak.get('load_1m_mean')} on average" if soak.get("load_1m_mean") else "",
         ),
         (
             "  records written (without renewal, one partition)",
             f"{soak['raw_records_estimate']:,}",
             "past the ~50,000-100,000 where the embedded broker stops serving reads",
+        ),
+        (
+            "  busiest partition, summed over the broker's epochs",
+            f"{summed:,}",
+            f"records; past 100,000: {'yes' if summed > 100_000 else 'no'}",
         ),
         (
             "  broker renewals (called off)",
@@ -209,23 +262,54 @@ def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
         ),
         ("  busiest partition at most", f"{soak['busiest_records_max'] or 0:,}", "records"),
         ("  fetch of the updates tail at most", f"{soak['tail_fetch_ms_max'] or 0:,.0f} ms", ""),
-        ("  broker memory at most", _mib(soak["broker_rss_mib_max"]), ""),
         (
-            "  probe POST -> wall p50 / p99, first third",
-            f"{soak['probe_p50_ms_first_third']} / {soak['probe_p99_ms_first_third']} ms",
+            "  broker / worker memory at most",
+            f"{_mib(soak['broker_rss_mib_max'])} / {_mib(soak.get('worker_rss_mib_max'))}",
             "",
         ),
-        (
-            "  probe POST -> wall p50 / p99, last third",
-            f"{soak['probe_p50_ms_last_third']} / {soak['probe_p99_ms_last_third']} ms",
-            "includes waiting out a renewal when a probe meets one",
-        ),
+    ]
+    epochs = soak.get("epochs", [])
+    if epochs:
+        out.append(
+            (
+                "  per epoch: renewed at, held; busiest partition",
+                "tail fetch p50/max",
+                "broker / worker RSS at most; probes p50 / p99; load",
+            )
+        )
+    for epoch in epochs:
+        at = epoch["renewed_at_s"]
+        held = epoch["held_s"]
+        if at is None:
+            when = "not renewed (end)"
+        else:
+            when = f"{at / 60:.1f} min, " + ("held to the end" if held is None else f"held {held:.1f} s")
+        out.append(
+            (
+                f"    {epoch['epoch'] + 1}: {when}; {epoch['busiest_records']:,} on {epoch['busiest']}",
+                f"{epoch['tail_fetch_ms_p50'] or 0:.0f} / {epoch['tail_fetch_ms_max'] or 0:.0f} ms",
+                f"{_mib(epoch['broker_rss_mib_max'])} / {_mib(epoch['worker_rss_mib_max'])}; "
+                f"{epoch['probe_p50_ms']} / {epoch['probe_p99_ms']} ms ({epoch['probes']}); "
+                f"{epoch['load_1m_mean']}",
+            )
+        )
+    for third in soak.get("thirds", []):
+        out.append(
+            (
+                f"  probe POST -> wall p50 / p99, third {third['third']}",
+                f"{third['p50_ms']} / {third['p99_ms']} ms",
+                f"{third['probes']} probes; those meeting no renewal: {third['calm_p50_ms']} / "
+                f"{third['calm_p99_ms']} ms ({third['calm_probes']}); load {third['load_1m_mean']}",
+            )
+        )
+    out.append(
         (
             "  probes counted: wall / history / accepted",
             f"{soak['probe_total_wall']} / {soak['probe_total_history']} / {soak['probes_accepted']}",
             ("exact" if exact else "NOT exact") + f"; {soak['probes_never_shown']} never shown",
-        ),
-    ]
+        )
+    )
+    return out
 
 
 def history_rows(history: dict[str, Any] | None) -> list[tuple[str, str, str]]:

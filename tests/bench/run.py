@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,8 +65,11 @@ def commit() -> str:
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
-def measure_throughput(work: Path, mentions: list[Mention], naive_count: int) -> dict[str, Any]:
-    """On a broker of its own: the pipeline, the ceiling and the naive agent on the same mentions."""
+@contextlib.contextmanager
+def bench_broker(work: Path) -> Iterator[tuple[Settings, dict[str, str], Path, subprocess.Popen[bytes]]]:
+    """An embedded broker of the benchmark's own, with the environment (also set on this process, so
+    Settings.model_validate({}) and the child processes see the same configuration) and data directory of
+    the worker runs against it."""
     port = free_port()
     data_dir = work / "throughput"
     data_dir.mkdir()
@@ -76,19 +81,11 @@ def measure_throughput(work: Path, mentions: list[Mention], naive_count: int) ->
         "VIGIE_LOG_LEVEL": "WARNING",
     }
     env_before = {key: os.environ.get(key) for key in env}
-    os.environ.update(
-        env
-    )  # Settings.model_validate({}) below, and the child processes, see the same configuration
+    os.environ.update(env)
     try:
         settings = Settings.model_validate({})
         asyncio.run(wait_for_broker(settings.bootstrap))
-        watchlists = bench_watchlists()
-        expected = expected_totals(mentions, watchlists)
-        results = asyncio.run(
-            throughput.run(settings, env, mentions, naive_count, watchlists, expected, data_dir)
-        )
-        results["broker_rss_mib"] = rss_mib(broker.pid)
-        return results
+        yield settings, env, data_dir, broker
     finally:
         for key, value in env_before.items():
             if value is None:
@@ -97,6 +94,18 @@ def measure_throughput(work: Path, mentions: list[Mention], naive_count: int) ->
                 os.environ[key] = value
         broker.terminate()
         broker.wait()
+
+
+def measure_throughput(work: Path, mentions: list[Mention], naive_count: int) -> dict[str, Any]:
+    """On a broker of its own: the pipeline, the ceiling and the naive agent on the same mentions."""
+    with bench_broker(work) as (settings, env, data_dir, broker):
+        watchlists = bench_watchlists()
+        expected = expected_totals(mentions, watchlists)
+        results = asyncio.run(
+            throughput.run(settings, env, mentions, naive_count, watchlists, expected, data_dir)
+        )
+        results["broker_rss_mib"] = rss_mib(broker.pid)
+        return results
 
 
 def role_pid(supervisor_pid: int, role: str) -> int:

@@ -1,10 +1,17 @@
 """The room's endurance: a whole `vigie run` with the demo at many times its rate, one raw record per
 mention, long enough that without renewal its busiest partition would hold more than 100,000 records (where
-the embedded broker stops serving reads at all). Measured: the renewals and how long each held ingest,
-the broker's memory, how long a fresh consumer takes to read the tail of the updates topic, the delay of
-probe mentions from POST to the wall, and whether every probe was counted exactly once.
+the embedded broker stops serving reads at all).
 
-python -m tests.bench.soak [--duration-s 240] [--rate 500]
+Measured per broker renewal (each broker incarnation is an "epoch"): when it came and how long it held
+ingest, the busiest partition the epoch reached, how long a fresh consumer takes to read the tail of the
+updates topic, the broker's and the workers' memory, and the delay of probe mentions from POST to the wall;
+per third of the run, the probes' p50 and p99 (all of them, and those that met no renewal); at the end,
+whether every probe was shown on the wall and counted exactly once, and the records written on the busiest
+partitions summed over the epochs.
+
+    python -m tests.bench.soak [--duration-s 240] [--rate 500]      (`make soak`: SOAK_S, SOAK_RATE)
+
+`make soak` writes tests/bench/results/<date>-<commit>-soak.json and prints the endurance table.
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
 import re
 import statistics
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,26 +37,54 @@ from aiokafka.errors import KafkaError
 from services.runtime.broker_watch import records_by_partition
 from services.runtime.kafka import TOPICS
 from tests.bench.latency import percentile, probe
-from tests.bench.processes import children_of, command_line, rss_mib
+from tests.bench.processes import stack_memory
 from tests.stack import Stack, start_stack
 
 PROBE_EVERY_S = 2.0
 SAMPLE_EVERY_S = 5.0
+TERMINAL_EVERY_S = 0.5
 HELD = re.compile(r"ingest was held ([0-9.]+) s")
+RENEWING = re.compile(r"renewing the embedded broker: partition (\S+) holds ([0-9,]+) records")
 
 
-def broker_pid(stack: Stack) -> int | None:
-    for pid in children_of(stack.process.pid):
-        if "--listener-url" in command_line(pid):
-            return pid
-    return None
+@dataclass
+class Renewal:
+    """One renewal of the embedded broker, as `vigie run` said it on its terminal (seconds since start)."""
+
+    began_s: float
+    busiest: str = ""
+    busiest_records: int = 0
+    ended_s: float | None = None
+    held_s: float | None = None
+    #: Called off (the old broker went on; ingest was held from began_s to ended_s all the same).
+    called_off: bool = False
+
+
+@dataclass
+class Run:
+    """What the soak saw while it ran (seconds since the first probe)."""
+
+    started: float = field(default_factory=time.monotonic)
+    renewals: list[Renewal] = field(default_factory=list)
+    called_off: int = 0
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    #: (posted, shown) of each probe shown on the wall; `waiting` maps probe numbers not shown yet to posted.
+    probes: list[tuple[float, float]] = field(default_factory=list)
+    waiting: dict[int, float] = field(default_factory=dict)
+
+    def now_s(self) -> float:
+        return time.monotonic() - self.started
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 async def tail_fetch_ms(bootstrap: str, topic: str) -> float | None:
     """How long a fresh consumer takes to receive the last record of the busiest partition of `topic`."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20)
-    await consumer.start()
     try:
+        await consumer.start()
         await consumer.topics()
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         ends = await consumer.end_offsets(partitions)
@@ -64,114 +102,255 @@ async def tail_fetch_ms(bootstrap: str, topic: str) -> float | None:
         await consumer.stop()
 
 
-async def run_soak(stack: Stack, duration_s: float) -> dict[str, Any]:
-    probe_id = "soak-probe"
-    headers = stack.headers
-    delays_ms: list[tuple[float, float]] = []  # (seconds since start, delay)
-    posted: dict[int, float] = {}
-    samples: list[dict[str, Any]] = []
-    accepted = 0
-    refused_held = 0
-    async with httpx.AsyncClient(base_url=stack.base_url, headers=headers, timeout=60) as client:
-        await client.put(f"/api/v1/watchlists/{probe_id}", json={"name": probe_id, "keywords": [probe_id]})
-        await asyncio.sleep(2)
-        started = time.monotonic()
-        last_total = {"value": 0, "target": 1 << 62}
-        caught_up = asyncio.Event()
+async def follow_terminal(stack: Stack, run: Run) -> None:
+    """Note each renewal as `vigie run` says it (start, busiest partition, end, how long ingest was held)."""
+    offset = 0
+    while True:
+        with stack.log_path.open("rb") as log:
+            log.seek(offset)
+            chunk = log.read()
+        complete = chunk.rfind(b"\n") + 1
+        offset += complete
+        for line in chunk[:complete].decode(errors="replace").splitlines():
+            if not line.startswith("vigie: "):
+                continue
+            if started := RENEWING.search(line):
+                records = int(started.group(2).replace(",", ""))
+                run.renewals.append(Renewal(run.now_s(), started.group(1), records))
+            elif "called off" in line:
+                run.called_off += 1
+                if run.renewals and run.renewals[-1].ended_s is None:
+                    run.renewals[-1].ended_s = run.now_s()
+                    run.renewals[-1].called_off = True
+            elif (held := HELD.search(line)) and run.renewals:
+                run.renewals[-1].ended_s = run.now_s()
+                run.renewals[-1].held_s = float(held.group(1))
+        await asyncio.sleep(TERMINAL_EVERY_S)
 
-        async def listen() -> None:
-            async with websockets.connect(stack.ws_url, max_size=None) as socket:
-                async for raw in socket:
-                    message = orjson.loads(raw)
-                    if message.get("type") == "metrics" and message.get("watchlist") == probe_id:
-                        total = int(message["total"])
-                        now = time.monotonic()
-                        for number in [n for n in posted if n <= total]:
-                            delays_ms.append((posted[number] - started, (now - posted.pop(number)) * 1000))
-                        last_total["value"] = total
-                        if total >= last_total["target"]:
-                            caught_up.set()
 
-        async def sample() -> None:
-            topics = [stack_topic for stack_topic in (f"vigie.{spec.name}" for spec in TOPICS)]
-            while True:
-                await asyncio.sleep(SAMPLE_EVERY_S)
-                pid = broker_pid(stack)
-                try:
-                    records = await records_by_partition(stack.bootstrap, topics)
-                    fetch_ms = await tail_fetch_ms(stack.bootstrap, "vigie.updates")
-                except (KafkaError, OSError, ValueError) as error:  # a sample taken during a renewal
-                    samples.append({"t_s": time.monotonic() - started, "error": repr(error)})
-                    continue
-                busiest = max(records.items(), key=lambda item: item[1], default=("", 0))
-                samples.append(
-                    {
-                        "t_s": round(time.monotonic() - started, 1),
-                        "broker_rss_mib": rss_mib(pid) if pid else None,
-                        "busiest": busiest[0],
-                        "busiest_records": busiest[1],
-                        "tail_fetch_ms": round(fetch_ms, 1) if fetch_ms is not None else None,
-                    }
-                )
-
-        listener = asyncio.create_task(listen())
-        sampler = asyncio.create_task(sample())
-        number = 0
-        try:
-            while time.monotonic() - started < duration_s:
-                number += 1
-                posted[number] = time.monotonic()
-                while True:
-                    response = await client.post("/api/v1/mentions", json=probe(probe_id, number))
-                    if response.status_code == 202:
-                        accepted += 1
-                        break
-                    if response.status_code != 503:
-                        raise RuntimeError(f"probe refused: {response.status_code} {response.text}")
-                    refused_held += 1
-                    await asyncio.sleep(0.5)
-                await asyncio.sleep(PROBE_EVERY_S)
-            last_total["target"] = accepted
-            if last_total["value"] < accepted:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(caught_up.wait(), timeout=120)
-            await asyncio.sleep(3)
-        finally:
-            listener.cancel()
-            sampler.cancel()
-        final = (await client.get(f"/api/v1/watchlists/{probe_id}/metrics")).json()["total"]
-        history = (await client.get(f"/api/v1/watchlists/{probe_id}/history", params={"step": 3600})).json()
-    terminal = [
-        line for line in stack.log_path.read_text(errors="replace").splitlines() if line.startswith("vigie: ")
-    ]
-    held_s = [float(match.group(1)) for line in terminal if (match := HELD.search(line))]
-    third = duration_s / 3
-    early = [d for t, d in delays_ms if t < third]
-    late = [d for t, d in delays_ms if t >= 2 * third]
-    good = [s for s in samples if "error" not in s]
+def raw_of(run: Run) -> dict[str, Any]:
+    """What was seen so far, as written to the raw file."""
     return {
-        "duration_s": duration_s,
-        "renewals": len(held_s),
-        "renewals_called_off": sum("called off" in line for line in terminal),
-        "held_s_max": max(held_s, default=0.0),
-        "held_s_mean": round(statistics.fmean(held_s), 1) if held_s else 0.0,
-        "probes_accepted": accepted,
-        "probes_refused_held": refused_held,
-        "probe_total_wall": final,
-        "probe_total_history": history["totals"]["count"],
-        "probes_never_shown": len(posted),
-        "probe_p50_ms_first_third": round(percentile(early, 0.5), 1) if early else None,
-        "probe_p99_ms_first_third": round(percentile(early, 0.99), 1) if early else None,
-        "probe_p50_ms_last_third": round(percentile(late, 0.5), 1) if late else None,
-        "probe_p99_ms_last_third": round(percentile(late, 0.99), 1) if late else None,
-        "broker_rss_mib_max": max((s["broker_rss_mib"] or 0 for s in good), default=None),
-        "busiest_records_max": max((s["busiest_records"] for s in good), default=None),
-        "tail_fetch_ms_max": max((s["tail_fetch_ms"] or 0 for s in good), default=None),
-        "samples": samples,
+        "renewals": [vars(r) for r in run.renewals],
+        "called_off": run.called_off,
+        "probes": run.probes,
+        "waiting": run.waiting,
+        "samples": run.samples,
     }
 
 
-def measure_soak(work: Path, duration_s: float, rate_per_s: float) -> dict[str, Any]:
+async def sample(stack: Stack, run: Run, raw_path: Path | None) -> None:
+    """Every SAMPLE_EVERY_S: the busiest partition, the updates tail fetch, each role's memory, the load;
+    what was seen so far is written to `raw_path` (when given) with each sample, so that a run stopped
+    early or stuck can still be read."""
+    topics = [f"vigie.{spec.name}" for spec in TOPICS]
+    while True:
+        await asyncio.sleep(SAMPLE_EVERY_S)
+        if raw_path is not None:
+            text = json.dumps(raw_of(run))
+            await asyncio.to_thread(raw_path.write_text, text)
+        at_s = round(run.now_s(), 1)
+        memory = stack_memory(stack.process.pid)
+        try:
+            records = await records_by_partition(stack.bootstrap, topics)
+            fetch_ms = await tail_fetch_ms(stack.bootstrap, "vigie.updates")
+        except (KafkaError, OSError, ValueError) as error:  # a sample taken during a renewal
+            run.samples.append({"t_s": at_s, "error": repr(error)})
+            continue
+        busiest = max(records.items(), key=lambda item: item[1], default=("", 0))
+        run.samples.append(
+            {
+                "t_s": at_s,
+                "load_1m": load_average(),
+                "broker_rss_mib": memory.get("broker"),
+                "worker_rss_mib": memory.get("worker"),
+                "api_rss_mib": memory.get("api"),
+                "busiest": busiest[0],
+                "busiest_records": busiest[1],
+                "tail_fetch_ms": round(fetch_ms, 1) if fetch_ms is not None else None,
+            }
+        )
+
+
+async def listen(stack: Stack, watchlist_id: str, run: Run, caught_up: asyncio.Event) -> None:
+    """Follow the wall's websocket (reconnecting if it drops): a probe is shown once the watchlist's total
+    includes it; `caught_up` is set whenever no posted probe waits to be shown."""
+    while True:
+        try:
+            async with websockets.connect(stack.ws_url, max_size=None) as socket:
+                async for raw in socket:
+                    message = orjson.loads(raw)
+                    if message.get("type") != "metrics" or message.get("watchlist") != watchlist_id:
+                        continue
+                    total = int(message["total"])
+                    now = run.now_s()
+                    for number in [n for n in run.waiting if n <= total]:
+                        run.probes.append((run.waiting.pop(number), now))
+                    if not run.waiting:
+                        caught_up.set()
+        except (OSError, websockets.ConnectionClosed):
+            await asyncio.sleep(1)
+
+
+async def post_probes(client: httpx.AsyncClient, watchlist_id: str, run: Run, duration_s: float) -> int:
+    """One probe every PROBE_EVERY_S for `duration_s`, each posted again while ingest is held (503);
+    returns how many were accepted."""
+    accepted = 0
+    number = 0
+    while run.now_s() < duration_s:
+        number += 1
+        run.waiting[number] = run.now_s()
+        while True:
+            response = await client.post("/api/v1/mentions", json=probe(watchlist_id, number))
+            if response.status_code == 202:
+                accepted += 1
+                break
+            if response.status_code != 503:
+                raise RuntimeError(f"probe: expected 202 (or 503 while held), got {response.status_code}")
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(PROBE_EVERY_S)
+    return accepted
+
+
+async def run_soak(stack: Stack, duration_s: float, raw_path: Path | None = None) -> dict[str, Any]:
+    """Probe, sample and follow the terminal for `duration_s`; what was seen is written to `raw_path` (when
+    given) before it is summarised."""
+    probe_id = "soak-probe"
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.headers, timeout=60) as client:
+        await client.put(f"/api/v1/watchlists/{probe_id}", json={"name": probe_id, "keywords": [probe_id]})
+        await asyncio.sleep(2)
+        run = Run()
+        caught_up = asyncio.Event()
+        tasks = [
+            asyncio.create_task(listen(stack, probe_id, run, caught_up)),
+            asyncio.create_task(sample(stack, run, raw_path)),
+            asyncio.create_task(follow_terminal(stack, run)),
+        ]
+        try:
+            accepted = await post_probes(client, probe_id, run, duration_s)
+            caught_up.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(caught_up.wait(), timeout=120)
+            await asyncio.sleep(3)
+        finally:
+            for task in tasks:
+                task.cancel()
+        final = (await client.get(f"/api/v1/watchlists/{probe_id}/metrics")).json()["total"]
+        history = (await client.get(f"/api/v1/watchlists/{probe_id}/history", params={"step": 3600})).json()
+    counted = {
+        "probes_accepted": accepted,
+        "probe_total_wall": final,
+        "probe_total_history": history["totals"]["count"],
+        "probes_never_shown": len(run.waiting),
+    }
+    if raw_path is not None:
+        text = json.dumps({**counted, **raw_of(run)})
+        await asyncio.to_thread(raw_path.write_text, text)
+    return summarise(run, duration_s) | counted
+
+
+def _p(values: list[float], q: float) -> float | None:
+    return round(percentile(values, q), 1) if values else None
+
+
+def _max(samples: list[dict[str, Any]], key: str) -> Any:
+    return max((s[key] for s in samples if s.get(key) is not None), default=None)
+
+
+def summarise(run: Run, duration_s: float) -> dict[str, Any]:
+    """Per renewal (epoch) and per third of the run, from what was seen."""
+    good = [s for s in run.samples if "error" not in s]
+    # Every hold, renewals called off included, delays the probes that meet it; only renewals that were
+    # made start a new epoch (a fresh broker).
+    windows = [(r.began_s, r.ended_s if r.ended_s is not None else float("inf")) for r in run.renewals]
+    renewed = [r for r in run.renewals if not r.called_off]
+
+    def met_renewal(posted: float, shown: float) -> bool:
+        return any(posted <= end and shown >= begin for begin, end in windows)
+
+    def delays(within: tuple[float, float], calm_only: bool = False) -> list[float]:
+        return [
+            (shown - posted) * 1000
+            for posted, shown in run.probes
+            if within[0] <= posted < within[1] and not (calm_only and met_renewal(posted, shown))
+        ]
+
+    # An epoch ends where its renewal ended: the old broker serves (and is sampled) until it is stopped, and
+    # a probe that met the renewal counts in the epoch the renewal closed.
+    epochs = []
+    bounds = [0.0, *(r.ended_s if r.ended_s is not None else float("inf") for r in renewed), float("inf")]
+    for index in range(len(bounds) - 1):
+        span = (bounds[index], bounds[index + 1])
+        mine = [s for s in good if span[0] <= s["t_s"] < span[1]]
+        renewal = renewed[index] if index < len(renewed) else None
+        called_off = [r for r in run.renewals if r.called_off and span[0] <= r.began_s < span[1]]
+        busiest = max(
+            [(s["busiest_records"], s["busiest"]) for s in mine]
+            + ([(renewal.busiest_records, renewal.busiest)] if renewal else []),
+            default=(0, ""),
+        )
+        fetches = [s["tail_fetch_ms"] for s in mine if s.get("tail_fetch_ms") is not None]
+        probes = delays(span)
+        epochs.append(
+            {
+                "epoch": index,
+                "from_s": round(span[0], 1),
+                "renewed_at_s": round(renewal.began_s, 1) if renewal else None,
+                "held_s": renewal.held_s if renewal else None,
+                "called_off": len(called_off),
+                "called_off_held_s": round(sum((r.ended_s or r.began_s) - r.began_s for r in called_off), 1),
+                "busiest": busiest[1],
+                "busiest_records": busiest[0],
+                "tail_fetch_ms_p50": _p(fetches, 0.5),
+                "tail_fetch_ms_max": max(fetches, default=None),
+                "broker_rss_mib_max": _max(mine, "broker_rss_mib"),
+                "worker_rss_mib_max": _max(mine, "worker_rss_mib"),
+                "probes": len(probes),
+                "probe_p50_ms": _p(probes, 0.5),
+                "probe_p99_ms": _p(probes, 0.99),
+                "load_1m_mean": round(statistics.fmean(s["load_1m"] for s in mine), 2) if mine else None,
+            }
+        )
+    thirds = []
+    for index in range(3):
+        span = (duration_s * index / 3, duration_s * (index + 1) / 3 if index < 2 else float("inf"))
+        every, calm = delays(span), delays(span, calm_only=True)
+        mine = [s for s in good if span[0] <= s["t_s"] < span[1]]
+        thirds.append(
+            {
+                "third": index + 1,
+                "probes": len(every),
+                "p50_ms": _p(every, 0.5),
+                "p99_ms": _p(every, 0.99),
+                "calm_probes": len(calm),
+                "calm_p50_ms": _p(calm, 0.5),
+                "calm_p99_ms": _p(calm, 0.99),
+                "load_1m_mean": round(statistics.fmean(s["load_1m"] for s in mine), 2) if mine else None,
+            }
+        )
+    held = [r.held_s for r in renewed if r.held_s is not None]
+    return {
+        "duration_s": duration_s,
+        "renewals": len(held),
+        "renewal_under_way_at_end": any(r.ended_s is None for r in run.renewals),
+        "renewals_called_off": run.called_off,
+        "held_s_max": max(held, default=0.0),
+        "held_s_mean": round(statistics.fmean(held), 1) if held else 0.0,
+        "busiest_records_summed": sum(epoch["busiest_records"] for epoch in epochs),
+        "busiest_records_max": max((epoch["busiest_records"] for epoch in epochs), default=None),
+        "tail_fetch_ms_max": _max(good, "tail_fetch_ms"),
+        "broker_rss_mib_max": _max(good, "broker_rss_mib"),
+        "worker_rss_mib_max": _max(good, "worker_rss_mib"),
+        "load_1m_mean": round(statistics.fmean(s["load_1m"] for s in good), 2) if good else None,
+        "epochs": epochs,
+        "thirds": thirds,
+        "samples": run.samples,
+    }
+
+
+def measure_soak(
+    work: Path, duration_s: float, rate_per_s: float, raw_path: Path | None = None
+) -> dict[str, Any]:
     env = {
         "VIGIE_DEMO_RATE_PER_S": str(rate_per_s),
         "VIGIE_INGEST_BATCH_MAX": "1",
@@ -179,9 +358,10 @@ def measure_soak(work: Path, duration_s: float, rate_per_s: float) -> dict[str, 
     }
     stack = start_stack(work / "soak", demo=True, extra_env=env)
     try:
-        results = asyncio.run(run_soak(stack, duration_s))
+        results = asyncio.run(run_soak(stack, duration_s, raw_path))
         results["rate_per_s"] = rate_per_s
         results["raw_records_estimate"] = int(rate_per_s * duration_s)
+        results["end_memory_mib"] = stack_memory(stack.process.pid)
         return results
     finally:
         stack.stop()
@@ -190,15 +370,51 @@ def measure_soak(work: Path, duration_s: float, rate_per_s: float) -> dict[str, 
 def main() -> None:
     import tempfile
 
+    from tests.bench.report import soak_rows, table
+    from tests.bench.run import RESULTS, commit, machine
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration-s", type=float, default=240.0)
-    parser.add_argument("--rate", type=float, default=500.0, help="demo mentions per second")
+    parser.add_argument("--duration-s", type=float, default=float(os.environ.get("SOAK_S", 240)))
+    parser.add_argument(
+        "--rate", type=float, default=float(os.environ.get("SOAK_RATE", 500)), help="demo mentions per second"
+    )
+    parser.add_argument(
+        "--from-raw",
+        type=Path,
+        help="summarise the raw file of an earlier run (stopped early, or to summarise anew); run nothing",
+    )
     args = parser.parse_args()
+    if args.from_raw:
+        raw = json.loads(args.from_raw.read_text())
+        run = Run(
+            started=0.0,
+            renewals=[Renewal(**renewal) for renewal in raw["renewals"]],
+            called_off=raw["called_off"],
+            samples=raw["samples"],
+            probes=[(posted, shown) for posted, shown in raw["probes"]],
+            waiting={int(number): posted for number, posted in raw["waiting"].items()},
+        )
+        counted = {key: raw.get(key, len(run.probes)) for key in ("probes_accepted", "probe_total_wall")}
+        results = summarise(run, args.duration_s) | {
+            **counted,
+            "probe_total_history": raw.get("probe_total_history", len(run.probes)),
+            "probes_never_shown": len(run.waiting),
+            "rate_per_s": args.rate,
+            "raw_records_estimate": int(args.rate * args.duration_s),
+        }
+        print(table({"soak": results}))
+        return
+    date = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    print(f"soak: the demo at {args.rate:,.0f}/s for {args.duration_s:,.0f} s from {date}", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{date[:10]}-{commit()}-soak.json"
     with tempfile.TemporaryDirectory(prefix="vigie-soak-") as tmp:
-        results = measure_soak(Path(tmp), args.duration_s, args.rate)
-    results.pop("samples")
-    for key, value in results.items():
-        print(f"{key:>28}: {value}")
+        results = measure_soak(Path(tmp), args.duration_s, args.rate, path.with_suffix(".raw.json"))
+    results.update(date=date, commit=commit(), machine=machine())
+    path.write_text(json.dumps(results, indent=2))
+    print(f"\nVigie soak, {date}, commit {results['commit']}\n{results['machine']}\n")
+    print(table({"soak": results}) if soak_rows(results) else "(no results)")
+    print(f"\n(written to {path})")
 
 
 if __name__ == "__main__":

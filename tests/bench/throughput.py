@@ -157,6 +157,8 @@ async def pipeline(
             "processes": processes,
             "mentions_per_s": count / (done_ts - started_ts),
             "elapsed_s": round(done_ts - started_ts, 2),
+            "started_ts": started_ts,
+            "done_ts": done_ts,
             "totals_exact": exact,
             "worker_rss_mib": sum(rss_mib(pid) or 0.0 for pid in pids),
             # CPU the worker processes used while timed: per mention, and how many cores they had on average
@@ -322,6 +324,12 @@ async def run(
         results["pipeline_workers"] = await workers_pipeline(
             settings, env, mentions, watchlists, expected, log_dir, processes
         )
+    # Imported here: history_cost builds on this module's pipeline.
+    from tests.bench import history_cost
+
+    results["history_archive"] = await history_cost.run(
+        settings, env, mentions, watchlists, expected, log_dir
+    )
     try:
         results["naive"] = await naive(settings, mentions[:naive_count], env, log_dir / "naive.log")
     except (RuntimeError, TimeoutError) as error:

@@ -164,6 +164,16 @@ def test_writing_a_batch_again_archives_nothing_twice(archive: Archive) -> None:
     assert len(found(archive, "mention", limit=100)) == 30
 
 
+def test_a_term_the_index_cannot_hold_leaves_the_mention_findable_by_its_others(archive: Archive) -> None:
+    """A hashtag with a character the full-text index would split is not indexed; the mention's words and
+    other tags still find it, next to mentions whose terms are all indexable."""
+    odd = archived("Aerolis lands early", hashtags=["on+time", "smooth"])  # as a producer may send them
+    plain = archived("Aerolis lands late", hashtags=["smooth"])
+    assert archive.write([odd, plain]) == 2
+    assert sorted(found(archive, "Aerolis AND early")) == [odd.text]
+    assert sorted(found(archive, "#smooth")) == sorted([odd.text, plain.text])
+
+
 def test_mentions_sharing_a_key_are_both_kept(archive: Archive) -> None:
     """Two ids whose hash bits agree, posted in the same millisecond, get distinct keys."""
     buckets: dict[int, str] = {}
