@@ -292,33 +292,12 @@ async def measure(
 async def raw_records(bootstrap: str, topic: str, timeout_s: float = 20.0) -> dict[str, int]:
     """Records on the raw topic and the mentions they carry, read from the start (the embedded broker's end
     offsets undercount: counted by reading)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
-    )
-    await consumer.start()
-    try:
-        await consumer.topics()  # fetches the metadata partitions_for_topic reads
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        records = mentions = 0
-        deadline = time.monotonic() + timeout_s
-        idle = 0
-        while time.monotonic() < deadline and idle < 3:
-            batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
-            idle = 0 if batch else idle + 1
-            for items in batch.values():
-                for record in items:
-                    records += 1
-                    value = orjson.loads(record.value or b"{}")
-                    mentions += (
-                        len(value["mentions"]) if isinstance(value, dict) and "mentions" in value else 1
-                    )
-        return {"raw_records": records, "raw_mentions": mentions}
-    finally:
-        await consumer.stop()
+    records = await read_topic(bootstrap, topic, timeout_s)
+    mentions = 0
+    for record in records:
+        value = orjson.loads(record.value or b"{}")
+        mentions += len(value["mentions"]) if isinstance(value, dict) and "mentions" in value else 1
+    return {"raw_records": len(records), "raw_mentions": mentions}
 
 
 async def read_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[Any]:
