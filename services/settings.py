@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     #: and tried again at the next check; while the backlog shrinks it waits on, up to ten times this.
     broker_rotate_drain_timeout_s: float = Field(30.0, gt=0, le=600)
     #: Ingest is held for a renewal only once the pipeline is at most this many records behind (so the
-    #: hold lasts seconds); a busier pipeline is let catch up first, unless the busiest partition holds
-    #: twice broker_rotate_records_per_partition (then it is renewed whatever the backlog).
+    #: hold lasts seconds); a busier pipeline is let catch up first, with ingest flowing, until the busiest
+    #: partition holds twice broker_rotate_records_per_partition: then ingest is held (503, sources wait)
+    #: until the pipeline has caught up, so that the broker never grows past what it can serve.
     broker_rotate_hold_backlog_records: int = Field(2_000, ge=0)
     #: A renewed broker is not renewed again sooner than this: the restarted worker catches up first.
     broker_rotate_cooldown_s: float = Field(60.0, ge=0, le=86_400)

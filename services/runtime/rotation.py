@@ -6,11 +6,14 @@ therefore replaces it with a fresh one, on the same port, once its busiest parti
 `broker_rotate_records_per_partition` records or its memory passes `broker_rotate_memory_mib`:
 
 0. the renewal waits, without holding anything, until the pipeline is nearly caught up
-   (`hold_may_start`), so that ingest is held for seconds and not for as long as a backlog takes;
+   (`renewal_step`), so that ingest is held for seconds and not for as long as a backlog takes. A pipeline
+   that does not catch up (ingest faster than the workers) must not grow the partitions until they cannot
+   be read: once the busiest holds FORCED_RENEWAL_FACTOR times the limit, ingest is held *until* the
+   pipeline has caught up (back-pressure: 503 with Retry-After, sources wait), then the renewal goes on;
 1. ingest is held (services/runtime/hold.py): the api answers 503 with Retry-After, sources wait;
 2. the pipeline drains: every consumer group has committed up to the exact end of the raw, partials,
    enriched and alerts topics (`pipeline_lag`); if it does not within the drain timeout the rotation is
-   called off and ingest resumes;
+   called off and ingest resumes, unless the renewal was forced (then ingest stays held until it drains);
 3. the worker processes stop cleanly, all at once (one stopping alone would hand its partitions to the
    others), each writing the window states and roll-ups of the watchlists it holds and the mention ids it
    remembers to the database;
@@ -29,6 +32,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Iterable, Mapping
+from enum import Enum
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -43,8 +47,8 @@ DRAIN_CONFIRMATIONS = 2
 DRAIN_POLL_S = 0.5
 #: A drain that keeps making progress may take this many drain timeouts in all.
 DRAIN_PATIENCE = 10
-#: A partition this many times the renewal limit is renewed whatever the backlog: well before the sizes
-#: at which the embedded broker's fetches stall (50,000 to 100,000 batches).
+#: Once a partition holds this many times the renewal limit, ingest is held until the pipeline has caught up
+#: and the broker is renewed: well before the sizes at which its fetches stall (50,000 to 100,000 batches).
 FORCED_RENEWAL_FACTOR = 2
 
 
@@ -63,12 +67,34 @@ def rotation_reason(reading: BrokerReading, records_limit: int, memory_limit_mib
     return None
 
 
-def hold_may_start(backlog_records: int, busiest_records: int, records_limit: int, backlog_max: int) -> bool:
-    """Whether ingest may be held for a renewal now: the pipeline is at most `backlog_max` records behind,
-    or the busiest partition has grown to FORCED_RENEWAL_FACTOR times `records_limit` while it caught up."""
-    if backlog_records <= backlog_max:
-        return True
+class RenewalStep(Enum):
+    """What a due renewal does at a check of the broker."""
+
+    #: The pipeline is behind: ingest flows while it catches up; the renewal waits.
+    WAIT = "wait"
+    #: The pipeline is behind and the busiest partition is near the sizes the broker cannot serve: hold
+    #: ingest until the pipeline has caught up, then renew.
+    HOLD_INGEST = "hold ingest"
+    #: The pipeline is at most the allowed backlog behind: hold ingest, drain, renew.
+    RENEW = "renew"
+
+
+def renewal_forced(busiest_records: int, records_limit: int) -> bool:
+    """Whether the busiest partition has grown to FORCED_RENEWAL_FACTOR times the renewal limit."""
     return bool(records_limit) and busiest_records >= FORCED_RENEWAL_FACTOR * records_limit
+
+
+def renewal_step(
+    backlog_records: int, busiest_records: int, records_limit: int, backlog_max: int
+) -> RenewalStep:
+    """The step of a due renewal: renew once the pipeline is at most `backlog_max` records behind (ingest is
+    held for seconds); before that, let it catch up with ingest flowing, unless the renewal is forced
+    (`renewal_forced`): then ingest is held while it catches up, so that no partition grows further."""
+    if backlog_records <= backlog_max:
+        return RenewalStep.RENEW
+    if renewal_forced(busiest_records, records_limit):
+        return RenewalStep.HOLD_INGEST
+    return RenewalStep.WAIT
 
 
 def expected_consumers(topic_prefix: str) -> dict[str, set[str]]:

@@ -48,10 +48,12 @@ from services.runtime.observability.logs import log_to_file
 from services.runtime.observability.terminal import LogFollower
 from services.runtime.rotation import (
     DRAINED_TOPICS,
+    RenewalStep,
     expected_consumers,
-    hold_may_start,
     new_epoch,
     pipeline_lag,
+    renewal_forced,
+    renewal_step,
     rotation_reason,
     wait_drained,
 )
@@ -268,6 +270,9 @@ class Supervisor:
         self._broker_checked_at = time.monotonic()
         self._renewed_at = -1e18
         self._broker_warned: dict[str, float] = {}
+        #: Since when ingest is held because the pipeline fell behind while a partition neared what the
+        #: broker can serve (None: it is not).
+        self._backlog_held_since: float | None = None
         #: This run's display token and admin key, printed in the wall's and the console's addresses.
         self.display_token = ""
         self.admin_key = ""
@@ -285,13 +290,20 @@ class Supervisor:
         except (OSError, RuntimeError, TimeoutError) as error:
             say(f"could not read the embedded broker's state: {error}")
             return
-        reason = rotation_reason(
-            reading, settings.broker_rotate_records_per_partition, settings.broker_rotate_memory_mib
-        )
-        due = reason is not None and now - self._renewed_at >= settings.broker_rotate_cooldown_s
-        if due and reason is not None and self._pipeline_ready_for_hold(reading):
-            self._rotate_broker(reason)
-            return
+        limit = settings.broker_rotate_records_per_partition
+        reason = rotation_reason(reading, limit, settings.broker_rotate_memory_mib)
+        forced = renewal_forced(reading.busiest[1] if reading.busiest is not None else 0, limit)
+        if self._backlog_held_since is not None and not forced:
+            self._release_backlog_hold("the embedded broker's partitions are no longer near their limit")
+        due = reason is not None and (forced or now - self._renewed_at >= settings.broker_rotate_cooldown_s)
+        if due and reason is not None:
+            step = self._renewal_step(reading)
+            if step is RenewalStep.RENEW:
+                if not self._rotate_broker(reason, forced=forced) and forced:
+                    self._hold_for_backlog(reason, None)
+                return
+            if step is RenewalStep.HOLD_INGEST:
+                return
         limits = BrokerLimits(settings.broker_memory_warn_mib, settings.broker_records_warn_per_partition)
         for kind, message in assess(reading, limits):
             if now - self._broker_warned.get(kind, -1e18) >= BROKER_WARNING_REPEAT_S:
@@ -470,43 +482,75 @@ class Supervisor:
                 role.next_start_at = 0.0
                 role.start(self.env, log_dir(self.settings))
 
-    def _pipeline_ready_for_hold(self, reading: BrokerReading) -> bool:
-        """True when a renewal may hold ingest now (services/runtime/rotation.py `hold_may_start`); otherwise
-        say
-        (at most every BROKER_WARNING_REPEAT_S) that the renewal waits for the pipeline to catch up."""
+    def _renewal_step(self, reading: BrokerReading) -> RenewalStep:
+        """What a due renewal does now (services/runtime/rotation.py `renewal_step`): holds ingest while the
+        pipeline catches up when forced, or says (at most every BROKER_WARNING_REPEAT_S) that it waits."""
         settings = self.settings
         topics = [settings.topic(name) for name in DRAINED_TOPICS]
+        busiest = reading.busiest[1] if reading.busiest is not None else 0
         try:
             lag = asyncio.run(
                 pipeline_lag(settings.bootstrap, topics, expected_consumers(settings.topic_prefix))
             )
         except (OSError, RuntimeError, TimeoutError, KafkaError) as error:
             say(f"could not read the pipeline's backlog: {error}")
-            return False
+            return RenewalStep.WAIT if self._backlog_held_since is None else RenewalStep.HOLD_INGEST
         backlog = sum(lag.values())
-        busiest = reading.busiest[1] if reading.busiest is not None else 0
-        if hold_may_start(
+        step = renewal_step(
             backlog,
             busiest,
             settings.broker_rotate_records_per_partition,
             settings.broker_rotate_hold_backlog_records,
-        ):
-            return True
-        now = time.monotonic()
-        if now - self._broker_warned.get("renewal waits", -1e18) >= BROKER_WARNING_REPEAT_S:
-            self._broker_warned["renewal waits"] = now
-            say(
-                f"the embedded broker is due for renewal; waiting for the pipeline to catch up first "
-                f"({backlog:,} records behind) so that ingest is held only briefly"
+        )
+        if step is RenewalStep.HOLD_INGEST:
+            self._hold_for_backlog(
+                f"partition {reading.busiest[0] if reading.busiest else '?'} holds {busiest:,} records",
+                backlog,
             )
-        return False
+        elif step is RenewalStep.WAIT:
+            now = time.monotonic()
+            if now - self._broker_warned.get("renewal waits", -1e18) >= BROKER_WARNING_REPEAT_S:
+                self._broker_warned["renewal waits"] = now
+                say(
+                    f"the embedded broker is due for renewal; waiting for the pipeline to catch up first "
+                    f"({backlog:,} records behind) so that ingest is held only briefly"
+                )
+        return step
 
-    def _rotate_broker(self, reason: str) -> bool:
+    def _hold_for_backlog(self, reason: str, backlog: int | None) -> None:
+        """Hold ingest until the pipeline has caught up (back-pressure), saying so on the terminal when it
+        begins and then at most every BROKER_WARNING_REPEAT_S."""
+        behind = f"{backlog:,} records" if backlog is not None else "records"
+        self.hold.hold(
+            f"the pipeline is {behind} behind and the embedded broker must be renewed before its partitions "
+            f"grow further ({reason}); ingest resumes once the pipeline has caught up"
+        )
+        now = time.monotonic()
+        if self._backlog_held_since is None or now - self._broker_warned.get("backlog hold", -1e18) >= (
+            BROKER_WARNING_REPEAT_S
+        ):
+            self._broker_warned["backlog hold"] = now
+            say(
+                f"ingest held: the pipeline is {behind} behind and {reason}, twice the renewal limit; "
+                "the api answers 503 with Retry-After and sources wait until it has caught up and the "
+                "broker is renewed"
+            )
+        if self._backlog_held_since is None:
+            self._backlog_held_since = now
+
+    def _release_backlog_hold(self, why: str) -> None:
+        self.hold.release()
+        self._backlog_held_since = None
+        say(f"ingest resumes: {why}")
+
+    def _rotate_broker(self, reason: str, forced: bool = False) -> bool:
         """Replace the embedded broker by a fresh one without losing or doubling a mention
-        (services/runtime/rotation.py); False when it was called off (the old broker goes on)."""
+        (services/runtime/rotation.py); False when it was called off (the old broker goes on): ingest
+        resumes then, unless the renewal was `forced`, when it stays held until the pipeline has caught up."""
         assert self.broker is not None
         settings = self.settings
         began = time.monotonic()
+        caught_up_s = 0.0 if self._backlog_held_since is None else began - self._backlog_held_since
         say(f"renewing the embedded broker: {reason}. Ingest is held while the pipeline drains")
         self.hold.hold(f"the embedded broker is being renewed ({reason})")
         topics = [settings.topic(name) for name in DRAINED_TOPICS]
@@ -514,16 +558,22 @@ class Supervisor:
         consumers = expected_consumers(settings.topic_prefix)
         steps: dict[str, float] = {}
 
+        called_off = "ingest stays held until it has caught up" if forced else "ingest resumes"
+
+        drained = False
+
         def release() -> None:
             if "new broker" not in steps:
+                if forced and not drained:
+                    return  # called off: the caller keeps ingest held until the pipeline has caught up
                 self.hold.release()
+                self._backlog_held_since = None
                 steps["new broker"] = time.monotonic() - began - sum(steps.values())
 
         try:
             if not self.hold.wait_for_publishers(timeout_s):
                 say(
-                    f"a publish was still under way after {timeout_s:.0f} s; renewal called off, "
-                    "ingest resumes"
+                    f"a publish was still under way after {timeout_s:.0f} s; renewal called off, {called_off}"
                 )
                 return False
             left = asyncio.run(wait_drained(settings.bootstrap, topics, timeout_s, consumers))
@@ -531,9 +581,10 @@ class Supervisor:
             if left:
                 say(
                     f"the pipeline stopped draining for {timeout_s:.0f} s (left: {left}); renewal called "
-                    "off, ingest resumes; trying again at the next check"
+                    f"off, {called_off}; trying again at the next check"
                 )
                 return False
+            drained = True
             for kind in ROLES_RESTARTED_WITH_BROKER:
                 self._stop_roles(kind)  # each writes its last window states and mention ids to the database
             steps["worker stop"] = time.monotonic() - began - sum(steps.values())
@@ -551,6 +602,8 @@ class Supervisor:
                 self._start_roles(kind)
             release()
             self._renewed_at = time.monotonic()
+        if caught_up_s:
+            steps = {"pipeline catching up": caught_up_s, **steps}
         took = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
         say(
             f"renewed the embedded broker; ingest was held {sum(steps.values()):.1f} s ({took}); "

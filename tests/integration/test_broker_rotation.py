@@ -5,6 +5,8 @@ restart of `vigie run` itself keeps every total and sparkline."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,9 @@ import httpx
 import orjson
 import websockets
 
+from services.runtime.broker_watch import records_by_partition
+from services.runtime.kafka import RAW, TOPICS
+from services.settings import Settings
 from tests.conftest import (
     create_watchlist,
     posted_mention,
@@ -21,7 +26,7 @@ from tests.conftest import (
     wait_history_count,
     wait_total,
 )
-from tests.stack import Stack, running_stack, start_stack
+from tests.stack import Stack, running_stack, stack_child, start_stack
 
 #: Renew the broker once a partition holds this many records (the default is 20,000).
 ROTATE_AT_RECORDS = 150
@@ -106,6 +111,74 @@ async def test_mentions_posted_across_broker_renewals_are_each_counted_once(tmp_
                 return total if total == len(sent) else None
 
             await wait_for(history_complete, timeout_s=30)
+
+
+async def busiest_raw_partition(stack: Stack) -> tuple[str, int]:
+    topics = [Settings(_env_file=None).topic(spec.name) for spec in TOPICS]
+    held = await records_by_partition(stack.bootstrap, topics)
+    raw = {name: count for name, count in held.items() if name.startswith(f"vigie.{RAW}/")}
+    return max(raw.items(), key=lambda item: item[1])
+
+
+async def test_a_pipeline_that_falls_behind_holds_ingest_before_the_broker_grows_past_what_it_can_serve(
+    tmp_path: Path,
+) -> None:
+    """A worker that cannot keep up (here: stopped) no longer lets ingest grow the embedded broker's
+    partitions towards the sizes it cannot serve: at twice the renewal limit ingest is held (503 naming why,
+    with Retry-After) until the pipeline has caught up, then the broker is renewed and ingest resumes, each
+    accepted mention counted once."""
+    env = {
+        "VIGIE_BROKER_ROTATE_RECORDS_PER_PARTITION": str(ROTATE_AT_RECORDS),
+        "VIGIE_BROKER_CHECK_INTERVAL_S": "1",
+        # The renewal waits for a pipeline with no backlog at all: with the worker stopped it never has one,
+        # so only the forced hold can stop ingest.
+        "VIGIE_BROKER_ROTATE_HOLD_BACKLOG_RECORDS": "0",
+        "VIGIE_BROKER_ROTATE_DRAIN_TIMEOUT_S": "120",
+        "VIGIE_INGEST_BATCH_MAX": "1",
+        "VIGIE_WORKERS": "1",
+    }
+    with running_stack(tmp_path, extra_env=env) as stack:
+        async with stack.http() as client:
+            brand = unique("backlog")
+            watchlist = (await create_watchlist(client, name=brand, keywords=[brand]))["id"]
+            worker = stack_child(stack, "services.runtime.cli", "worker")
+            accepted: list[dict[str, Any]] = []
+            os.kill(worker, signal.SIGSTOP)
+            try:
+                deadline = time.monotonic() + 120
+                while True:
+                    assert time.monotonic() < deadline, f"ingest never held:\n{stack.terminal()}"
+                    batch = [posted_mention(f"{brand} still queued {len(accepted) + i}") for i in range(20)]
+                    response = await client.post("/api/v1/mentions", json=batch, timeout=45)
+                    if response.status_code == 202:
+                        accepted += batch
+                        continue
+                    assert response.status_code == 503, response.text
+                    assert "pipeline is" in response.text and "behind" in response.text, response.text
+                    assert response.headers.get("retry-after"), response.headers
+                    break
+                partition, held_at = await busiest_raw_partition(stack)
+                assert held_at >= 2 * ROTATE_AT_RECORDS
+                # While held, posts are refused and the partitions stop growing.
+                for _ in range(8):
+                    refused = await client.post("/api/v1/mentions", json=[posted_mention(f"{brand} more")])
+                    assert refused.status_code == 503, refused.text
+                    await asyncio.sleep(0.25)
+                assert await busiest_raw_partition(stack) == (partition, held_at)
+                assert "ingest held: the pipeline is" in stack.terminal()
+            finally:
+                os.kill(worker, signal.SIGCONT)
+            # The worker catches up, the broker is renewed, ingest resumes.
+            more = [posted_mention(f"{brand} after the catch-up {i}") for i in range(5)]
+            await post_until_accepted(client, more)
+
+            async def renewed() -> bool:
+                return "renewed the embedded broker" in stack.terminal()
+
+            await wait_for(renewed, timeout_s=60)
+            print(f"\n{len(accepted)} mentions accepted before the hold, at {held_at} records in {partition}")
+            print(stack.terminal())
+            await wait_total(client, watchlist, len(accepted) + len(more), timeout_s=120)
 
 
 async def test_a_restart_of_vigie_run_keeps_totals_sparklines_and_history(tmp_path: Path) -> None:

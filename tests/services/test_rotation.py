@@ -9,9 +9,11 @@ from services.runtime.broker_watch import BrokerReading
 from services.runtime.rotation import (
     DRAIN_PATIENCE,
     DrainPatience,
+    RenewalStep,
     expected_consumers,
-    hold_may_start,
     lag_of,
+    renewal_forced,
+    renewal_step,
     rotation_reason,
 )
 
@@ -68,16 +70,25 @@ def test_a_drain_never_waits_past_its_patience() -> None:
 
 
 @pytest.mark.parametrize(
-    ("backlog", "busiest", "may_hold"),
+    ("backlog", "busiest", "step"),
     [
-        (0, 20_000, True),  # caught up: hold now, for seconds
-        (2_000, 25_000, True),  # nearly caught up
-        (2_001, 25_000, False),  # let the workers catch up first: ingest goes on meanwhile
-        (70_000, 39_999, False),
-        (70_000, 40_000, True),  # twice the limit: renewed whatever the backlog, before fetches stall
+        (0, 20_000, RenewalStep.RENEW),  # caught up: hold now, for seconds
+        (2_000, 25_000, RenewalStep.RENEW),  # nearly caught up
+        (2_001, 25_000, RenewalStep.WAIT),  # let the workers catch up first: ingest goes on meanwhile
+        (70_000, 39_999, RenewalStep.WAIT),
+        # Twice the limit: ingest stops growing the partitions until the pipeline has caught up, well
+        # before the broker's fetches stall; then the renewal goes on.
+        (70_000, 40_000, RenewalStep.HOLD_INGEST),
+        (2_001, 40_000, RenewalStep.HOLD_INGEST),
+        (2_000, 40_000, RenewalStep.RENEW),
     ],
 )
-def test_ingest_is_held_for_a_renewal_only_once_the_pipeline_nearly_caught_up(
-    backlog: int, busiest: int, may_hold: bool
+def test_ingest_is_held_for_a_renewal_once_the_pipeline_nearly_caught_up_or_the_broker_nears_its_limit(
+    backlog: int, busiest: int, step: RenewalStep
 ) -> None:
-    assert hold_may_start(backlog, busiest, records_limit=20_000, backlog_max=2_000) is may_hold
+    assert renewal_step(backlog, busiest, records_limit=20_000, backlog_max=2_000) is step
+
+
+def test_a_renewal_is_never_forced_when_renewals_are_off() -> None:
+    assert not renewal_forced(10**9, records_limit=0)
+    assert renewal_step(10**9, 10**9, records_limit=0, backlog_max=2_000) is RenewalStep.WAIT
