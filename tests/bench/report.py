@@ -233,6 +233,10 @@ def _mean(runs: list[dict[str, Any]], on: bool, key: str) -> float:
     return statistics.fmean(r.get(key, 0.0) for r in runs if r["on"] == on)
 
 
+#: Epochs of a soak printed one by one; a run with more prints its first and last halves of this.
+SOAK_EPOCHS_SHOWN = 12
+
+
 def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
     """The endurance run (tests/bench/soak.py): per broker renewal, per third of the run, and the totals."""
     if not soak:
@@ -241,7 +245,8 @@ def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
     summed = soak.get("busiest_records_summed", 0)
     out = [
         (
-            f"ENDURANCE: demo at {soak['rate_per_s']:,.0f}/s, 1 record/mention, {soak['duration_s']:,.0f} s",
+            f"ENDURANCE: demo at {soak['rate_per_s']:,.0f}/s, 1 record/mention, {soak['duration_s']:,.0f} s"
+            + (f", renewed at {soak['renew_at_records']:,} records" if soak.get("renew_at_records") else ""),
             "",
             f"load average {soak.get('load_1m_mean')} on average" if soak.get("load_1m_mean") else "",
         ),
@@ -277,7 +282,13 @@ def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
                 "broker / worker RSS at most; probes p50 / p99; load",
             )
         )
+    if len(epochs) > SOAK_EPOCHS_SHOWN:  # a run of many renewals: its first and last epochs
+        half = SOAK_EPOCHS_SHOWN // 2
+        epochs = [*epochs[:half], None, *epochs[-half:]]
     for epoch in epochs:
+        if epoch is None:
+            out.append(("    ...", "", ""))
+            continue
         at = epoch["renewed_at_s"]
         held = epoch["held_s"]
         if at is None:
@@ -300,6 +311,17 @@ def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
                 f"{third['p50_ms']} / {third['p99_ms']} ms",
                 f"{third['probes']} probes; those meeting no renewal: {third['calm_p50_ms']} / "
                 f"{third['calm_p99_ms']} ms ({third['calm_probes']}); load {third['load_1m_mean']}",
+            )
+        )
+    for third in soak.get("thirds", []):
+        if third.get("api_rss_mib_mean") is None:
+            continue  # a run from before these were sampled
+        out.append(
+            (
+                f"  api / notifier / archiver memory, database, third {third['third']}",
+                f"{_mib(third['api_rss_mib_mean'])} / {_mib(third['notifier_rss_mib_mean'])} / "
+                f"{_mib(third['archiver_rss_mib_mean'])}",
+                f"database {_mib(third['database_mib_mean'])} (means over the third)",
             )
         )
     out.append(

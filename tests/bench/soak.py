@@ -9,7 +9,12 @@ per third of the run, the probes' p50 and p99 (all of them, and those that met n
 whether every probe was shown on the wall and counted exactly once, and the records written on the busiest
 partitions summed over the epochs.
 
-    python -m tests.bench.soak [--duration-s 240] [--rate 500]      (`make soak`: SOAK_S, SOAK_RATE)
+    python -m tests.bench.soak [--duration-s 240] [--rate 500] [--renew-at 20000] [--cooldown-s 60]
+                                                                  (`make soak`: SOAK_S, SOAK_RATE)
+
+`--renew-at` lowers the partition size at which the broker is renewed, to see many renewals in one run: what
+a long room accumulates outside the broker (the long-lived processes' memory, the database) is then
+compared from the first third of the run to the last.
 
 `make soak` writes tests/bench/results/<date>-<commit>-soak.json and prints the endurance table.
 """
@@ -43,6 +48,8 @@ from tests.stack import Stack, start_stack
 PROBE_EVERY_S = 2.0
 SAMPLE_EVERY_S = 5.0
 TERMINAL_EVERY_S = 0.5
+#: What a long room accumulates outside the broker, compared third by third.
+LONG_LIVED = ("api_rss_mib", "notifier_rss_mib", "archiver_rss_mib", "database_mib")
 HELD = re.compile(r"ingest was held ([0-9.]+) s")
 RENEWING = re.compile(r"renewing the embedded broker: partition (\S+) holds ([0-9,]+) records")
 
@@ -165,11 +172,20 @@ async def sample(stack: Stack, run: Run, raw_path: Path | None) -> None:
                 "broker_rss_mib": memory.get("broker"),
                 "worker_rss_mib": memory.get("worker"),
                 "api_rss_mib": memory.get("api"),
+                "notifier_rss_mib": memory.get("notifier"),
+                "archiver_rss_mib": memory.get("archiver"),
+                "database_mib": database_mib(stack.data_dir),
                 "busiest": busiest[0],
                 "busiest_records": busiest[1],
                 "tail_fetch_ms": round(fetch_ms, 1) if fetch_ms is not None else None,
             }
         )
+
+
+def database_mib(data_dir: Path) -> float:
+    """The SQLite database's size on disk (with its write-ahead log), in MiB."""
+    files = [data_dir / name for name in ("vigie.db", "vigie.db-wal")]
+    return round(sum(f.stat().st_size for f in files if f.exists()) / 2**20, 1)
 
 
 async def listen(stack: Stack, watchlist_id: str, run: Run, caught_up: asyncio.Event) -> None:
@@ -257,6 +273,11 @@ def _max(samples: list[dict[str, Any]], key: str) -> Any:
     return max((s[key] for s in samples if s.get(key) is not None), default=None)
 
 
+def _mean(samples: list[dict[str, Any]], key: str) -> float | None:
+    values = [s[key] for s in samples if s.get(key) is not None]
+    return round(statistics.fmean(values), 1) if values else None
+
+
 def summarise(run: Run, duration_s: float) -> dict[str, Any]:
     """Per renewal (epoch) and per third of the run, from what was seen."""
     good = [s for s in run.samples if "error" not in s]
@@ -326,6 +347,7 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
                 "calm_p50_ms": _p(calm, 0.5),
                 "calm_p99_ms": _p(calm, 0.99),
                 "load_1m_mean": round(statistics.fmean(s["load_1m"] for s in mine), 2) if mine else None,
+                **{f"{key}_mean": _mean(mine, key) for key in LONG_LIVED},
             }
         )
     held = [r.held_s for r in renewed if r.held_s is not None]
@@ -349,17 +371,27 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
 
 
 def measure_soak(
-    work: Path, duration_s: float, rate_per_s: float, raw_path: Path | None = None
+    work: Path,
+    duration_s: float,
+    rate_per_s: float,
+    raw_path: Path | None = None,
+    renew_at: int | None = None,
+    cooldown_s: float | None = None,
 ) -> dict[str, Any]:
     env = {
         "VIGIE_DEMO_RATE_PER_S": str(rate_per_s),
         "VIGIE_INGEST_BATCH_MAX": "1",
         "VIGIE_LOG_LEVEL": "WARNING",
     }
+    if renew_at is not None:
+        env["VIGIE_BROKER_ROTATE_RECORDS_PER_PARTITION"] = str(renew_at)
+    if cooldown_s is not None:
+        env["VIGIE_BROKER_ROTATE_COOLDOWN_S"] = str(cooldown_s)
     stack = start_stack(work / "soak", demo=True, extra_env=env)
     try:
         results = asyncio.run(run_soak(stack, duration_s, raw_path))
         results["rate_per_s"] = rate_per_s
+        results["renew_at_records"] = renew_at
         results["raw_records_estimate"] = int(rate_per_s * duration_s)
         results["end_memory_mib"] = stack_memory(stack.process.pid)
         return results
@@ -378,6 +410,8 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=float(os.environ.get("SOAK_RATE", 500)), help="demo mentions per second"
     )
+    parser.add_argument("--renew-at", type=int, help="renew the broker at this many records a partition")
+    parser.add_argument("--cooldown-s", type=float, help="VIGIE_BROKER_ROTATE_COOLDOWN_S for the run")
     parser.add_argument(
         "--from-raw",
         type=Path,
@@ -409,7 +443,14 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{date[:10]}-{commit()}-soak.json"
     with tempfile.TemporaryDirectory(prefix="vigie-soak-") as tmp:
-        results = measure_soak(Path(tmp), args.duration_s, args.rate, path.with_suffix(".raw.json"))
+        results = measure_soak(
+            Path(tmp),
+            args.duration_s,
+            args.rate,
+            path.with_suffix(".raw.json"),
+            args.renew_at,
+            args.cooldown_s,
+        )
     results.update(date=date, commit=commit(), machine=machine())
     path.write_text(json.dumps(results, indent=2))
     print(f"\nVigie soak, {date}, commit {results['commit']}\n{results['machine']}\n")
