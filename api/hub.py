@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket
 from services.aggregation.aggregate import with_share_of_voice
 from services.runtime.config_feed import ConfigFeed
 from services.runtime.epoch import EpochWatch
+from services.runtime.hold import IngestHold, Paused
 from services.runtime.kafka import CONFIG, UPDATES
 from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
@@ -64,6 +65,8 @@ CLIENT_QUEUE_MAX = 64
 #: it gets one fresh snapshot when it catches up.
 CLIENT_KEYS_MAX = 1024
 HEARTBEAT_S = 5.0
+#: How often the hub looks whether ingest is held.
+INGEST_HOLD_CHECK_S = 1.0
 #: On start, how many recent updates per partition are read to warm the snapshot.
 WARM_UP_RECORDS = 500
 #: A snapshot is reused for new clients while nothing changed, for at most this long (its server_time).
@@ -317,9 +320,23 @@ class Hub:
             await asyncio.sleep(LOOP_RESTART_DELAY_S)
 
     async def _heartbeat(self) -> None:
+        """A heartbeat every HEARTBEAT_S, and at once when ingest is held or resumes (walls say so)."""
+        hold = IngestHold(self.settings.data_dir)
+        shown: Paused | None = None
+        sent_at = 0.0
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
-            self.broadcast(Heartbeat(server_time=_now_iso()))
+            await asyncio.sleep(INGEST_HOLD_CHECK_S)
+            paused = hold.paused()
+            if paused == shown and time.monotonic() - sent_at < HEARTBEAT_S:
+                continue
+            shown, sent_at = paused, time.monotonic()
+            self.broadcast(
+                Heartbeat(
+                    server_time=_now_iso(),
+                    ingest_paused=paused.summary if paused else None,
+                    ingest_paused_since_ts=paused.since_ts if paused else None,
+                )
+            )
 
     def _on_update_record(self, _: bytes | None, value: bytes | None) -> None:
         """One record of the updates topic: decoded once (services/updates.py), folded in, sent on; one the

@@ -139,6 +139,9 @@ class Alert(Message, tag="alert", kw_only=True):
 
 class Heartbeat(Message, tag="heartbeat", kw_only=True):
     server_time: str
+    #: While ingest is held (services/runtime/hold.py): why, in a few words, and since when (Unix time).
+    ingest_paused: str | None = None
+    ingest_paused_since_ts: float | None = None
 
 
 #: The insights stage's messages (streams/agents/insights.py).

@@ -15,7 +15,10 @@ from streams.topics import Topics
 #: A joining worker waits up to the rebalance timeout for the group to settle (seen on the embedded
 #: broker: Faust's default of 60 s made a fresh worker idle for 30 s before it got its partitions).
 REBALANCE_TIMEOUT_S = 5.0
-SESSION_TIMEOUT_S = 10.0
+#: The embedded broker answers a JoinGroup only after half the session timeout (Tansu's coordinator waits for
+#: other members in 1 s steps), so every worker start, and so every broker renewal, waits that long: 6 s (the
+#: smallest a Kafka broker accepts by default) makes it 3 s instead of 5; heartbeats go every second.
+SESSION_TIMEOUT_S = 6.0
 HEARTBEAT_INTERVAL_S = 1.0
 
 

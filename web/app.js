@@ -150,6 +150,7 @@ function render() {
   if ((current && current.kind === "alerts") || dirty.alerts) alertsScene.render(model, now);
   banner.render(critical, model, now);
 
+  if (dirty.ingest) header.setIngestPaused(model.ingestPaused);
   if (statusDirty && status) {
     statusDirty = false;
     header.setStatus(status, model.hasSnapshot);

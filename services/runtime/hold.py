@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -29,6 +30,15 @@ LOCK_FILE = "ingest.lock"
 #: What the api tells a client to wait before trying again.
 RETRY_AFTER_S = 5
 POLL_S = 0.05
+#: What a wall says of a hold that gives no summary.
+DEFAULT_SUMMARY = "new mentions are held for a moment"
+
+
+class Paused(NamedTuple):
+    """Ingest is held: why, in a few words for the wall, and since when (Unix time)."""
+
+    summary: str
+    since_ts: float
 
 
 class IngestHeld(RuntimeError):
@@ -48,9 +58,12 @@ class IngestHold:
 
     # -- the supervisor's side ---------------------------------------------------------------------------
 
-    def hold(self, reason: str) -> None:
+    def hold(self, reason: str, summary: str = DEFAULT_SUMMARY) -> None:
+        """Hold ingest: `reason` for operators and clients (logs, 503 bodies), `summary` a few words for the
+        wall. A hold already in place keeps the time it began."""
+        since_ts = held.since_ts if (held := self.paused()) is not None else time.time()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_bytes(orjson.dumps({"reason": reason, "since_ts": time.time()}))
+        self.path.write_bytes(orjson.dumps({"reason": reason, "summary": summary, "since_ts": since_ts}))
 
     def release(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -71,6 +84,22 @@ class IngestHold:
             return True
 
     # -- the publishers' side ----------------------------------------------------------------------------
+
+    def paused(self) -> Paused | None:
+        """What a wall shows while ingest is held, or None when it is not."""
+        try:
+            content = orjson.loads(self.path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except orjson.JSONDecodeError:
+            return Paused(DEFAULT_SUMMARY, time.time())
+        if not isinstance(content, dict):
+            return Paused(DEFAULT_SUMMARY, time.time())
+        since = content.get("since_ts")
+        return Paused(
+            str(content.get("summary") or DEFAULT_SUMMARY),
+            float(since) if isinstance(since, int | float) else time.time(),
+        )
 
     def reason(self) -> str | None:
         """Why ingest is held, or None when it is not."""

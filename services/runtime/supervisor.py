@@ -523,7 +523,8 @@ class Supervisor:
         behind = f"{backlog:,} records" if backlog is not None else "records"
         self.hold.hold(
             f"the pipeline is {behind} behind and the embedded broker must be renewed before its partitions "
-            f"grow further ({reason}); ingest resumes once the pipeline has caught up"
+            f"grow further ({reason}); ingest resumes once the pipeline has caught up",
+            summary=f"the pipeline is catching up ({behind} behind); sources wait, nothing is lost",
         )
         now = time.monotonic()
         if self._backlog_held_since is None or now - self._broker_warned.get("backlog hold", -1e18) >= (
@@ -552,7 +553,10 @@ class Supervisor:
         began = time.monotonic()
         caught_up_s = 0.0 if self._backlog_held_since is None else began - self._backlog_held_since
         say(f"renewing the embedded broker: {reason}. Ingest is held while the pipeline drains")
-        self.hold.hold(f"the embedded broker is being renewed ({reason})")
+        self.hold.hold(
+            f"the embedded broker is being renewed ({reason})",
+            summary="the message broker is being renewed (seconds); sources wait, nothing is lost",
+        )
         topics = [settings.topic(name) for name in DRAINED_TOPICS]
         timeout_s = settings.broker_rotate_drain_timeout_s
         consumers = expected_consumers(settings.topic_prefix)

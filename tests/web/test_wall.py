@@ -19,7 +19,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from services.demo import demo_watchlists
-from tests.conftest import create_watchlist, unique
+from services.runtime.hold import IngestHold
+from tests.conftest import create_watchlist, posted_mention, unique
 from tests.stack import Stack, running_stack
 
 #: Where the screenshots of the wall go (the README's picture is taken here): a setting for the run.
@@ -165,6 +166,28 @@ async def test_the_wall_says_when_its_feed_is_cut_and_recovers_by_itself(
     await expect(connection).to_have_attribute("data-state", "live", timeout=60_000)
     await expect(banner).to_be_hidden()
     assert await wall.locator("body[data-stale]").count() == 0
+
+
+async def test_the_wall_says_when_new_mentions_are_paused_on_purpose_and_when_they_resume(
+    wall: Page, demo_stack: Stack
+) -> None:
+    """While `vigie run` holds ingest (a broker renewal, a backlog catching up), the room is told why its
+    figures stand still, instead of a bare "stale" or nothing."""
+    banner = wall.locator('[data-testid="stale-banner"]')
+    await expect(banner).to_be_hidden()
+    hold = IngestHold(demo_stack.data_dir)  # what the supervisor writes when it holds ingest
+    hold.hold("a test holds ingest", summary="the pipeline is catching up (1,234 records behind)")
+    try:
+        await expect(banner).to_have_attribute("data-reason", "ingest-paused", timeout=10_000)
+        text = await banner.inner_text()
+        assert "New mentions paused since" in text and "catching up (1,234 records behind)" in text, text
+        async with demo_stack.http() as client:
+            refused = await client.post("/api/v1/mentions", json=[posted_mention("held")])
+        assert refused.status_code == 503, refused.text
+    finally:
+        hold.release()
+    await expect(banner).to_be_hidden(timeout=10_000)
+    await expect(wall.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
 
 
 async def test_the_focus_scene_shows_a_demo_brand_in_depth(browser: Browser, demo_stack: Stack) -> None:

@@ -5,7 +5,9 @@
 //   [data-testid="clock"]         hh:mm:ss, browser's time zone
 //   [data-testid="stale-banner"]  hidden (the `hidden` attribute) unless the data on screen is stale;
 //                                 data-since="hh:mm" while shown; data-reason="refused" when the server
-//                                 refuses the page's key (shown then whether or not data was ever seen)
+//                                 refuses the page's key (shown then whether or not data was ever seen);
+//                                 data-reason="ingest-paused" while the server holds ingest (a broker
+//                                 renewal, a backlog catching up): figures are paused on purpose
 
 import { clockTime, shortTime } from "./format.js";
 
@@ -13,6 +15,9 @@ const STATE_TEXT = { live: "Live", reconnecting: "Reconnecting\u2026", stale: "S
 export const REFUSED_TEXT = "This display\u2019s key was refused: ask for a new wall address";
 
 export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl, bannerTextEl }) {
+  let lastStatus = null;
+  let lastShowBanner = false;
+  let ingestPaused = null;
   return {
     tick(now = new Date()) {
       const t = clockTime(now);
@@ -23,7 +28,15 @@ export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl
      * @param status from connection.js
      * @param showBanner false until the page has shown data once (nothing on screen can be stale before)
      */
+    /** @param paused { summary, sinceMs } while the server holds ingest, null otherwise */
+    setIngestPaused(paused) {
+      ingestPaused = paused;
+      if (lastStatus) this.setStatus(lastStatus, lastShowBanner);
+    },
+
     setStatus(status, showBanner) {
+      lastStatus = status;
+      lastShowBanner = showBanner;
       const state = status.state;
       connectionEl.setAttribute("data-state", state);
       connectionTextEl.textContent = STATE_TEXT[state] || state;
@@ -37,6 +50,16 @@ export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl
         return;
       }
       bannerEl.removeAttribute("data-reason");
+      if (ingestPaused && state !== "reconnecting") {
+        // The server says why nothing new arrives: more useful than "stale", which it would become.
+        const since = shortTime(new Date(ingestPaused.sinceMs));
+        bannerEl.hidden = false;
+        bannerEl.setAttribute("data-reason", "ingest-paused");
+        bannerEl.setAttribute("data-since", since);
+        bannerTextEl.textContent = `New mentions paused since ${since} \u2014 ${ingestPaused.summary}`;
+        document.body.toggleAttribute("data-stale", true);
+        return;
+      }
       const stale = status.stale && showBanner && status.staleSince !== null;
       bannerEl.hidden = !stale;
       if (stale) {

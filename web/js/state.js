@@ -50,6 +50,7 @@ function freshDirty() {
     alerts: false, // the open alerts changed
     insights: false, // swarms, influencers or coordination changed (the focus scene)
     corrections: [], // `correction` messages: a person set a mention's sentiment
+    ingest: false, // ingest was held or resumed (model.ingestPaused)
   };
 }
 
@@ -57,6 +58,8 @@ export function createStore({ maxMentions = MAX_MENTIONS } = {}) {
   const model = {
     hasSnapshot: false,
     serverTime: null,
+    // While the server holds ingest: { summary, sinceMs } from the heartbeat; null otherwise.
+    ingestPaused: null,
     watchlists: [], // sorted for display
     byId: new Map(), // id → watchlist
     metrics: new Map(), // id → latest metrics message
@@ -167,9 +170,19 @@ export function createStore({ maxMentions = MAX_MENTIONS } = {}) {
         dirty.corrections.push({ mention: String(msg.mention), sentiment: msg.sentiment });
         return true;
       }
-      case "heartbeat":
+      case "heartbeat": {
         model.serverTime = msg.server_time ?? model.serverTime;
+        const paused =
+          typeof msg.ingest_paused === "string"
+            ? { summary: msg.ingest_paused, sinceMs: Number(msg.ingest_paused_since_ts) * 1000 || Date.now() }
+            : null;
+        const was = model.ingestPaused;
+        if ((was && was.summary) !== (paused && paused.summary) || (was && was.sinceMs) !== (paused && paused.sinceMs)) {
+          model.ingestPaused = paused;
+          dirty.ingest = true;
+        }
         return true;
+      }
       default:
         return false;
     }

@@ -94,3 +94,18 @@ test("correction: a person's label replaces the model's on the mention, the tick
   assert.equal(again.corrections.length, 1);
   assert.equal(s.apply({ type: "correction", v: 1, mention: "m1" }), false, "no sentiment: ignored");
 });
+
+test("heartbeat: a hold of ingest is noted once, with its reason and start, and its end too", () => {
+  const s = createStore();
+  s.apply(snapshot());
+  s.takeDirty();
+  const held = { type: "heartbeat", v: 1, server_time: "x", ingest_paused: "catching up", ingest_paused_since_ts: 100 };
+  s.apply(held);
+  assert.deepEqual(s.model.ingestPaused, { summary: "catching up", sinceMs: 100_000 });
+  assert.equal(s.takeDirty().ingest, true);
+  s.apply(held);
+  assert.equal(s.takeDirty().ingest, false, "the same hold again changes nothing");
+  s.apply({ type: "heartbeat", v: 1, server_time: "y", ingest_paused: null, ingest_paused_since_ts: null });
+  assert.equal(s.model.ingestPaused, null);
+  assert.equal(s.takeDirty().ingest, true);
+});
