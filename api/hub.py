@@ -194,6 +194,12 @@ class Hub:
     # -- state -------------------------------------------------------------------------------------------
 
     def _on_watchlists(self, watchlists: dict[str, Watchlist]) -> None:
+        # The figures of a watchlist deleted, or deleted and created again under its id, are not the new
+        # one's: its tile starts empty until the worker counts for it.
+        for watchlist_id in list(self.metrics):
+            now, before = watchlists.get(watchlist_id), self.watchlists.get(watchlist_id)
+            if now is None or (before is not None and before.created_at != now.created_at):
+                del self.metrics[watchlist_id]
         self.watchlists = watchlists
         self.broadcast(Watchlists(items=self.watchlist_items()))
 

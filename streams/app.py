@@ -59,7 +59,7 @@ def build_app(settings: Settings) -> VigieApp:
     topics = Topics(app, settings)
     feed = config.register(app, settings)
     enricher = enrich.register(app, settings, topics, feed)
-    aggregate.register(app, settings, topics)
+    aggregate.register(app, settings, topics, feed)
     status.register(app, topics)
     alerts.register(app, settings, topics)
     insights.register(app, settings, topics)

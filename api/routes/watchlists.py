@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from api.openapi import KEYED, body_doc, refusals
 from api.routes.queries import query_error
 from services.aggregation.aggregate import metrics_message
 from services.aggregation.windows import WindowState
+from services.history.store import HistoryStore
 from services.runtime.config_feed import publish_watchlists
 from services.runtime.kafka import CONFIG
 from services.understanding.query import QuerySyntaxError, parse
@@ -106,10 +108,14 @@ async def put_watchlist(watchlist_id: str, request: Request, runtime: RuntimeDep
 
 
 @router.delete("/{watchlist_id}", status_code=204, summary="Delete a watchlist", responses=refusals(404))
-async def delete_watchlist(watchlist_id: str, runtime: RuntimeDep) -> Response:
+async def delete_watchlist(watchlist_id: str, request: Request, runtime: RuntimeDep) -> Response:
     if not runtime.store.delete_watchlist(watchlist_id):
         raise _not_found(watchlist_id)
     await publish_watchlists(runtime.producer, runtime.settings.topic(CONFIG), [], deleted=[watchlist_id])
+    # Its counts and history go with it: a watchlist created again under the same id starts from nothing
+    # (the worker's windows too: services/aggregation/aggregate.py `for_watchlist`).
+    history: HistoryStore = request.app.state.history
+    await asyncio.to_thread(history.forget, watchlist_id)
     return Response(status_code=204)
 
 

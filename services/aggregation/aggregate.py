@@ -55,6 +55,27 @@ class DecodedStates:
         self._kept[key] = (value, state)
 
 
+def for_watchlist(
+    state: WindowState, partials: list[Partial], created_ts: float | None
+) -> tuple[WindowState, list[Partial]]:
+    """The state to count on, and the partials to count, for the latest watchlist of this id: the one
+    created at `created_ts` (as the configuration says; None when it does not know it) or at the newest
+    creation time the partials carry, whichever is later. A state of an earlier watchlist of the same id
+    (deleted, then created again) gives way to an empty one, and partials of the earlier one still on their
+    way are left out; a state from before creation times were kept takes the latest as its own."""
+    known = [ts for ts in (created_ts, *(p.created_ts for p in partials)) if ts is not None]
+    if known:
+        latest = max(known)
+        if state.created_ts is None:
+            state.created_ts = latest
+        elif latest > state.created_ts:
+            state = WindowState(created_ts=latest)
+    since = state.created_ts
+    if since is None:
+        return state, partials
+    return state, [p for p in partials if p.created_ts is None or p.created_ts >= since]
+
+
 def apply_partial(state: WindowState, partial: Partial, clock: EventClock, grace_s: float) -> bool:
     """Fold a partial into the state; False (state untouched) when that raw record was applied before."""
     if state.already_applied(partial.partition, partial.offset):

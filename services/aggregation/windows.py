@@ -68,6 +68,10 @@ class WindowState(msgspec.Struct, kw_only=True):
     #: again after a rebalance or a kill) still counts, once.
     applied: dict[int, int] = msgspec.field(default_factory=dict)
     applied_above: dict[int, bytes] = msgspec.field(default_factory=dict)
+    #: When the watchlist these windows count for was created (Unix time; None in states saved before this
+    #: was kept): a watchlist deleted and created again under the same id starts from nothing
+    #: (services/aggregation/aggregate.py `for_watchlist`).
+    created_ts: float | None = None
 
     def already_applied(self, partition: int, offset: int) -> bool:
         floor = self.applied.get(partition, -1)

@@ -41,6 +41,10 @@ class Partial(msgspec.Struct, kw_only=True):
     offset: int
     buckets: dict[int, Bucket]
     max_ts: float
+    #: When the watchlist was created, for partials of mentions it matched (corrections and coordination
+    #: carry None): the aggregate tells a watchlist deleted and created again under its id from the earlier
+    #: one (services/aggregation/aggregate.py `for_watchlist`).
+    created_ts: float | None = None
 
 
 class DeadLetter(msgspec.Struct, kw_only=True):
@@ -241,6 +245,10 @@ class Enricher:
         self.ticker = ticker
         self.topic = topic
 
+    def _created_ts(self, watchlist_id: str) -> float | None:
+        watchlist = self.matcher.watchlists.get(watchlist_id)
+        return watchlist.created_at.timestamp() if watchlist is not None else None
+
     def _dead(
         self, error: MentionError, partition: int, offset: int, index: int | None, payload: Any
     ) -> DeadLetter:
@@ -364,7 +372,12 @@ class Enricher:
             per_watchlist, newest = per_record[id(result)]
             result.partials = [
                 Partial(
-                    watchlist=w, partition=result.partition, offset=result.offset, buckets=b, max_ts=newest[w]
+                    watchlist=w,
+                    partition=result.partition,
+                    offset=result.offset,
+                    buckets=b,
+                    max_ts=newest[w],
+                    created_ts=self._created_ts(w),
                 )
                 for w, b in per_watchlist.items()
             ]

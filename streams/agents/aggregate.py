@@ -28,12 +28,14 @@ from services.aggregation.aggregate import (
     apply_partials,
     decode_partials,
     encode_state,
+    for_watchlist,
     metrics_message,
 )
 from services.aggregation.windows import EventClock, WindowState
 from services.history.rollups import minutes_touched
 from services.history.sink import HistorySink, restore_state, resumed_clock
 from services.history.store import HistoryStore
+from services.runtime.config_feed import ConfigFeed
 from services.runtime.epoch import current_epoch
 from services.runtime.ownership import owns
 from services.settings import Settings
@@ -48,7 +50,7 @@ COMPACT_INTERVAL_S = 3600.0
 log = logging.getLogger(__name__)
 
 
-def register(app: faust.App, settings: Settings, topics: Topics) -> None:
+def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFeed) -> None:
     table = app.Table(
         TABLE,
         default=None,
@@ -74,14 +76,27 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
 
     states = DecodedStates()
 
+    def created_ts(name: str) -> float | None:
+        """When the watchlist `name` was created, as the configuration says (None: it does not know it)."""
+        watchlist = feed.watchlists.get(name)
+        return watchlist.created_at.timestamp() if watchlist is not None else None
+
     def state_of(key: bytes) -> WindowState | None:
-        """The key's state, to read only."""
+        """The key's state, to read only: empty for a watchlist created again since it was written."""
         value = table.get(key)
+        state: WindowState | None
         if value is not None:
-            return states.read(key, value)
-        if app.in_recovery:  # the table may not hold this broker's state of the key yet
+            state = states.read(key, value)
+        elif app.in_recovery:  # the table may not hold this broker's state of the key yet
             return None
-        return saved.get(key.decode())
+        else:
+            state = saved.get(key.decode())
+        if state is None:
+            return None
+        since = created_ts(key.decode())
+        if since is not None and state.created_ts is not None and since > state.created_ts:
+            return WindowState(created_ts=since)
+        return state
 
     async def publish(key: bytes) -> None:
         state = state_of(key)
@@ -128,6 +143,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> None:
         for key, partials in pending.items():
             value = table.get(key)
             state = states.take(key, value) if value is not None else saved.get(key.decode(), WindowState())
+            state, partials = for_watchlist(state, partials, created_ts(key.decode()))
             applied = apply_partials(state, partials, clock, grace_s)
             if not applied:
                 if value is not None:

@@ -12,7 +12,7 @@ import orjson
 import websockets
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from tests.conftest import create_watchlist, metrics, unique, wait_for, wait_total
+from tests.conftest import create_watchlist, metrics, unique, wait_for, wait_history_count, wait_total
 from tests.stack import Stack
 
 
@@ -62,6 +62,28 @@ async def test_posted_mentions_are_counted_once_and_pushed_to_the_wall(
         assert window["pos"] + window["neu"] + window["neg"] == 3
         assert sum(update["series"]["count"]) == 3
     await wait_total(client, watchlist["id"], 3)
+
+
+async def test_a_watchlist_deleted_and_created_again_under_its_id_starts_from_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    brand = unique("phoenix")
+    watchlist = await create_watchlist(client, name=brand, keywords=[brand])
+    watchlist_id = watchlist["id"]
+    posted = [mention(unique("m"), f"{brand} before the rename {i}") for i in range(3)]
+    assert (await client.post("/api/v1/mentions", json=posted)).status_code == 202
+    await wait_total(client, watchlist_id, 3)
+    await wait_history_count(client, watchlist_id, 3)
+
+    assert (await client.delete(f"/api/v1/watchlists/{watchlist_id}")).status_code == 204
+    again = await client.put(f"/api/v1/watchlists/{watchlist_id}", json={"name": brand, "keywords": [brand]})
+    assert again.status_code in (200, 201), again.text
+    await wait_total(client, watchlist_id, 0)  # the tile starts empty, not with the old figures
+    assert (
+        await client.post("/api/v1/mentions", json=[mention(unique("m"), f"{brand} after")])
+    ).status_code == 202
+    await wait_total(client, watchlist_id, 1)
+    await wait_history_count(client, watchlist_id, 1)
 
 
 async def test_a_duplicate_id_is_not_counted_twice(client: httpx.AsyncClient) -> None:

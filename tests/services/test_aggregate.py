@@ -9,6 +9,7 @@ from services.aggregation.aggregate import (
     decode_partials,
     decode_state,
     encode_state,
+    for_watchlist,
     metrics_message,
     with_share_of_voice,
 )
@@ -187,3 +188,40 @@ def test_a_kept_decoded_state_stands_only_for_the_bytes_written_with_it() -> Non
     assert changed is state
     changed.late += 1  # being changed: no longer kept for the old bytes
     assert states.take(b"w", written).late == 3
+
+
+def made_for(offset: int, n: int, created_ts: float | None) -> Partial:
+    return msgspec.structs.replace(partial(offset, n), created_ts=created_ts)
+
+
+def test_a_watchlist_deleted_and_created_again_under_its_id_counts_from_nothing() -> None:
+    clock = EventClock(wall=NOW)
+    state, partials = for_watchlist(WindowState(), [made_for(1, 3, 100.0)], created_ts=100.0)
+    apply_partials(state, partials, clock, grace_s=300)
+    assert state.total[0] == 3 and state.created_ts == 100.0
+    # Created again at 200: the old counts go; a partial of the old one still on its way is left out.
+    late_old, new = made_for(2, 5, 100.0), made_for(3, 1, 200.0)
+    state, partials = for_watchlist(state, [late_old, new], created_ts=200.0)
+    assert partials == [new]
+    apply_partials(state, partials, clock, grace_s=300)
+    assert state.total[0] == 1 and state.created_ts == 200.0
+    # Corrections and coordination carry no creation time: they count for the current watchlist.
+    state, partials = for_watchlist(state, [made_for(4, 2, None)], created_ts=200.0)
+    assert len(partials) == 1 and state.total[0] == 1
+
+
+def test_the_newest_creation_wins_whichever_knows_it_first() -> None:
+    old = WindowState(created_ts=100.0, total=[7, 7, 0, 0, 0.0])
+    # The worker's configuration has not seen the new watchlist yet, but its mention's partial has.
+    state, _ = for_watchlist(old, [made_for(1, 1, 200.0)], created_ts=100.0)
+    assert state.created_ts == 200.0 and state.total[0] == 0
+    # A configuration that no longer knows the watchlist changes nothing.
+    same, partials = for_watchlist(old, [made_for(2, 1, None)], created_ts=None)
+    assert same is old and len(partials) == 1
+
+
+def test_a_state_saved_before_creation_times_were_kept_takes_the_current_one() -> None:
+    saved = WindowState(total=[4, 4, 0, 0, 0.0])
+    state, _ = for_watchlist(saved, [], created_ts=300.0)
+    assert state is saved and state.created_ts == 300.0 and state.total[0] == 4
+    assert decode_state(encode_state(state)).created_ts == 300.0

@@ -12,13 +12,15 @@ from services.understanding.sentiment import load_scorer
 from services.understanding.watchlists import Watchlist
 
 WALL = datetime(2026, 11, 22, 10, 0, tzinfo=UTC).timestamp()
+#: When the watchlists were created: every enricher of a test sees the same watchlists.
+CREATED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def enricher() -> Enricher:
     matcher = CompiledWatchlists(
         [
-            Watchlist(id="aerolis", name="Aerolis", keywords=["aerolis"]),
-            Watchlist(id="skyvia", name="Skyvia", keywords=["skyvia"]),
+            Watchlist(id="aerolis", name="Aerolis", keywords=["aerolis"], created_at=CREATED),
+            Watchlist(id="skyvia", name="Skyvia", keywords=["skyvia"], created_at=CREATED),
         ]
     )
     return Enricher(
@@ -199,6 +201,15 @@ def test_a_record_enriched_again_after_a_restore_gives_the_same_partials() -> No
     ]
     assert [r.partials for r in after] == [r.partials for r in before[1:]]
     assert [(r.accepted, r.duplicates) for r in after] == [(1, 1), (1, 2)]
+
+
+def test_partials_say_when_their_watchlist_was_created() -> None:
+    # The aggregate tells a watchlist deleted and created again under the same id from the earlier one.
+    result = enricher().process(orjson.dumps([m("1", "Aerolis and Skyvia")]), 0, 0, wall=WALL)
+    assert {p.watchlist: p.created_ts for p in result.partials} == {
+        "aerolis": CREATED.timestamp(),
+        "skyvia": CREATED.timestamp(),
+    }
 
 
 class CountingScorer:
