@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
 
 from services.ingest.records import Author, Mention
 from services.understanding.enrich import EnrichedMention
-from services.understanding.matching import handles_of, hashtags_of, language_of, link_domains
+from services.understanding.matching import domains_of, folded_hashtags, language_code, lower_handles
 from services.understanding.text import tokens
 
 KEY_HASH_BITS = 20
@@ -177,6 +178,15 @@ def hashed(kind: str, value: str) -> str:
     return f"{kind}:{hashlib.blake2b(value.lower().encode(), digest_size=6).hexdigest()}"
 
 
+#: Sources whose `source:` term `lexemes` keeps (a stream has a handful of sources).
+SOURCES_KEPT = 256
+
+
+@lru_cache(maxsize=SOURCES_KEPT)
+def _source_term(source: str) -> str:
+    return hashed("source", source)
+
+
 def indexable(lexeme: str) -> bool:
     """Whether a term is kept whole by the index (length, and only letters, digits, `#@:._-` in ASCII)."""
     return 0 < len(lexeme) <= MAX_LEXEME_CHARS and _UNSAFE.search(lexeme) is None
@@ -192,21 +202,30 @@ def reach_tier(tier: int) -> str:
 
 
 def lexemes(mention: ArchivedMention) -> list[str]:
-    """The index terms of a mention, distinct, in a stable order."""
-    record = mention.mention()
-    found = [
-        *tokens(record.text),
-        *(f"#{tag}" for tag in sorted(hashtags_of(record))),
-        *(f"@{handle}" for handle in sorted(handles_of(record))),
-        *(f"site:{domain}" for domain in sorted(link_domains(record))),
-        f"lang:{language_of(record)}",
-        *(f"wl:{watchlist}" for watchlist in mention.watchlists),
-        f"sentiment:{mention.sentiment}",
-        hashed("source", mention.source),
+    """The index terms of a mention, distinct, in a stable order: what the watchlist matcher finds in the
+    mention (services/understanding/matching.py `Facts`: words, hashtags, handles, link domains, language)
+    read straight from the archived fields."""
+    # Words are letters and digits only (always indexable) and never look like the other terms, which all
+    # hold one of '#@:': each kind is made distinct on its own.
+    words = [word for word in dict.fromkeys(tokens(mention.text)) if len(word) <= MAX_LEXEME_CHARS]
+    others: list[str] = []
+    if mention.hashtags:
+        others += ["#" + tag for tag in sorted(folded_hashtags(mention.hashtags))]
+    others += ["@" + handle for handle in sorted(lower_handles(mention.author_handle, mention.mentioned))]
+    links = [*mention.links, mention.url] if mention.url else mention.links
+    if links:
+        others += ["site:" + domain for domain in sorted(domains_of(links))]
+    others.append("lang:" + language_code(mention.lang))
+    others += ["wl:" + watchlist for watchlist in mention.watchlists]
+    others += [
+        "sentiment:" + mention.sentiment,
+        _source_term(mention.source),
         hashed("by", mention.author_handle.lstrip("@")),
         reach_tier(mention.reach.bit_length()),
     ]
-    distinct = dict.fromkeys(found)
+    distinct = dict.fromkeys(others)
     if _UNSAFE.search("".join(distinct)) is None:  # one scan instead of one per term, as almost always
-        return [lexeme for lexeme in distinct if 0 < len(lexeme) <= MAX_LEXEME_CHARS]
-    return [lexeme for lexeme in distinct if indexable(lexeme)]
+        words += [lexeme for lexeme in distinct if 0 < len(lexeme) <= MAX_LEXEME_CHARS]
+    else:
+        words += [lexeme for lexeme in distinct if indexable(lexeme)]
+    return words

@@ -33,8 +33,7 @@ import zlib
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
 from functools import partial
-from itertools import pairwise
-from operator import eq
+from itertools import islice, pairwise
 
 import msgspec
 import numpy as np
@@ -59,8 +58,11 @@ _HANDLE_OR_TAG = re.compile(r"[@#][\w.-]+", re.UNICODE)
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
-#: PERMUTATIONS values below 2**32.
-Signature = tuple[int, ...]
+#: PERMUTATIONS values below 2**32 packed in one int, value i in bits 32*i to 32*i+31 (one XOR compares them
+#: all, `similarity`).
+Signature = int
+#: The lowest bit of each of the PERMUTATIONS 32-bit lanes of a signature.
+_LANE_LOW_BITS = sum(1 << (32 * i) for i in range(PERMUTATIONS))
 
 
 def normalise(text: str) -> str:
@@ -91,7 +93,8 @@ def signatures(normalised: list[str]) -> list[tuple[Signature, list[int]]]:
     hash functions, the smallest value over the text's bigrams. A band key: the band's two values in one
     int, salted by the band's number (looked up within a scope, `_bands`). All the texts' shingles go through
     numpy at once, so a batch pays the array overhead once rather than per text; the results are plain
-    ints, which later comparisons of one signature with a few others read faster than small arrays."""
+    ints (the signature's 32 values packed in one), which later comparisons of one signature with a few
+    others read faster than small arrays or tuples."""
     result: list[tuple[Signature, list[int]]] = []
     for first in range(0, len(normalised), _CHUNK_TEXTS):
         values: list[int] = []
@@ -103,7 +106,10 @@ def signatures(normalised: list[str]) -> list[tuple[Signature, list[int]]]:
         sigs = np.minimum.reduceat(hashed, starts, axis=0)
         pairs = sigs.reshape(len(sigs), BANDS, ROWS)
         keys = ((pairs[:, :, 0] << _SHIFT) | pairs[:, :, 1]) ^ _BAND_SALT
-        result.extend(zip(map(tuple, sigs.tolist()), keys.tolist(), strict=True))
+        packed = sigs.astype("<u4").tobytes()
+        row = 4 * PERMUTATIONS
+        ints = [int.from_bytes(packed[i : i + row], "little") for i in range(0, len(packed), row)]
+        result.extend(zip(ints, keys.tolist(), strict=True))
     return result
 
 
@@ -113,9 +119,17 @@ def signature(normalised: str) -> Signature:
 
 
 def similarity(a: Signature, b: Signature) -> float:
-    """Estimated Jaccard similarity of the two bigram sets."""
-    same: int = sum(map(eq, a, b))
-    return same / PERMUTATIONS
+    """Estimated Jaccard similarity of the two bigram sets: the share of the 32 values that are equal. In
+    `a ^ b` an equal value is a lane of zeros; OR-ing each lane's bits down into its lowest bit leaves that
+    bit 0 exactly for those (bits carried in from the next lane only reach the upper half of a lane, which
+    the later, shorter shifts never read)."""
+    x = a ^ b
+    x |= x >> 16
+    x |= x >> 8
+    x |= x >> 4
+    x |= x >> 2
+    x |= x >> 1
+    return (PERMUTATIONS - (x & _LANE_LOW_BITS).bit_count()) / PERMUTATIONS
 
 
 class CoordinatedCluster(msgspec.Struct, kw_only=True):
@@ -178,16 +192,18 @@ class _Cluster:
         self.scope = scope
         #: Signatures of a few different wordings seen in the cluster (the first one first).
         self.sigs = [sig]
-        #: The band keys (in `_bands[scope]`) that point to it.
-        self.keys = list(keys)
+        #: The band keys (in `_bands[scope]`) that point to it, in the order they were added (a dict as an
+        #: ordered set).
+        self.keys = dict.fromkeys(keys)
         self.first_ts = ts
         self.last_ts = ts
         self.example = example
         self.mentions = 0
         self.coordinated = False
         #: handle -> [posts, followers, last post time], least recently active first; `posts` and `small`
-        #: (accounts with tiny audiences) sum over it.
-        self.accounts: dict[str, list[float]] = {}
+        #: (accounts with tiny audiences) sum over it. An OrderedDict: its first item is found at once,
+        #: while a dict that had items moved to its end skips the holes they left at its start.
+        self.accounts: OrderedDict[str, list[float]] = OrderedDict()
         self.posts = 0
         self.small = 0
         self.texts: Counter[str] = Counter()
@@ -284,8 +300,7 @@ class CoordinationDetector:
                 sig, keys = hashed[text]
                 cluster = self._assign(text, scope, ts, mention.text, sig, keys)
             else:  # the same words again: no need to hash them
-                del self._clusters[cluster.id]
-                self._clusters[cluster.id] = cluster
+                self._clusters.move_to_end(cluster.id)
             cluster.mentions += 1
             if ts > cluster.last_ts:
                 cluster.last_ts = ts
@@ -331,16 +346,18 @@ class CoordinationDetector:
             newly.append(mention_id)
 
     def _add_account(self, cluster: _Cluster, handle: str, followers: int, ts: float) -> None:
-        account = cluster.accounts.pop(handle, None)
+        accounts = cluster.accounts
+        account = accounts.get(handle)
         if account is None:
-            if len(cluster.accounts) >= self.max_accounts:
+            if len(accounts) >= self.max_accounts:
                 return
-            account = [0, followers, ts]
+            account = accounts[handle] = [0, followers, ts]
             cluster.small += followers <= self.small_audience_followers
+        else:
+            accounts.move_to_end(handle)
         account[0] += 1
         account[2] = max(account[2], ts)
         cluster.posts += 1
-        cluster.accounts[handle] = account
 
     def _assign(
         self, text: str, scope: str, ts: float, raw: str, sig: Signature, keys: list[int]
@@ -353,7 +370,7 @@ class CoordinationDetector:
             candidate = self._clusters.get(cluster_id) if cluster_id is not None else None
             if candidate is None:
                 continue
-            score = max(map(partial(similarity, sig), candidate.sigs))
+            score = max([similarity(sig, wording) for wording in candidate.sigs])
             if score >= self.similarity:
                 matches.append((score, candidate))
         if not matches:
@@ -370,24 +387,22 @@ class CoordinationDetector:
             if max(score for score, _ in matches) < 0.8 and len(cluster.sigs) < self.max_wordings:
                 cluster.sigs.append(sig)
             self._add_keys(cluster, keys)
-            del self._clusters[cluster.id]  # re-insert: most recently active last
-            self._clusters[cluster.id] = cluster
-        bands = self._bands.setdefault(scope, {})  # (dropping a cluster may have removed the scope's)
-        for key in keys:
-            bands[key] = cluster.id
+            self._clusters.move_to_end(cluster.id)  # most recently active last
+        # (dropping a cluster may have removed the scope's bands)
+        self._bands.setdefault(scope, {}).update(dict.fromkeys(keys, cluster.id))
         return cluster
 
-    def _add_keys(self, cluster: _Cluster, keys: list[int]) -> None:
+    def _add_keys(self, cluster: _Cluster, keys: Iterable[int]) -> None:
         """Remember which band keys point to the cluster (the latest `BANDS * max_wordings` of them)."""
-        known = set(cluster.keys)
-        cluster.keys.extend([key for key in keys if key not in known])
-        cap = BANDS * self.max_wordings
-        if len(cluster.keys) > cap:
+        known = cluster.keys
+        known.update(dict.fromkeys(keys))  # a known key keeps its place
+        excess = len(known) - BANDS * self.max_wordings
+        if excess > 0:
             bands = self._bands.get(cluster.scope, {})
-            for key in cluster.keys[:-cap]:
+            for key in list(islice(known, excess)):
                 if bands.get(key) == cluster.id:
                     del bands[key]
-            cluster.keys = cluster.keys[-cap:]
+                del known[key]
 
     def _forget_texts(self, cluster: _Cluster) -> None:
         for text in cluster.texts:
@@ -433,10 +448,16 @@ class CoordinationDetector:
     def _track_account(self, handle: str, followers: int, ts: float) -> None:
         if followers > self.small_audience_followers:
             return
-        entry = self._accounts.pop(handle, None)
-        times: deque[float] = entry[1] if entry else deque(maxlen=self.automation_min_posts * 4)
+        accounts = self._accounts
+        entry = accounts.get(handle)
+        times: deque[float]
+        if entry is None:
+            times = deque(maxlen=self.automation_min_posts * 4)
+        else:
+            times = entry[1]
+            accounts.move_to_end(handle)  # most recently active last
         times.append(ts)
-        self._accounts[handle] = (followers, times)
+        accounts[handle] = (followers, times)
         while len(self._accounts) > self.max_tracked_accounts:
             del self._accounts[next(iter(self._accounts))]
 

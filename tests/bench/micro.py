@@ -1,6 +1,6 @@
 """In-process microbenchmarks on one core: record decoding, word tokens, sentiment, language, watchlist
-matching and masking, the aggregate's metrics messages, and the enrich stage with a profile of where its
-time goes."""
+matching and masking, the aggregate's metrics messages, the archive's index terms, and the enrich stage with a
+profile of where its time goes."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from typing import Any
 
 from services.aggregation.aggregate import metrics_message
 from services.aggregation.windows import BUCKET_S, HISTORY_S, WindowState, bucket_of
+from services.archive.records import from_enriched, lexemes
 from services.ingest.dedupe import PartitionIds
 from services.ingest.records import Mention, decode_raw_mentions, encode_envelope, parse_mention
-from services.understanding.enrich import Enricher, TickerSampler
+from services.understanding.enrich import EnrichedMention, Enricher, TickerSampler
 from services.understanding.language import detect_batch
 from services.understanding.matching import CompiledWatchlists
 from services.understanding.sentiment import load_scorer
@@ -78,6 +79,18 @@ def masking(mentions: list[Mention], watchlists: list[Watchlist]) -> float:
     matcher = CompiledWatchlists(watchlists)
     matched = [(m.text, ids) for m in mentions if (ids := matcher.match(m))]
     return best_rate(lambda: [matcher.mask(text, ids) for text, ids in matched], len(matched))
+
+
+def archive_terms(mentions: list[Mention], watchlists: list[Watchlist]) -> float:
+    """Matched mentions per second through the archive's index terms (`lexemes`: what the archiver works
+    out for each mention before writing it)."""
+    matcher = CompiledWatchlists(watchlists)
+    archived = [
+        from_enriched(EnrichedMention(mention=m, watchlists=ids, score=0.0, label="neu"))
+        for m in mentions
+        if (ids := matcher.match(m))
+    ]
+    return best_rate(lambda: [lexemes(m) for m in archived], len(archived))
 
 
 def metrics_messages(now_ts: float) -> float:
@@ -178,6 +191,7 @@ def run(mentions: list[Mention], backend: str, batch_max: int) -> dict[str, Any]
         "matching_mentions_per_s": {str(n): matching(sample, filler_watchlists(n)) for n in (1, 50, 200)},
         "masking_matched_mentions_per_s": masking(sample, watchlists),
         "metrics_messages_per_s": metrics_messages(time.time()),
+        "archive_terms_mentions_per_s": archive_terms(sample, watchlists),
         "enrich_mentions_per_s": enrich(mentions[:20_000], watchlists, backend, batch_max),
         "enrich_profile": profile_enrich(mentions[:10_000], watchlists, backend, batch_max),
     }

@@ -6,12 +6,19 @@ import random
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.insights.coordination import (
+    _ADD,
+    _MUL,
+    PERMUTATIONS,
     CoordinationDetector,
     CoordinationSnapshot,
     normalise,
+    shingles,
     signature,
+    signatures,
     similarity,
 )
 from services.understanding.enrich import EnrichedMention
@@ -30,6 +37,49 @@ TEMPLATE = "Everyone needs to know what Acme is doing to its customers, zero ref
 )
 def test_normalise(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
+
+
+def minhash(normalised: str) -> list[int]:
+    """The 32 MinHash values of a text, one multiply-shift hash function at a time (the definition)."""
+    values = set(shingles(normalised))
+    return [
+        min(((value * int(mul) + int(add)) % 2**64) >> 32 for value in values)
+        for mul, add in zip(_MUL, _ADD, strict=True)
+    ]
+
+
+def packed(lane_values: list[int]) -> int:
+    return sum(value << (32 * i) for i, value in enumerate(lane_values))
+
+
+def lanes(sig: int) -> list[int]:
+    return [(sig >> (32 * i)) & 0xFFFFFFFF for i in range(PERMUTATIONS)]
+
+
+def test_a_signature_holds_each_hash_functions_minimum_in_its_lane() -> None:
+    texts = [normalise(TEMPLATE), "one", "élan café", normalise("Flying to Lisbon tomorrow with Acme")]
+    for text, (sig, keys) in zip(texts, signatures(texts), strict=True):
+        assert lanes(sig) == minhash(text)
+        assert signature(text) == sig
+        assert len(keys) == 16
+
+
+values = st.integers(0, 2**32 - 1)
+
+
+@given(
+    st.lists(values, min_size=PERMUTATIONS, max_size=PERMUTATIONS),
+    st.lists(st.one_of(st.none(), st.integers(0, 31), values), min_size=PERMUTATIONS, max_size=PERMUTATIONS),
+)
+def test_similarity_is_the_share_of_equal_values(first: list[int], changes: list[int | None]) -> None:
+    """Each value kept (None), one bit flipped (0 to 31: the lowest and highest bits of a lane included)
+    or replaced."""
+    second = [
+        value if change is None else value ^ (1 << change) if change < 32 else change
+        for value, change in zip(first, changes, strict=True)
+    ]
+    equal = sum(a == b for a, b in zip(first, second, strict=True))
+    assert similarity(packed(first), packed(second)) == equal / PERMUTATIONS
 
 
 def test_variants_of_a_text_are_near_duplicates_and_other_texts_are_not() -> None:
