@@ -83,6 +83,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 _rate(enrich),
                 f"worker reaches {t['pipeline']['mentions_per_s'] / enrich:.0%} of it" if t else "",
             ),
+            *(
+                (what, _rate(m[key]), unit)
+                for what, key, unit in (
+                    ("  masking watched terms", "masking_matched_mentions_per_s", "matched mentions"),
+                    ("  metrics message from an hour of buckets", "metrics_messages_per_s", "messages"),
+                    ("  archive index terms", "archive_terms_mentions_per_s", "matched mentions"),
+                )
+                if key in m
+            ),
         ]
         for item in m["enrich_profile"]["top_modules"][:5]:
             out.append((f"    time in {item['where']}", f"{item['share']:.0%}", "of enrich (cProfile)"))
