@@ -45,6 +45,24 @@ def free_ports(count: int) -> list[int]:
             probe.close()
 
 
+def free_consecutive_ports(count: int) -> int:
+    """The first of `count` consecutive free ports (VIGIE_HEALTH_PORT: `vigie run` gives its roles the next
+    ones), from a random free port upwards."""
+    for _ in range(50):
+        base = free_port()
+        probes = [socket.socket() for _ in range(count)]
+        try:
+            for offset, probe in enumerate(probes):
+                probe.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
 @dataclass
 class Stack:
     base_url: str

@@ -20,6 +20,7 @@ from services.connectors.specs import Spec, SpecError, decode_spec, spec_name
 from services.runtime.config_feed import CONNECTOR_PREFIX
 from services.runtime.epoch import EpochWatch
 from services.runtime.kafka import CONFIG, make_producer, wait_for_broker
+from services.runtime.observability.health_server import Readiness, start_health_server
 from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
 
@@ -123,13 +124,26 @@ async def _stop_all(tasks: list[asyncio.Task[None]]) -> None:
 
 
 async def run_host(settings: Settings) -> None:
-    """Until cancelled: follow `vigie.config` and run what it configures, on one shared producer."""
-    await wait_for_broker(settings.bootstrap, timeout_s=60)
-    producer = make_producer(settings)
-    await producer.start()
-    host = ConnectorHost(
-        lambda spec: run_spec(settings, spec, producer), Backoff(cap_s=settings.connector_backoff_max_s)
-    )
+    """Until cancelled: follow `vigie.config` and run what it configures, on one shared producer; with
+    VIGIE_HEALTH_PORT set, answer health checks there (ready once it has read the configuration)."""
+    readiness = Readiness("not connected to the broker yet")
+    health = await start_health_server("connectors", settings.host, settings.health_port, readiness.not_ready)
+    try:
+        await wait_for_broker(settings.bootstrap, timeout_s=60)
+        producer = make_producer(settings)
+        await producer.start()
+        try:
+            await _host(settings, lambda spec: run_spec(settings, spec, producer), readiness)
+        finally:
+            await producer.stop()
+    finally:
+        if health is not None:
+            await health.stop()
+
+
+async def _host(settings: Settings, run: Callable[[Spec], Awaitable[None]], readiness: Readiness) -> None:
+    """Follow the configuration and run each connector it names with `run` until one of the two ends."""
+    host = ConnectorHost(run, Backoff(cap_s=settings.connector_backoff_max_s))
     follower = TopicFollower(
         settings.bootstrap,
         settings.topic(CONFIG),
@@ -137,15 +151,21 @@ async def run_host(settings: Settings) -> None:
         settings.connector_config_fetch_max_wait_ms,
         epoch=EpochWatch.for_settings(settings),
     )
+    readiness.waiting_for = "reading the configuration"
+
+    async def ready_once_read() -> None:
+        await follower.ready.wait()
+        readiness.ready = True
+
     tasks = [
         asyncio.create_task(follower.run(), name="connector-config"),
         asyncio.create_task(host.run(), name="connector-host"),
+        asyncio.create_task(ready_once_read(), name="connector-ready"),
     ]
     log.info("connector host following %s", settings.topic(CONFIG))
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks[:2], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             task.result()
     finally:
         await _stop_all(tasks)
-        await producer.stop()

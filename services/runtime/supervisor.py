@@ -208,6 +208,27 @@ def worker_roles(settings: Settings) -> list[Role]:
     ]
 
 
+#: Roles other than the workers that serve /healthz, /readyz and /metrics on VIGIE_HEALTH_PORT (the api
+#: serves its own on its port; a configured connector's role is `connector <name>`).
+HEALTH_ROLES = ("notifier", "archiver", "connectors")
+
+
+def give_health_ports(roles: list[Role], base: int) -> dict[str, int]:
+    """With VIGIE_HEALTH_PORT set (`base`), every role that serves health checks gets a port of its own,
+    as they share one machine: the workers the first ones (worker_env), then the others in order. Returns
+    each role's port (empty when off)."""
+    if not base:
+        return {}
+    ports = {role.name: int(role.env["VIGIE_HEALTH_PORT"]) for role in roles if role.kind == "worker"}
+    port = base + len(ports)
+    for role in roles:
+        if role.kind in HEALTH_ROLES or role.name.startswith("connector "):
+            role.env["VIGIE_HEALTH_PORT"] = str(port)
+            ports[role.name] = port
+            port += 1
+    return ports
+
+
 def pipeline_waiting_for(readyz_url: str, workers: int = 1) -> str:
     """What the pipeline still waits for ("" once the api is ready and `workers` workers hold partitions)."""
     try:
@@ -263,6 +284,8 @@ class Supervisor:
         if demo:
             self.roles.append(Role("demo", role_argv("demo")))
         self.roles.extend(connector_roles(settings))
+        #: Where each role serves its health checks (VIGIE_HEALTH_PORT; empty when off).
+        self.health_ports = give_health_ports(self.roles, settings.health_port)
         self.stopping = False
         self.hold = IngestHold(settings.data_dir)
         self.epoch = ""
@@ -358,6 +381,9 @@ class Supervisor:
             for role in self.roles:
                 role.start(self.env, logs)
             say(f"started {', '.join(role.name for role in self.roles)} (their logs: {logs}/)")
+            if self.health_ports:
+                where = ", ".join(f"{name} {port}" for name, port in self.health_ports.items())
+                say(f"health checks (/healthz, /readyz, /metrics) on {settings.host}: {where}")
             return self._watch()
         except (RuntimeError, TimeoutError, SQLAlchemyError) as error:
             say(f"cannot start: {error}")

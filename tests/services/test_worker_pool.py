@@ -51,6 +51,21 @@ def test_vigie_run_names_a_role_and_a_log_per_worker_and_stops_them_together() -
     assert {role.wave() for role in workers} == {2} and api.wave() == 1  # after the api, before the broker
 
 
+def test_with_a_health_port_every_role_that_serves_health_checks_gets_its_own() -> None:
+    # They share one machine: the notifier, the archiver and the connectors used to take worker-1's port.
+    supervisor = Supervisor(settings(workers=2, health_port=9200), demo=True)
+    assert supervisor.health_ports == {
+        "worker-1": 9200,
+        "worker-2": 9201,
+        "notifier": 9202,
+        "archiver": 9203,
+        "connectors": 9204,
+    }
+    by_name = {role.name: role.env.get("VIGIE_HEALTH_PORT") for role in supervisor.roles}
+    assert by_name["api"] is None and by_name["demo"] is None  # the api serves them on its own port
+    assert Supervisor(settings(workers=2, health_port=0), demo=False).health_ports == {}
+
+
 def test_a_negative_process_count_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["worker", "--processes", "-2"]) == 2
     assert "expected 0 (one per core) or more, got -2" in capsys.readouterr().err
