@@ -16,6 +16,10 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 DEMO_TICK_S = 0.25
+#: After a pause (ingest held while the pipeline catches up), the demo makes at most this many seconds of
+#: mentions at once: it is synthetic, and a burst of everything a long pause would have made only sets the
+#: pipeline behind again.
+DEMO_MAX_CATCH_UP_S = 5.0
 
 
 async def run_demo(settings: Settings) -> None:
@@ -34,7 +38,7 @@ async def run_demo(settings: Settings) -> None:
         while True:
             await asyncio.sleep(DEMO_TICK_S)
             now = time.monotonic()
-            batch = generator.batch(datetime.now(UTC), now - last)
+            batch = generator.batch(datetime.now(UTC), min(now - last, DEMO_MAX_CATCH_UP_S))
             last = now
             await publisher.publish(batch)
     finally:

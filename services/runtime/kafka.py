@@ -207,6 +207,9 @@ def make_producer(settings: Settings, **options: object) -> AIOKafkaProducer:
 
 #: Publishing a large request hands the event loop back this often (about 15 ms of hashing each time).
 YIELD_EVERY_MENTIONS = 1000
+#: A source that waits out holds publishes a large batch in slices of this many mentions, each of which a
+#: hold of ingest can stop before it is sent.
+HOLD_SLICE_MENTIONS = 1000
 
 
 class MentionPublisher:
@@ -239,8 +242,16 @@ class MentionPublisher:
         producer `UnknownError` until its metadata is refreshed."""
         if self._hold is None:
             return await self._publish_or_retry(mentions)
-        async with self._hold.publishing(wait=wait_if_held):
-            return await self._publish_or_retry(mentions)
+        if not wait_if_held:  # one request, all or nothing: the caller answers 503 and the client retries
+            async with self._hold.publishing(wait=False):
+                return await self._publish_or_retry(mentions)
+        # A source catching up after a hold sends its backlog a slice at a time, so that a hold that begins
+        # meanwhile (the pipeline behind again) stops it between slices instead of after all of it.
+        sent = 0
+        for start in range(0, len(mentions), HOLD_SLICE_MENTIONS):
+            async with self._hold.publishing(wait=True):
+                sent += await self._publish_or_retry(mentions[start : start + HOLD_SLICE_MENTIONS])
+        return sent
 
     async def _publish_or_retry(self, mentions: Sequence[Mention]) -> int:
         try:

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from services.ingest.records import parse_mention
 from services.runtime.hold import IngestHold
-from services.runtime.kafka import RAW
+from services.runtime.kafka import HOLD_SLICE_MENTIONS, RAW, MentionPublisher, exact_end_offsets
 from services.settings import Settings
 from tests.conftest import create_watchlist, posted_mention, unique, wait_for, wait_total
 from tests.stack import Stack
@@ -92,3 +95,60 @@ async def test_while_ingest_is_held_every_waiting_request_is_refused_with_retry_
         sent_again = await asyncio.gather(*(crowd.post("/api/v1/mentions", json=m) for m in mentions))
     assert {a.status_code for a in sent_again} == {202}
     await wait_total(client, watchlist["id"], len(mentions))
+
+
+async def test_a_source_catching_up_after_a_hold_is_stopped_between_slices_by_the_next_hold(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """A source that waited out a hold sends its backlog a slice at a time: a hold that begins meanwhile
+    (the pipeline behind again) stops it at the next slice, so the partitions stop growing then, not after
+    the whole backlog."""
+    topic = unique("catching-up")
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    hold = IngestHold(tmp_path)  # this test's own, not the stack's: its api goes on taking mentions
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
+    await producer.start()
+    probe = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap)
+    await probe.start()
+    partition = TopicPartition(topic, 0)
+
+    async def on_broker() -> int:
+        # The embedded broker's reported end offsets can fall short: counted exactly.
+        reported = await probe.end_offsets([partition])
+        return int((await exact_end_offsets(stack.bootstrap, reported))[partition])
+
+    backlog = [
+        parse_mention({"id": unique("b"), "text": "backlog", "author": {"handle": "a"}})
+        for _ in range(10 * HOLD_SLICE_MENTIONS)
+    ]
+    try:
+        publisher = MentionPublisher(producer, topic, batch_max=1, hold=hold)
+        sending = asyncio.create_task(publisher.publish(backlog))
+        await wait_for(on_broker, timeout_s=30, interval_s=0.01)
+        hold.hold("the pipeline is behind again")
+        # The slice under way when the hold began is finished; nothing after it is sent.
+        readings = [await on_broker()]
+
+        async def settled() -> bool:  # the slice under way has been acknowledged
+            await asyncio.sleep(0.5)
+            readings.append(await on_broker())
+            return readings[-1] == readings[-2]
+
+        await wait_for(settled, timeout_s=30)
+        stopped_at = readings[-1]
+        assert not sending.done()
+        assert stopped_at % HOLD_SLICE_MENTIONS == 0 and stopped_at < len(backlog), stopped_at
+        await asyncio.sleep(1.0)  # an absence: nothing more arrives while held
+        assert await on_broker() == stopped_at
+        hold.release()
+        assert await asyncio.wait_for(sending, timeout=60) == len(backlog)
+        assert await on_broker() == len(backlog)
+    finally:
+        hold.release()
+        await probe.stop()
+        await producer.stop()
