@@ -161,6 +161,12 @@ async def measure(
             "expected": expected,
             **(summary_ms(delays) if delays else {}),
         }
+        # What the client processes cost the measure (bench/fanout_clients.py): a loop that runs late stamps
+        # every message it then reads that late, whatever the api did.
+        lags = [lag for out in outputs for lag in out["loop_lag_ms"].get(phase, [])]
+        if lags:
+            result[phase]["clients_loop_lag"] = summary_ms(lags)
+        result[phase]["clients_cores"] = round(sum(out["cores"].get(phase, 0.0) for out in outputs), 2)
     result["closed_by_server"] = sum(out["closed"] for out in outputs)
     result["client_errors"] = [e for out in outputs for e in out["errors"]]
     return result
