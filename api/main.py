@@ -52,7 +52,7 @@ from services.delivery.store import DeliveryStore
 from services.history.store import HistoryStore
 from services.ingest.coalescer import Coalescer
 from services.runtime.config_feed import publish_watchlists
-from services.runtime.heap import settle_heap
+from services.runtime.heap import release_heap, settle_heap
 from services.runtime.hold import IngestHold
 from services.runtime.kafka import (
     CONFIG,
@@ -145,6 +145,7 @@ def create_app(settings: Settings) -> FastAPI:
             await producer.stop()
             archived.close()
             store.close()
+            release_heap()
 
     app = FastAPI(
         title="Vigie",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import gc
 
+_THRESHOLDS_BEFORE: list[tuple[int, int, int]] = []
+
 #: Allocations (minus deallocations) between two young collections; CPython's default is 700.
 YOUNG_THRESHOLD = 20_000
 #: Young collections between two generation-1 collections, and those between two full ones (defaults).
@@ -24,5 +26,14 @@ def settle_heap() -> int:
     """Collect once, freeze what survived start-up, raise the young threshold; how many objects froze."""
     gc.collect()
     gc.freeze()
+    _THRESHOLDS_BEFORE.append(gc.get_threshold())
     gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
     return gc.get_freeze_count()
+
+
+def release_heap() -> None:
+    """Undo `settle_heap` when the app stops: a process that starts apps again and again (the tests) would
+    otherwise never collect the cycles of the apps it stopped."""
+    gc.unfreeze()
+    if _THRESHOLDS_BEFORE:
+        gc.set_threshold(*_THRESHOLDS_BEFORE.pop())

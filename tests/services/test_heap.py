@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from services.runtime.heap import YOUNG_THRESHOLD, settle_heap
+from services.runtime.heap import YOUNG_THRESHOLD, release_heap, settle_heap
 
 
 def test_settle_heap_freezes_what_start_up_built_and_raises_the_young_threshold() -> None:
@@ -18,5 +18,6 @@ def test_settle_heap_freezes_what_start_up_built_and_raises_the_young_threshold(
         # A full collection now walks only what came after: far fewer objects than the frozen ones.
         assert len(gc.get_objects(generation=2)) < frozen
     finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
+        release_heap()
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
