@@ -52,6 +52,7 @@ from services.delivery.store import DeliveryStore
 from services.history.store import HistoryStore
 from services.ingest.coalescer import Coalescer
 from services.runtime.config_feed import publish_watchlists
+from services.runtime.heap import release_heap, settle_heap
 from services.runtime.hold import IngestHold
 from services.runtime.kafka import (
     CONFIG,
@@ -129,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.corrections = CorrectionStore(archived, grace_s=settings.window_grace_s)
         republishing = corrections.start_republishing(app.state.corrections, producer, settings)
+        settle_heap()  # no full collection walks start-up's objects again (services/runtime/heap.py)
         try:
             yield
         finally:
@@ -143,6 +145,7 @@ def create_app(settings: Settings) -> FastAPI:
             await producer.stop()
             archived.close()
             store.close()
+            release_heap()
 
     app = FastAPI(
         title="Vigie",

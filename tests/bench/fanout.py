@@ -9,9 +9,7 @@ buffer, so the server's side fills fast): what it costs the others, and the api'
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import os
 import socket
 import sys
 import time
@@ -26,7 +24,7 @@ from services.aggregation.windows import WindowState
 from services.runtime.kafka import UPDATES, make_producer
 from services.settings import Settings
 from services.updates import encode
-from tests.bench.fanout_clients import PHASES
+from tests.bench.fanout_clients import PHASES, handshake_request
 from tests.bench.latency import summary_ms
 from tests.bench.processes import rss_mib
 
@@ -42,12 +40,7 @@ def stalled_client(ws_url: str) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((parts.hostname or "127.0.0.1", parts.port or 80))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
+    sock.sendall(handshake_request(ws_url))
     answer = b""
     while b"\r\n\r\n" not in answer:
         chunk = sock.recv(1)
@@ -161,6 +154,12 @@ async def measure(
             "expected": expected,
             **(summary_ms(delays) if delays else {}),
         }
+        # What the client processes cost the measure (bench/fanout_clients.py): a loop that runs late stamps
+        # every message it then reads that late, whatever the api did.
+        lags = [lag for out in outputs for lag in out["loop_lag_ms"].get(phase, [])]
+        if lags:
+            result[phase]["clients_loop_lag"] = summary_ms(lags)
+        result[phase]["clients_cores"] = round(sum(out["cores"].get(phase, 0.0) for out in outputs), 2)
     result["closed_by_server"] = sum(out["closed"] for out in outputs)
     result["client_errors"] = [e for out in outputs for e in out["errors"]]
     return result

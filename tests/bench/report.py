@@ -146,6 +146,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             out.append(
                 (f"  {label}", value, f"{stats['received']:,}/{stats['expected']:,} received; {target}")
             )
+            if "clients_loop_lag" in stats:  # the client processes' own share of every delay they stamp
+                lag = stats["clients_loop_lag"]
+                out.append(
+                    (
+                        "    the client processes' own loop lag",
+                        f"{lag['p50_ms']:.0f} / {lag['p99_ms']:.0f} ms",
+                        f"{stats['clients_cores']:.2f} cores used by the clients",
+                    )
+                )
         out.append(
             (
                 "  api memory: calm -> with the stalled client",
