@@ -36,6 +36,17 @@ def test_chatter_and_libraries_transient_troubles_stay_in_the_files() -> None:
         assert not shown(log_format, logging.WARNING, "mode.timers", "Timer Monitor.sampler is overlapping")
         assert not shown(log_format, logging.WARNING, "faust.transport", "producer buffer full size 1000")
         assert not shown(log_format, logging.ERROR, "aiokafka", 'Unable connect to "127.0.0.1:19092"')
+        # What a consumer of the api, the notifier or the archiver logs while the broker is renewed.
+        coordinator = "aiokafka.consumer.group_coordinator"
+        for renewal in (
+            "Error sending HeartbeatRequest to node 111 [NodeNotReadyError: Attempt to send a request to "
+            "node which is not ready (node id 111).] -- marking coordinator dead",
+            "Heartbeat send request failed: NodeNotReadyError: Attempt to send a request to node which is "
+            "not ready (node id 111).. Will retry.",
+            "Group Coordinator Request failed: NodeNotReadyError: Attempt to send a request to node which is "
+            "not ready (node id 111).",
+        ):
+            assert not shown(log_format, logging.ERROR, coordinator, renewal)
     # Faust's tables, tracebacks and a library's print are not log lines: the files keep them.
     assert parse_line("| vigie-worker-aggregate-windows-changelog | 0 | -1 |") is None
     assert parse_line("Traceback (most recent call last):") is None

@@ -21,8 +21,8 @@ OWN_LOGGERS = ("services", "streams", "api", "vigie")
 #: a group rebalancing): details for the log file, not actions for a person.
 NOISE = re.compile(
     r"Unable (to )?connect to|Timer .* is overlapping|producer buffer full|"
-    r"Heartbeat failed|rebalanc|NotCoordinator|Coordinator .* (dead|unavailable)|"
-    r"Failed fetch messages from|Unable to update metadata",
+    r"Heartbeat (send request )?failed|rebalanc|NotCoordinator|Coordinator( .*)? (dead|unavailable)|"
+    r"Coordinator Request failed|NodeNotReadyError|Failed fetch messages from|Unable to update metadata",
     re.IGNORECASE,
 )
 #: A text line: `2026-12-06 07:40:00,123 WARNING services.runtime.supervisor: message` (logs.TEXT_FORMAT).
