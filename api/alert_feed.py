@@ -128,7 +128,7 @@ async def start_alerts(
         settings.bootstrap,
         settings.topic(ALERTS),
         alerts.on_record,
-        settings.consumer_fetch_max_wait_ms,
+        settings.background_fetch_max_wait_ms,
         epoch=EpochWatch.for_settings(settings),
     )
     alerts.tasks.append(asyncio.create_task(alerts.follower.run(), name="alert-feed"))

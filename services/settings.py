@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     topic_retention_hours: float = Field(48.0, gt=0, le=24 * 365)
     #: Faust's driver hard-codes 1.5 s; every consumer hop waits at most this long for more data.
     consumer_fetch_max_wait_ms: int = Field(20, ge=1, le=10_000)
+    #: Consumers off the wall's path (the archiver, the notifier, the alert and rule feeds) wait this long
+    #: per fetch. The embedded broker answers every fetch only once its wait has run out, and each poll
+    #: costs it CPU: an idle `vigie run` spent 0.67 cores polling at 20 ms everywhere, 0.32 at 100 ms.
+    background_fetch_max_wait_ms: int = Field(200, ge=1, le=10_000)
     #: How many mentions one raw Kafka record carries at most (ingest, demo, replay, connectors).
     ingest_batch_max: int = Field(500, ge=1, le=100_000)
     #: The largest record the worker's producer sends (Faust's producer_max_request_size; keep it within the
@@ -89,6 +93,9 @@ class Settings(BaseSettings):
     archive_days: float = Field(30.0, gt=0, le=3650)
     archive_retention_interval_s: float = Field(600.0, gt=0, le=86_400)
     archive_delete_batch: int = Field(5000, ge=100, le=1_000_000)
+    #: The archiver lowers its CPU priority by this much (Unix nice): in a spike that fills the cores the
+    #: wall's path (api, workers, broker) goes first and the archive catches up behind it. 0 = same priority.
+    archiver_niceness: int = Field(10, ge=0, le=19)
     #: One search request examines at most this many candidates (pre-filtered by the full-text index, then
     #: checked by the real matcher); a page that ran out of them says where to go on (`next_cursor`).
     archive_search_max_scan: int = Field(20_000, ge=100, le=10_000_000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer
@@ -66,7 +67,7 @@ class Archiver:
             group_id=f"{settings.topic_prefix}archiver",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+            fetch_max_wait_ms=settings.background_fetch_max_wait_ms,
         )
         await consumer.start()
         self.consuming = True
@@ -111,6 +112,8 @@ class Archiver:
 
 
 async def run_archiver(settings: Settings) -> None:
+    if settings.archiver_niceness:
+        os.nice(settings.archiver_niceness)  # the wall's path goes first when the cores are full
     await wait_for_broker(settings.bootstrap, timeout_s=60)
     await declare_topics(settings)
     archive = Archive(settings.db_url)

@@ -158,7 +158,7 @@ async def _read_events(notifier: Notifier, settings: Settings) -> None:
         group_id=f"{settings.topic_prefix}notifier",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+        fetch_max_wait_ms=settings.background_fetch_max_wait_ms,
     )
     consumer.subscribe([settings.topic(ALERTS)], listener=_Share(notifier))
     await consumer.start()

@@ -43,7 +43,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
         is_press=lambda author: media.classify(author.handle, author.bio, author.domain).press,
         is_negative=lambda text: scorer.score_batch([text], [None])[0].label == "neg",
     )
-    wait_ms = settings.consumer_fetch_max_wait_ms
+    wait_ms = settings.background_fetch_max_wait_ms
     alerts_feed = TopicFollower(
         settings.bootstrap,
         settings.topic(ALERTS),

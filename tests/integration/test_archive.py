@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -116,3 +117,15 @@ async def test_a_killed_archiver_loses_nothing_and_archives_nothing_twice(
 
     ids = await wait_for(exported_ids, timeout_s=90)
     assert sorted(ids) == sorted(m["id"] for m in first + second)
+
+
+def test_the_archiver_gives_way_to_the_walls_path(stack: Stack) -> None:
+    """In a spike that fills the cores, the api and the workers go first: the archiver runs niced (10 by
+    default) and catches up behind them."""
+
+    def niceness(pid: int) -> int:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+    assert niceness(stack_child(stack, "services.runtime.cli", "archiver")) == 10
+    assert niceness(stack_child(stack, "services.runtime.cli", "api")) == 0
+    assert niceness(stack_child(stack, "services.runtime.cli", "worker")) == 0
