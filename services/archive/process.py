@@ -1,10 +1,13 @@
 """`vigie archiver`: follows `vigie.mentions.enriched` and keeps every enriched mention in the database.
 
-Archivers form one consumer group (`<prefix>archiver`). Each fetched batch is written in one transaction,
-and its offsets are committed only after that transaction: a killed archiver reads the batch again, and
-writing it again changes nothing (mentions are unique by id). A database that refuses a write is tried
-again with a growing delay, without reading further. Retention runs beside it every
-`archive_retention_interval_s`.
+Archivers form one consumer group (`<prefix>archiver`). Each fetched batch is written in transactions of at
+most TRANSACTION_MAX_MENTIONS, and its offsets are committed only after the last: a killed archiver reads
+the batch again, and writing it again changes nothing (mentions are unique by id). The bound matters on
+SQLite, one writer at a time: an archiver catching up a backlog (hundreds of thousands of mentions in one
+fetch) would otherwise hold the write lock for seconds, past the 5 s other writers wait (an operator's
+acknowledgement, a watchlist edit, the worker's history), and their writes would fail. A database that
+refuses a write is tried again with a growing delay, without reading further. Retention runs beside it
+every `archive_retention_interval_s`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ log = logging.getLogger(__name__)
 WRITE_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 #: Records fetched at once at most (each is a batch of mentions).
 MAX_RECORDS_PER_FETCH = 200
+#: Mentions written in one transaction at most (tens of milliseconds of holding SQLite's write lock).
+TRANSACTION_MAX_MENTIONS = 1000
 
 
 class Archiver:
@@ -42,7 +47,14 @@ class Archiver:
         return None if self.consuming else "not reading the enriched topic yet"
 
     async def write(self, mentions: list[ArchivedMention]) -> int:
-        """Write one batch, trying again until the database takes it."""
+        """Write one batch in transactions of at most TRANSACTION_MAX_MENTIONS; return how many were new."""
+        written = 0
+        for start in range(0, len(mentions), TRANSACTION_MAX_MENTIONS):
+            written += await self._write_slice(mentions[start : start + TRANSACTION_MAX_MENTIONS])
+        return written
+
+    async def _write_slice(self, mentions: list[ArchivedMention]) -> int:
+        """Write one transaction, trying again until the database takes it."""
         attempt = 0
         while True:
             keep_since = datetime.now(UTC) - timedelta(days=self.settings.archive_days)

@@ -11,8 +11,9 @@ import csv
 import hashlib
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -20,10 +21,12 @@ import orjson
 import pytest
 
 from services.archive.export import CSV_COLUMNS, csv_header, csv_rows, ndjson_lines
+from services.archive.process import TRANSACTION_MAX_MENTIONS, Archiver
 from services.archive.records import KEY_HASH_BITS, ArchivedMention, decode_enriched, from_enriched
 from services.archive.search import Searcher, SearchError, build_search, decode_cursor
 from services.archive.store import Archive
 from services.ingest.records import parse_mention
+from services.settings import Settings
 from services.understanding.enrich import EnrichedMention
 from services.understanding.query import QuerySyntaxError
 
@@ -271,3 +274,28 @@ def test_enriched_records_are_read_item_by_item() -> None:
     assert len(problems) == 1 and "item 1" in problems[0] and "author" in problems[0]
     nothing, unreadable = decode_enriched(b"not json")
     assert nothing == [] and "expected a JSON list" in unreadable[0]
+
+
+async def test_a_large_backlog_is_archived_in_short_transactions(tmp_path: Path) -> None:
+    """An archiver catching up a backlog never holds SQLite's one write lock for long: an operator's
+    acknowledgement or a watchlist edit waiting behind it would fail after 5 s."""
+
+    class CountingArchive(Archive):
+        def __init__(self, url: str) -> None:
+            super().__init__(url)
+            self.transactions: list[int] = []
+
+        def write(self, mentions: Sequence[ArchivedMention], keep_since: datetime | None = None) -> int:
+            self.transactions.append(len(mentions))
+            return super().write(mentions, keep_since)
+
+    store = CountingArchive(f"sqlite:///{tmp_path / 'vigie.db'}")
+    backlog = [archived(f"backlog mention {i}") for i in range(2 * TRANSACTION_MAX_MENTIONS + 1)]
+    try:
+        archiver = Archiver(Settings(data_dir=tmp_path), store)
+        assert await archiver.write(backlog) == len(backlog)
+        assert max(store.transactions) <= TRANSACTION_MAX_MENTIONS
+        assert sum(store.transactions) == len(backlog)
+        assert len(found(store, "backlog mention", limit=10)) == 10
+    finally:
+        store.close()
