@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -37,7 +38,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from services.runtime.worker_pool import WorkerPool, worker_count
+    from services.runtime.worker_pool import (
+        GATE_ENV,
+        STARTED_AHEAD,
+        WorkerPool,
+        wait_for_go,
+        worker_count,
+    )
 
     settings = _settings(args)
     if args.processes is not None and args.processes < 0:
@@ -49,8 +56,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     count = worker_count(settings, args.processes)
     if count > 1:
         return WorkerPool(settings, count).run()
-    from streams.worker import run_worker
+    from streams.worker import run_worker  # most of a worker's start is importing this
 
+    if os.environ.get(GATE_ENV):
+        print(STARTED_AHEAD, file=sys.stderr, flush=True)
+        if not wait_for_go(sys.stdin):
+            return 0  # not needed after all
     run_worker(settings)
     return 0
 

@@ -22,6 +22,7 @@ lost broker. The api and the notifier reconnect by themselves. The terminal says
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -57,7 +58,14 @@ from services.runtime.rotation import (
     rotation_reason,
     wait_drained,
 )
-from services.runtime.worker_pool import restart_delay_s, worker_argv, worker_count, worker_env
+from services.runtime.worker_pool import (
+    GATE_ENV,
+    GO,
+    restart_delay_s,
+    worker_argv,
+    worker_count,
+    worker_env,
+)
 from services.settings import Settings
 from services.storage import Store
 
@@ -106,6 +114,8 @@ class Role:
     log: LogFollower | None = None
     #: Set when the supervisor itself killed the role (after the broker died): no last lines to show.
     killed_on_purpose: bool = False
+    #: The role's next process, started ahead and waiting for "go" (worker_pool.GATE_ENV), if any.
+    ahead: subprocess.Popen[bytes] | None = None
 
     @property
     def log_name(self) -> str:
@@ -115,21 +125,51 @@ class Role:
         self.kind = self.kind or self.name
 
     def start(self, env: dict[str, str], logs: Path) -> None:
-        """Start the role in its own session, writing its output to `logs/<role>.log`."""
+        """Start the role in its own session, writing its output to `logs/<role>.log`: the process started
+        ahead when there is one (`start_ahead`), else a new one."""
+        if self.ahead is not None and self.ahead.poll() is None and self.ahead.stdin is not None:
+            try:
+                self.ahead.stdin.write(GO)
+                self.ahead.stdin.close()
+            except OSError:  # it died meanwhile: a new one below
+                self.ahead = None
+            else:
+                self.process, self.ahead = self.ahead, None
+                self.started_at = time.monotonic()
+                return
+        self.process = self._spawn(env, logs, ahead=False)
+        self.started_at = time.monotonic()
+
+    def start_ahead(self, env: dict[str, str], logs: Path) -> None:
+        """Start the role's next process now, to wait for `start` (a worker imports its code meanwhile)."""
+        if self.ahead is None or self.ahead.poll() is not None:
+            self.ahead = self._spawn({**env, GATE_ENV: "1"}, logs, ahead=True)
+
+    def drop_ahead(self) -> None:
+        if self.ahead is not None:
+            if self.ahead.stdin is not None:
+                self.ahead.stdin.close()  # it exits without a word
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.ahead.wait(timeout=5)
+            if self.ahead.poll() is None:
+                self.ahead.kill()
+                self.ahead.wait()
+            self.ahead = None
+
+    def _spawn(self, env: dict[str, str], logs: Path, ahead: bool) -> subprocess.Popen[bytes]:
         if self.log is None:
             self.log = LogFollower(logs / self.log_name)
             self.log.skip_to_end()  # what a previous run wrote is not news
         with self.log.path.open("ab") as output:
-            self.process = subprocess.Popen(
+            return subprocess.Popen(
                 self.argv,
                 env={**env, **self.env},
                 start_new_session=True,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if ahead else subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 preexec_fn=die_with_parent(),
             )
-        self.started_at = time.monotonic()
 
     def wave(self) -> int:
         """When it stops (STOP_WAVES): 0 for the sources, then in order."""
@@ -501,6 +541,12 @@ class Supervisor:
             role.next_start_at = float("inf")
         _terminate(members, time.monotonic() + STOP_TIMEOUT_S)
 
+    def _start_roles_ahead(self, kind: str) -> None:
+        """Start the next processes of the roles of a kind, waiting until `_start_roles` lets them go."""
+        for role in self.roles:
+            if role.kind == kind:
+                role.start_ahead(self.env, log_dir(self.settings))
+
     def _start_roles(self, kind: str) -> None:
         """Start again the roles of a kind that are not running."""
         for role in self.roles:
@@ -617,6 +663,9 @@ class Supervisor:
             drained = True
             for kind in ROLES_RESTARTED_WITH_BROKER:
                 self._stop_roles(kind)  # each writes its last window states and mention ids to the database
+                # The next processes import their code while the new broker starts (not sooner: the old
+                # ones stop faster, and ingest is held, with the cores to themselves).
+                self._start_roles_ahead(kind)
             steps["worker stop"] = time.monotonic() - began - sum(steps.values())
             # What the workers sent while stopping (alerts) reaches the notifier; the workers are gone.
             rest = {group: read for group, read in consumers.items() if not group.endswith("-worker")}
@@ -647,6 +696,8 @@ class Supervisor:
         """Stop the roles wave by wave (STOP_WAVES), then the broker; whatever has not stopped by
         STOP_TIMEOUT_S is killed."""
         deadline = time.monotonic() + STOP_TIMEOUT_S
+        for role in self.roles:
+            role.drop_ahead()
         for wave in sorted({role.wave() for role in self.roles}):
             members = [role for role in self.roles if role.wave() == wave and role.process is not None]
             _terminate(members, deadline)

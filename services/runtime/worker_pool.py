@@ -9,6 +9,11 @@ runs them under a `WorkerPool` (deploy/ runs one process per container and scale
 
 Each worker process serves its health endpoints on a port of its own: the first on VIGIE_HEALTH_PORT, the
 next on the port after, and so on (two on one port would leave one without them).
+
+A worker started with GATE_ENV set is started ahead: it imports its code (most of its start: ~1.8 s of CPU,
+several seconds on a loaded machine), then waits for a line "go" on its standard input before it reads its
+settings' broker, database or saved state. `vigie run` starts the next workers that way while it renews the
+embedded broker, so the wall's pipeline is back sooner after each renewal.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import IO
 
 from services.runtime.lifeline import SUPERVISOR_PID_ENV, die_with_parent
 from services.settings import Settings
@@ -30,6 +36,16 @@ STOP_TIMEOUT_S = 15.0
 #: Delay before each restart of a worker that exited on its own; back to the first after a minute of work.
 RESTART_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 STEADY_AFTER_S = 60.0
+#: Set (to anything) in its environment, a worker waits for "go" on its standard input (`wait_for_go`).
+GATE_ENV = "VIGIE_WORKER_STARTED_AHEAD"
+GO = b"go\n"
+#: What a worker started ahead says (in its log) once its code is imported, as it begins to wait.
+STARTED_AHEAD = "vigie worker: started ahead; waiting for go before reading the broker or the database"
+
+
+def wait_for_go(stream: IO[str]) -> bool:
+    """Block until the supervisor says go (True) or is gone, closing the pipe without a word (False)."""
+    return stream.readline().strip() == GO.decode().strip()
 
 
 def available_cores() -> int:
