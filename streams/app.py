@@ -11,6 +11,7 @@ from services.settings import Settings
 from streams import observability, transport
 from streams.agents import aggregate, alerts, config, enrich, insights, status
 from streams.topics import Topics
+from streams.transport.tables import PromptTableManager
 
 #: A joining worker waits up to the rebalance timeout for the group to settle (seen on the embedded
 #: broker: Faust's default of 60 s made a fresh worker idle for 30 s before it got its partitions).
@@ -54,6 +55,7 @@ def build_app(settings: Settings) -> VigieApp:
         broker_session_timeout=SESSION_TIMEOUT_S,
         broker_heartbeat_interval=HEARTBEAT_INTERVAL_S,
         logging_config=dict_config(settings.log_level, "worker", settings.log_format),
+        TableManager=PromptTableManager,
     )
     app.fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms
     topics = Topics(app, settings)

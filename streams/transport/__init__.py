@@ -27,6 +27,8 @@ answers something measured on this stack, in its own module:
   through that buffer. A worker killed right after such a commit lost the aggregate state of records it had
   committed. The producer remembers every message until the broker acknowledged it, and a flush (so every
   commit) waits for all those sent before it started.
+- tables.py: Faust's table manager sleeps 1 s on every start before it registers the changelogs (for tables
+  defined late); all of Vigie's are defined before the app starts, so the worker starts without it.
 
 tests/streams/test_library_internals.py checks that each private name used here still behaves as assumed,
 and constraints.txt pins the versions it was checked on.

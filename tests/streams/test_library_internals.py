@@ -43,6 +43,7 @@ from streams import transport
 from streams.app import VigieApp, build_app
 from streams.batching import acting_for
 from streams.transport.consumer import _taken_in
+from streams.transport.tables import PromptTableManager
 from tests.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -549,3 +550,26 @@ async def test_the_guarded_client_connects_only_through_the_guard() -> None:
         with pytest.raises(BlockingIOError):
             listener.accept()  # nothing connected
     assert httpx.__version__  # httpx is pinned with the rest (constraints.txt)
+
+
+def test_the_table_manager_starts_with_a_sleep_then_channels_then_recovery(app: VigieApp) -> None:
+    name = "faust TableManager.on_start (sleep(1.0), _update_channels(), recovery.start())"
+    used_in = "streams/transport/tables.py PromptTableManager.on_start (Faust's without the sleep)"
+    recheck = "that on_start still does only those two things after its sleep"
+    body = [
+        line.strip()
+        for line in source(faust.tables.TableManager.on_start).splitlines()
+        if line.strip() and not line.strip().startswith(('"""', "#", "async def", "Call when"))
+    ]
+    assert body == [
+        "await self.sleep(1.0)",
+        "if not self.should_stop:",
+        "await self._update_channels()",
+        "await self.recovery.start()",
+    ], broken(name, used_in, recheck, f"its body is {body}")
+    assert isinstance(app.tables, PromptTableManager), broken(
+        "faust Settings.TableManager (the class app.tables is made of)",
+        "streams/app.py build_app",
+        "how Faust picks its table manager class",
+        f"app.tables is {type(app.tables).__qualname__}",
+    )
