@@ -40,8 +40,10 @@ LEXEME_PUNCTUATION = "#@:._-"
 _UNSAFE = re.compile(r"[^\x80-\U0010ffffA-Za-z0-9#@:._\-]")
 
 
-class ArchivedMention(msgspec.Struct, kw_only=True):
-    """One archived mention, as search answers it (`to_item`) and export writes it."""
+class ArchivedMention(msgspec.Struct, kw_only=True, gc=False):
+    """One archived mention, as search answers it (`to_item`) and export writes it. Untracked by the
+    garbage collector (it holds no reference back to itself): a fetch of many thousands, alive until its
+    transaction ends, does not make the collector walk them again and again."""
 
     id: str
     created_at: datetime
@@ -114,15 +116,25 @@ class EnrichedRecordItem(EnrichedMention, kw_only=True):
     coordinated: bool | None = None
 
 
+_record_decoder = msgspec.json.Decoder(list[EnrichedRecordItem])
 _item_decoder = msgspec.json.Decoder(EnrichedRecordItem)
 _list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 def decode_enriched(value: bytes | None) -> tuple[list[ArchivedMention], list[str]]:
     """The mentions of one enriched record, and a reason for each item that could not be read (the others
-    are kept: one bad item never stops the archive)."""
+    are kept: one bad item never stops the archive). A valid record is decoded in one call; only one that
+    fails is read again item by item, to keep its good items and name its bad ones."""
     if not value:
         return [], ["empty record value"]
+    try:
+        items = _record_decoder.decode(value)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _decode_items(value)
+    return [from_enriched(item, item.coordinated) for item in items], []
+
+
+def _decode_items(value: bytes) -> tuple[list[ArchivedMention], list[str]]:
     try:
         raws = _list_decoder.decode(value)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
