@@ -116,25 +116,15 @@ class EnrichedRecordItem(EnrichedMention, kw_only=True):
     coordinated: bool | None = None
 
 
-_record_decoder = msgspec.json.Decoder(list[EnrichedRecordItem])
 _item_decoder = msgspec.json.Decoder(EnrichedRecordItem)
 _list_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 def decode_enriched(value: bytes | None) -> tuple[list[ArchivedMention], list[str]]:
     """The mentions of one enriched record, and a reason for each item that could not be read (the others
-    are kept: one bad item never stops the archive). A valid record is decoded in one call; only one that
-    fails is read again item by item, to keep its good items and name its bad ones."""
+    are kept: one bad item never stops the archive)."""
     if not value:
         return [], ["empty record value"]
-    try:
-        items = _record_decoder.decode(value)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return _decode_items(value)
-    return [from_enriched(item, item.coordinated) for item in items], []
-
-
-def _decode_items(value: bytes) -> tuple[list[ArchivedMention], list[str]]:
     try:
         raws = _list_decoder.decode(value)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
