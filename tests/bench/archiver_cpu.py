@@ -3,14 +3,18 @@ into enriched records as the worker sends them, then read back as `vigie archive
 write each fetch of at most MAX_RECORDS_PER_FETCH records in one transaction) into a fresh SQLite archive.
 
     python -m tests.bench.archiver_cpu --mentions 20000 --rounds 3
+    python -m tests.bench.archiver_cpu --process     # a real `vigie archiver` reading an embedded broker
 
 CPU time of this process (steadier than wall time on a shared machine), best of the rounds, split into
-decoding the records, working out the index terms, and the whole write.
+decoding the records, working out the index terms, and the whole write. With `--process`: the CPU time of a
+`vigie archiver` process (Kafka consumer included) from the moment the records are published until the
+archive holds them all, once per round, each round on a topic and database of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,9 +26,15 @@ from services.archive.records import ArchivedMention, decode_enriched, lexemes
 from services.archive.store import Archive
 from services.ingest.outbox import encode_batch
 from services.runtime.heap import settle_heap
+from services.runtime.kafka import ENRICHED, declare_topics, make_producer
+from services.settings import Settings
 from services.understanding.enrich import RawRecord
 from tests.bench.data import bench_watchlists, workload
 from tests.bench.micro import _enricher, _records
+from tests.bench.processes import log_tail, spawn
+from tests.bench.run import bench_broker
+from tests.bench.throughput import cpu_s
+from tests.stack import stop_role
 
 
 def enriched_records(count: int, batch_max: int) -> list[bytes]:
@@ -70,6 +80,54 @@ def one_round(values: list[bytes], folder: Path) -> dict[str, Any]:
     return {"mentions": written, "decode_us": decode_us, "terms_us": terms_us, "total_us": total_us}
 
 
+#: Seconds the archiver is given to start (imports, broker connection) before its CPU time is read.
+ARCHIVER_START_S = 8.0
+CATCH_UP_TIMEOUT_S = 120.0
+
+
+async def _produce(settings: Settings, values: list[bytes]) -> None:
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send(settings.topic(ENRICHED), value)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def process_round(
+    values: list[bytes], expected: int, index: int, settings: Settings, env: dict[str, str]
+) -> float:
+    """A `vigie archiver` process's CPU microseconds per mention to archive `values`, produced to a topic of
+    its own once it started."""
+    prefix = f"bench{index}."
+    data_dir = Path(settings.data_dir) / f"archiver{index}"
+    data_dir.mkdir()
+    own = settings.model_copy(update={"topic_prefix": prefix, "data_dir": data_dir})
+    asyncio.run(declare_topics(own))
+    env = {**env, "VIGIE_TOPIC_PREFIX": prefix, "VIGIE_DATA_DIR": str(data_dir)}
+    archiver = spawn(["services.runtime.cli", "archiver"], env, data_dir / "archiver.log")
+    try:
+        time.sleep(ARCHIVER_START_S)
+        started_s = cpu_s(archiver.pid)
+        asyncio.run(_produce(own, values))
+        archive = Archive(own.db_url)
+        try:
+            deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
+            while archive.count() < expected:
+                if archiver.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the archiver did not catch up:\n{log_tail(data_dir / 'archiver.log')}"
+                    )
+                time.sleep(0.2)
+        finally:
+            archive.close()
+        return (cpu_s(archiver.pid) - started_s) / expected * 1e6
+    finally:
+        stop_role(archiver)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mentions", type=int, default=20_000)
@@ -78,8 +136,21 @@ def main() -> None:
     parser.add_argument(
         "--default-heap", action="store_true", help="leave the collector as it starts (no `settle_heap`)"
     )
+    parser.add_argument("--process", action="store_true", help="measure a real `vigie archiver` process")
     args = parser.parse_args()
     values = enriched_records(args.mentions, args.batch_max)
+    if args.process:
+        expected = sum(len(decode_enriched(value)[0]) for value in values)
+        with (
+            tempfile.TemporaryDirectory(prefix="vigie-archiver-cpu-") as work,
+            bench_broker(Path(work)) as (settings, env, _, _),
+        ):
+            rounds_us = [process_round(values, expected, i, settings, env) for i in range(args.rounds)]
+        each = ", ".join(f"{us:.1f}" for us in rounds_us)
+        print(
+            f"{expected:,} mentions; `vigie archiver` CPU per mention: best {min(rounds_us):.1f} us ({each})"
+        )
+        return
     if not args.default_heap:
         settle_heap()  # as `vigie archiver` does once started
     size = sum(len(value) for value in values)
