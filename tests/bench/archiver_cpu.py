@@ -80,8 +80,10 @@ def one_round(values: list[bytes], folder: Path) -> dict[str, Any]:
     return {"mentions": written, "decode_us": decode_us, "terms_us": terms_us, "total_us": total_us}
 
 
-#: Seconds the archiver is given to start (imports, broker connection) before its CPU time is read.
-ARCHIVER_START_S = 8.0
+#: The archiver has started (imports, broker connection) once it used less CPU than this in IDLE_CHECK_S.
+IDLE_CPU_S = 0.02
+IDLE_CHECK_S = 0.5
+START_TIMEOUT_S = 60.0
 CATCH_UP_TIMEOUT_S = 120.0
 
 
@@ -94,6 +96,19 @@ async def _produce(settings: Settings, values: list[bytes]) -> None:
         await producer.flush()
     finally:
         await producer.stop()
+
+
+def idle_cpu_s(pid: int) -> float:
+    """The CPU seconds of a process once it has gone idle (done starting)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    before = cpu_s(pid)
+    while time.monotonic() < deadline:
+        time.sleep(IDLE_CHECK_S)
+        now = cpu_s(pid)
+        if now - before < IDLE_CPU_S:
+            return now
+        before = now
+    raise RuntimeError(f"the archiver was still busy starting after {START_TIMEOUT_S:g} s")
 
 
 def process_round(
@@ -109,8 +124,7 @@ def process_round(
     env = {**env, "VIGIE_TOPIC_PREFIX": prefix, "VIGIE_DATA_DIR": str(data_dir)}
     archiver = spawn(["services.runtime.cli", "archiver"], env, data_dir / "archiver.log")
     try:
-        time.sleep(ARCHIVER_START_S)
-        started_s = cpu_s(archiver.pid)
+        started_s = idle_cpu_s(archiver.pid)
         asyncio.run(_produce(own, values))
         archive = Archive(own.db_url)
         try:
