@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.archive.records import ArchivedMention, decode_enriched
 from services.archive.store import Archive
+from services.runtime.heap import release_heap, settle_heap
 from services.runtime.kafka import ENRICHED, declare_topics, wait_for_broker
 from services.runtime.loops import run_loops
 from services.runtime.observability.health_server import start_health_server
@@ -131,6 +132,7 @@ async def run_archiver(settings: Settings) -> None:
     archive = Archive(settings.db_url)
     archiver = Archiver(settings, archive)
     health = await start_health_server("archiver", settings.host, settings.health_port, archiver.not_ready)
+    settle_heap()  # full collections walk only what a fetch makes, not start-up's objects
     log.info("archiver started (keeping %g days)", settings.archive_days)
     try:
         await run_loops(
@@ -140,3 +142,4 @@ async def run_archiver(settings: Settings) -> None:
         if health is not None:
             await health.stop()
         archive.close()
+        release_heap()

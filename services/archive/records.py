@@ -40,8 +40,10 @@ LEXEME_PUNCTUATION = "#@:._-"
 _UNSAFE = re.compile(r"[^\x80-\U0010ffffA-Za-z0-9#@:._\-]")
 
 
-class ArchivedMention(msgspec.Struct, kw_only=True):
-    """One archived mention, as search answers it (`to_item`) and export writes it."""
+class ArchivedMention(msgspec.Struct, kw_only=True, gc=False):
+    """One archived mention, as search answers it (`to_item`) and export writes it. Untracked by the
+    garbage collector (it holds no reference back to itself): a fetch of many thousands, alive until its
+    transaction ends, does not make the collector walk them again and again."""
 
     id: str
     created_at: datetime

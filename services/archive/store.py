@@ -77,27 +77,28 @@ class Position:
     reach: int = 0
 
 
-def _row_values(key: int, mention: ArchivedMention) -> dict[str, Any]:
-    return {
-        "key": key,
-        "id": mention.id,
-        "ts": mention.created_at.timestamp(),
-        "watchlists": orjson.dumps(mention.watchlists).decode(),
-        "text": mention.text,
-        "author_handle": mention.author_handle,
-        "author_name": mention.author_name,
-        "author_followers": mention.author_followers,
-        "reach": mention.reach,
-        "source": mention.source,
-        "url": mention.url,
-        "lang": mention.lang,
-        "sentiment": mention.sentiment,
-        "score": mention.score,
-        "coordinated": mention.coordinated,
-        "hashtags": orjson.dumps(mention.hashtags).decode(),
-        "mentioned": orjson.dumps(mention.mentioned).decode(),
-        "links": orjson.dumps(mention.links).decode(),
-    }
+def _row(key: int, mention: ArchivedMention) -> tuple[Any, ...]:
+    """The values of a mention's row, in `COLUMNS` order."""
+    return (
+        key,
+        mention.id,
+        mention.created_at.timestamp(),
+        orjson.dumps(mention.watchlists).decode(),
+        mention.text,
+        mention.author_handle,
+        mention.author_name,
+        mention.author_followers,
+        mention.reach,
+        mention.source,
+        mention.url,
+        mention.lang,
+        mention.sentiment,
+        mention.score,
+        mention.coordinated,
+        orjson.dumps(mention.hashtags).decode(),
+        orjson.dumps(mention.mentioned).decode(),
+        orjson.dumps(mention.links).decode(),
+    )
 
 
 def _from_row(row: sa.Row[Any]) -> tuple[int, ArchivedMention]:
@@ -213,16 +214,17 @@ class Archive:
         return keyed
 
     def _insert(self, connection: sa.Connection, keyed: list[tuple[int, ArchivedMention]]) -> None:
-        rows = [_row_values(key, mention) for key, mention in keyed]
         names = ", ".join(COLUMNS)
         if self.postgres:
             params = ", ".join(f":{name}" for name in COLUMNS)
-            for row, (_, mention) in zip(rows, keyed, strict=True):
-                row["lexemes"] = lexemes(mention)
             statement = (
                 f"INSERT INTO {TABLE} ({names}, tsv) VALUES ({params}, "
                 "array_to_tsvector(CAST(:lexemes AS text[]))) ON CONFLICT DO NOTHING"
             )
+            rows = [
+                {**dict(zip(COLUMNS, _row(key, mention), strict=True)), "lexemes": lexemes(mention)}
+                for key, mention in keyed
+            ]
             connection.execute(sa.text(statement), rows)
             return
         # Positional rows straight to the driver's executemany: SQLAlchemy's per-row processing of named
@@ -230,7 +232,7 @@ class Archive:
         marks = ", ".join("?" for _ in COLUMNS)
         connection.exec_driver_sql(
             f"INSERT OR IGNORE INTO {TABLE} ({names}) VALUES ({marks})",
-            [tuple(row[name] for name in COLUMNS) for row in rows],
+            [_row(key, mention) for key, mention in keyed],
         )
         connection.exec_driver_sql(
             f"INSERT INTO {FTS_TABLE} (rowid, terms) VALUES (?, ?)",

@@ -21,14 +21,27 @@ import orjson
 import pytest
 
 from services.archive.export import CSV_COLUMNS, csv_header, csv_rows, ndjson_lines
+from services.archive.prefilter import Term
 from services.archive.process import TRANSACTION_MAX_MENTIONS, Archiver
-from services.archive.records import KEY_HASH_BITS, ArchivedMention, decode_enriched, from_enriched
+from services.archive.records import (
+    KEY_HASH_BITS,
+    MAX_KEY,
+    ArchivedMention,
+    decode_enriched,
+    from_enriched,
+    lexemes,
+)
 from services.archive.search import Searcher, SearchError, build_search, decode_cursor
 from services.archive.store import Archive
-from services.ingest.records import parse_mention
+from services.demo import DemoGenerator, demo_watchlists
+from services.ingest.dedupe import PartitionIds
+from services.ingest.outbox import encode_batch
+from services.ingest.records import encode_envelope, parse_mention
 from services.settings import Settings
-from services.understanding.enrich import EnrichedMention
+from services.understanding.enrich import EnrichedMention, Enricher, RawRecord, TickerSampler
+from services.understanding.matching import CompiledWatchlists
 from services.understanding.query import QuerySyntaxError
+from services.understanding.sentiment import load_scorer
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _ids = itertools.count()
@@ -299,3 +312,39 @@ async def test_a_large_backlog_is_archived_in_short_transactions(tmp_path: Path)
         assert len(found(store, "backlog mention", limit=10)) == 10
     finally:
         store.close()
+
+
+def demo_enriched_records(count: int) -> list[bytes]:
+    """Demo mentions (six languages, links, hashtags, handles) through the enrich stage, as the values of
+    the enriched records the archiver reads."""
+    start = NOW - timedelta(minutes=10)
+    generator = DemoGenerator(seed=3, rate_per_s=count / 60, start=start)
+    mentions = generator.batch(start + timedelta(seconds=60), 60.0)[:count]
+    enricher = Enricher(
+        CompiledWatchlists(demo_watchlists()),
+        load_scorer("linear"),
+        PartitionIds(10 * count),
+        TickerSampler(0.5),
+        topic="raw",
+    )
+    values: list[bytes] = []
+    for offset in range(0, len(mentions), 50):
+        done = enricher.process_batch([RawRecord(encode_envelope(mentions[offset : offset + 50]), 0, offset)])
+        values.extend(encode_batch(done, 1_000_000, "raw").enriched)
+    return values
+
+
+def test_an_archived_mention_comes_back_with_every_field_and_is_indexed_by_its_terms(
+    archive: Archive,
+) -> None:
+    written = [m for value in demo_enriched_records(600) for m in decode_enriched(value)[0]]
+    assert len(written) > 300 and any(m.links or m.url for m in written) and any(m.hashtags for m in written)
+    assert archive.write(written) == len(written)
+    read = {m.id: m for _, m in archive.candidates(None, "time", 0, MAX_KEY, None, len(written) + 1)}
+    assert read == {m.id: m for m in written}
+    for mention in written[:: max(1, len(written) // 40)]:
+        # Every one of its terms finds it (the index holds exactly what `lexemes` gives).
+        for term in lexemes(mention):
+            assert mention.id in {
+                m.id for _, m in archive.candidates(Term(term), "time", 0, MAX_KEY, None, 10_000)
+            }
