@@ -181,6 +181,7 @@ class Hub:
             settings.consumer_fetch_max_wait_ms,
             tail=WARM_UP_RECORDS,
             epoch=EpochWatch.for_settings(settings),
+            batch_interval_s=settings.consumer_fetch_max_wait_ms / 1000,
         )
         self._tasks: list[asyncio.Task[None]] = []
         #: How often each of the hub's loops failed and was started again (`_keep_running`; in /readyz).

@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 #: On start, how many recent updates per partition are read to find the connectors' last statuses.
 WARM_UP_RECORDS = 2000
+#: The updates topic is read at most this often: connectors report every few seconds, and the metrics and
+#: ticker records between are only skipped here (read one by one, they cost the api a fetch every few).
+STATUS_READ_INTERVAL_S = 0.5
 
 
 class ConnectorBoard:
@@ -58,5 +61,11 @@ async def follow_connector_statuses(settings: Settings, board: ConnectorBoard) -
     topic = settings.topic(UPDATES)
     epoch = EpochWatch.for_settings(settings)
     await TopicFollower(
-        settings.bootstrap, topic, on_record, wait_ms, tail=WARM_UP_RECORDS, epoch=epoch
+        settings.bootstrap,
+        topic,
+        on_record,
+        wait_ms,
+        tail=WARM_UP_RECORDS,
+        epoch=epoch,
+        batch_interval_s=STATUS_READ_INTERVAL_S,
     ).run()

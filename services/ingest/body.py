@@ -3,6 +3,9 @@
 Every item is validated on its own; the good ones go on and each bad one is reported with its position
 (0-based index in the array or line order) and the field at fault. A body of more than `max_items` items
 is refused whole (`TooManyItems`): the work one request costs is bounded by that, not by its bytes.
+
+A body whose items are all valid mentions, the usual case, is decoded straight into `Mention`s in one call;
+any other body takes the general path (decode, then validate each item), which says what is wrong where.
 """
 
 from __future__ import annotations
@@ -64,6 +67,28 @@ def _items(body: bytes, max_items: int) -> list[tuple[int, Any] | tuple[int, Men
     return [(0, decoded)]
 
 
+_body_decoder = msgspec.json.Decoder(list[Mention] | Mention)
+
+
+def _all_valid(body: bytes, received_at: datetime, max_items: int) -> list[Mention] | None:
+    """The body's mentions when it is a JSON array (or object) of mentions that are all valid, decoded
+    straight into `Mention`s (half the work of decoding then validating each item); None when anything is
+    wrong, for the general path to say what."""
+    try:
+        decoded = _body_decoder.decode(body)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError included
+        return None
+    mentions = decoded if isinstance(decoded, list) else [decoded]
+    if not mentions:
+        return None
+    if len(mentions) > max_items:
+        raise _too_many(len(mentions), max_items)
+    try:
+        return [parse_mention(mention, received_at=received_at) for mention in mentions]
+    except MentionError:
+        return None
+
+
 def parse_body(
     body: bytes,
     received_at: datetime | None = None,
@@ -78,6 +103,8 @@ def parse_body(
     if not body.strip():
         raise MentionError("body", "expected a mention, an array of mentions or NDJSON; got an empty body")
     received_at = received_at or datetime.now(UTC)
+    if default_source is None and (valid := _all_valid(body, received_at, max_items)) is not None:
+        return ParsedBody(mentions=valid, refused=[])
     parsed = ParsedBody(mentions=[], refused=[])
     for index, item in _items(body, max_items):
         if isinstance(item, MentionError):

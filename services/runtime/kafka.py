@@ -14,11 +14,17 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
-from aiokafka.partitioner import murmur2
 
-from services.ingest.packing import pack_array
-from services.ingest.records import ENVELOPE_HEAD, ENVELOPE_TAIL, MAX_RAW_RECORD_BYTES, Mention
+from services.ingest.packing import pack_array, record_budget
+from services.ingest.records import (
+    ENVELOPE_HEAD,
+    ENVELOPE_TAIL,
+    MAX_RAW_RECORD_BYTES,
+    Mention,
+    encode_envelope,
+)
 from services.runtime.hold import IngestHold
+from services.runtime.murmur import murmur2
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -212,6 +218,19 @@ YIELD_EVERY_MENTIONS = 1000
 HOLD_SLICE_MENTIONS = 1000
 
 
+#: The largest raw record value the publisher sends (room left for the record's framing).
+RAW_RECORD_BUDGET = record_budget(MAX_RAW_RECORD_BYTES)
+
+
+def _split(batch: Sequence[Mention]) -> list[bytes]:
+    """Envelopes of `batch` that fit one record each (never needed for one valid mention alone)."""
+    parts = [_encode(mention) for mention in batch]
+    packed = pack_array(parts, MAX_RAW_RECORD_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL)
+    if packed.too_large:
+        raise ValueError(f"{len(packed.too_large)} mentions too large for one record each")
+    return packed.records
+
+
 class MentionPublisher:
     """Publishes mentions to the raw topic as batch envelopes, one per raw partition, routed by mention id."""
 
@@ -276,12 +295,9 @@ class MentionPublisher:
         sends = []
         for partition, group in by_partition.items():
             for start in range(0, len(group), self._batch_max):
-                parts = [_encode(mention) for mention in group[start : start + self._batch_max]]
-                # Split further when the batch would not fit one record (never for one valid mention).
-                packed = pack_array(parts, MAX_RAW_RECORD_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL)
-                if packed.too_large:
-                    raise ValueError(f"{len(packed.too_large)} mentions too large for one record each")
-                for envelope in packed.records:
+                batch = group[start : start + self._batch_max]
+                whole = encode_envelope(batch)
+                for envelope in [whole] if len(whole) <= RAW_RECORD_BUDGET else _split(batch):
                     sends.append(await self._producer.send(self._topic, envelope, partition=partition))
         await asyncio.gather(*sends)
         return len(mentions)

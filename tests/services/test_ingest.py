@@ -1,4 +1,5 @@
 import pickle
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -53,3 +54,20 @@ def test_a_body_of_more_items_than_allowed_is_refused_whole_with_both_counts(sha
 def test_a_refusal_crosses_a_process_boundary_intact() -> None:
     error = pickle.loads(pickle.dumps(TooManyItems("body", "too many")))
     assert (type(error), error.field, error.reason) == (TooManyItems, "body", "too many")
+
+
+def test_a_mention_is_read_the_same_whether_or_not_its_body_holds_a_bad_item() -> None:
+    # A body of valid mentions is decoded in one call; one bad item sends it the general way.
+    varied = [
+        GOOD,
+        {**GOOD, "id": "given-1", "created_at": "2026-11-22T10:00:00"},  # no zone: UTC
+        {**GOOD, "created_at": "2099-01-01T00:00:00Z", "hashtags": ["#Fail", "#", "OK"]},
+        {**GOOD, "text": "Mad at @AeroLis #Delay https://x.example/a).", "source": "bluesky"},
+        {**GOOD, "text": "word " * 2_000, "author": {"handle": "b", "followers": 12}},
+    ]
+    received_at = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    alone = parse_body(orjson.dumps(varied), received_at)
+    mixed = parse_body(orjson.dumps([*varied, {"text": "x"}]), received_at)
+    assert [(r.index, r.field) for r in mixed.refused] == [(5, "author")]
+    assert alone.refused == []
+    assert alone.mentions == mixed.mentions
