@@ -47,6 +47,8 @@ from tests.stack import Stack, start_stack
 
 PROBE_EVERY_S = 2.0
 SAMPLE_EVERY_S = 5.0
+#: A sample's broker reads give up after this long.
+SAMPLE_TIMEOUT_S = 30.0
 TERMINAL_EVERY_S = 0.5
 #: What a long room accumulates outside the broker, compared third by third.
 LONG_LIVED = ("api_rss_mib", "notifier_rss_mib", "archiver_rss_mib", "database_mib")
@@ -159,9 +161,13 @@ async def sample(stack: Stack, run: Run, raw_path: Path | None) -> None:
         at_s = round(run.now_s(), 1)
         memory = stack_memory(stack.process.pid)
         try:
-            records = await records_by_partition(stack.bootstrap, topics)
-            fetch_ms = await tail_fetch_ms(stack.bootstrap, "vigie.updates")
-        except (KafkaError, OSError, ValueError) as error:  # a sample taken during a renewal
+            # Bounded: a request the renewal's broker kill cut short can wait forever, and the sampler with it
+            # (seen: a 95-minute soak sampled nothing after minute 57).
+            records = await asyncio.wait_for(records_by_partition(stack.bootstrap, topics), SAMPLE_TIMEOUT_S)
+            fetch_ms = await asyncio.wait_for(
+                tail_fetch_ms(stack.bootstrap, "vigie.updates"), SAMPLE_TIMEOUT_S
+            )
+        except (KafkaError, OSError, ValueError, TimeoutError) as error:  # a sample taken during a renewal
             run.samples.append({"t_s": at_s, "error": repr(error)})
             continue
         busiest = max(records.items(), key=lambda item: item[1], default=("", 0))
