@@ -137,6 +137,7 @@ class Role:
                 self.process, self.ahead = self.ahead, None
                 self.started_at = time.monotonic()
                 return
+        self.ahead = None  # none, or it died before it was needed
         self.process = self._spawn(env, logs, ahead=False)
         self.started_at = time.monotonic()
 
