@@ -43,11 +43,12 @@ async def run(
     watchlists: list[Watchlist],
     expected: Counter[str],
     log_dir: Path,
+    rounds: int = ROUNDS,
 ) -> dict[str, Any]:
     matcher = CompiledWatchlists(watchlists)
     archived_expected = sum(1 for mention in mentions if matcher.match(mention))
     runs = []
-    for index in range(2 * ROUNDS):
+    for index in range(2 * rounds):
         on = index % 2 == 1
         runs.append(
             await one_run(
@@ -148,13 +149,14 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mentions", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="pairs of off and on runs")
     args = parser.parse_args()
     mentions, watchlists = workload(args.mentions), bench_watchlists()
     expected = expected_totals(mentions, watchlists)
     with tempfile.TemporaryDirectory(prefix="vigie-history-cost-") as tmp, bench_broker(Path(tmp)) as bench:
         settings, env, data_dir, _ = bench
         asyncio.run(declare_topics(settings))
-        results = asyncio.run(run(settings, env, mentions, watchlists, expected, data_dir))
+        results = asyncio.run(run(settings, env, mentions, watchlists, expected, data_dir, args.rounds))
     for item in results["runs"]:
         print({k: v for k, v in item.items() if k not in ("started_ts", "done_ts")})
     for what, value, note in history_cost_rows(results):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from typing import Any
 
@@ -219,6 +220,9 @@ def history_cost_rows(h: dict[str, Any] | None) -> list[tuple[str, str, str]]:
     archive_rate = statistics.fmean(r["archive_mentions_per_s"] for r in on)
     archived = min(r["archived"] for r in on)
     exact = all(r["totals_exact"] for r in runs) and all(r["history_exact"] for r in on)
+    # Each "on" run against the "off" run just before it: how much one run's noise moves the ratio.
+    rate = "mentions_per_s"
+    pairs = [b[rate] / a[rate] for a, b in itertools.pairwise(runs) if b["on"] and not a["on"]]
     return [
         (f"HISTORY + ARCHIVE COST, one worker process, runs off/on/off/on ({h['mentions']:,} each)", "", ""),
         ("  history (roll-ups) and archive off", _rate(h["off_mentions_per_s"]), f"runs {off}/s"),
@@ -231,6 +235,11 @@ def history_cost_rows(h: dict[str, Any] | None) -> list[tuple[str, str, str]]:
             "  on / off",
             f"{h['ratio']:.2f}",
             f"target >= {TARGET_HISTORY_RATIO:.2f}: {_meets(h['ratio'] >= TARGET_HISTORY_RATIO)}",
+        ),
+        (
+            "  on / off, each pair",
+            f"median {statistics.median(pairs):.2f}",
+            ", ".join(f"{pair:.2f}" for pair in pairs),
         ),
         (
             "  archive kept, archiver rate",
@@ -329,6 +338,15 @@ def soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str, str]]:
                 f"{third['p50_ms']} / {third['p99_ms']} ms",
                 f"{third['probes']} probes; those meeting no renewal: {third['calm_p50_ms']} / "
                 f"{third['calm_p99_ms']} ms ({third['calm_probes']}); load {third['load_1m_mean']}",
+            )
+        )
+    for name, paused in soak.get("paused", {}).items():
+        out.append(
+            (
+                f"  probe POST -> wall p50 / p99, demo paused, {name} the load",
+                f"{paused['p50_ms']} / {paused['p99_ms']} ms",
+                f"{paused['probes']} probes; those meeting no renewal: {paused['calm_p50_ms']} / "
+                f"{paused['calm_p99_ms']} ms ({paused['calm_probes']})",
             )
         )
     for third in soak.get("thirds", []):

@@ -14,7 +14,12 @@ partitions summed over the epochs.
 
 `--renew-at` lowers the partition size at which the broker is renewed, to see many renewals in one run: what
 a long room accumulates outside the broker (the long-lived processes' memory, the database) is then
-compared from the first third of the run to the last.
+compared from the first third of the run to the last. `--renewals N` ends the run at its Nth renewal (a week
+of the demo is about 400 at the default limit).
+
+`--paused-s S` measures the wall itself before and after the run: for S seconds at the start, and again for
+S seconds once the pipeline has caught up at the end, the demo is paused (SIGSTOP) and probes come every
+PAUSED_PROBE_EVERY_S; their delays before and after say whether the run left the room slower.
 
 `make soak` writes tests/bench/results/<date>-<commit>-soak.json and prints the endurance table.
 """
@@ -27,8 +32,10 @@ import contextlib
 import json
 import os
 import re
+import signal
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +49,14 @@ from aiokafka.errors import KafkaError
 from services.runtime.broker_watch import records_by_partition
 from services.runtime.kafka import TOPICS
 from tests.bench.latency import percentile, probe
-from tests.bench.processes import stack_memory
+from tests.bench.processes import children_of, command_line, stack_memory
 from tests.stack import Stack, start_stack
 
 PROBE_EVERY_S = 2.0
+#: While the demo is paused: enough probes for a p99 in a minute.
+PAUSED_PROBE_EVERY_S = 0.5
+#: How long the pipeline may take to catch up before the paused phase at the end starts anyway.
+CATCH_UP_TIMEOUT_S = 120.0
 SAMPLE_EVERY_S = 5.0
 #: A sample's broker reads give up after this long.
 SAMPLE_TIMEOUT_S = 30.0
@@ -80,6 +91,10 @@ class Run:
     #: (posted, shown) of each probe shown on the wall; `waiting` maps probe numbers not shown yet to posted.
     probes: list[tuple[float, float]] = field(default_factory=list)
     waiting: dict[int, float] = field(default_factory=dict)
+    #: The last probe's number (the wall's total counts them all, every phase together).
+    probe_number: int = 0
+    #: Phase name ("before", "load", "after") -> (from, to) in seconds since the start.
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def now_s(self) -> float:
         return time.monotonic() - self.started
@@ -145,6 +160,7 @@ def raw_of(run: Run) -> dict[str, Any]:
         "probes": run.probes,
         "waiting": run.waiting,
         "samples": run.samples,
+        "phases": run.phases,
     }
 
 
@@ -214,29 +230,91 @@ async def listen(stack: Stack, watchlist_id: str, run: Run, caught_up: asyncio.E
             await asyncio.sleep(1)
 
 
-async def post_probes(client: httpx.AsyncClient, watchlist_id: str, run: Run, duration_s: float) -> int:
-    """One probe every PROBE_EVERY_S for `duration_s`, each posted again while ingest is held (503);
-    returns how many were accepted."""
+async def post_one(client: httpx.AsyncClient, watchlist_id: str, run: Run) -> None:
+    """The next probe, posted again while ingest is held (503) until it is accepted."""
+    run.probe_number += 1
+    number = run.probe_number
+    run.waiting[number] = run.now_s()
+    while True:
+        response = await client.post("/api/v1/mentions", json=probe(watchlist_id, number))
+        if response.status_code == 202:
+            return
+        if response.status_code != 503:
+            raise RuntimeError(f"probe: expected 202 (or 503 while held), got {response.status_code}")
+        await asyncio.sleep(0.5)
+
+
+async def post_probes(
+    client: httpx.AsyncClient, watchlist_id: str, run: Run, until: Callable[[], bool], every_s: float
+) -> int:
+    """One probe every `every_s` until `until()`; returns how many were accepted."""
     accepted = 0
-    number = 0
-    while run.now_s() < duration_s:
-        number += 1
-        run.waiting[number] = run.now_s()
-        while True:
-            response = await client.post("/api/v1/mentions", json=probe(watchlist_id, number))
-            if response.status_code == 202:
-                accepted += 1
-                break
-            if response.status_code != 503:
-                raise RuntimeError(f"probe: expected 202 (or 503 while held), got {response.status_code}")
-            await asyncio.sleep(0.5)
-        await asyncio.sleep(PROBE_EVERY_S)
+    while not until():
+        await post_one(client, watchlist_id, run)
+        accepted += 1
+        await asyncio.sleep(every_s)
     return accepted
 
 
-async def run_soak(stack: Stack, duration_s: float, raw_path: Path | None = None) -> dict[str, Any]:
-    """Probe, sample and follow the terminal for `duration_s`; what was seen is written to `raw_path` (when
-    given) before it is summarised."""
+async def shown_all(run: Run, caught_up: asyncio.Event) -> None:
+    """Until every probe posted so far is on the wall (or CATCH_UP_TIMEOUT_S); `caught_up` is `listen`'s."""
+    caught_up.clear()
+    if run.waiting:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(caught_up.wait(), timeout=CATCH_UP_TIMEOUT_S)
+
+
+def demo_pids(stack: Stack) -> list[int]:
+    """The demo role's process(es) of the stack."""
+    return [
+        pid
+        for pid in children_of(stack.process.pid)
+        if command_line(pid).split()[-1:] == ["demo"] and "services.runtime.cli" in command_line(pid)
+    ]
+
+
+def signal_demo(stack: Stack, signum: signal.Signals) -> None:
+    for pid in demo_pids(stack):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+async def paused_phase(
+    stack: Stack,
+    client: httpx.AsyncClient,
+    watchlist_id: str,
+    run: Run,
+    caught_up: asyncio.Event,
+    name: str,
+    seconds: float,
+) -> int:
+    """The demo paused: once the pipeline has caught up (a first probe shown), probes every
+    PAUSED_PROBE_EVERY_S for `seconds`; the demo goes on afterwards. Returns the probes accepted."""
+    signal_demo(stack, signal.SIGSTOP)
+    try:
+        await post_one(client, watchlist_id, run)
+        await shown_all(run, caught_up)
+        begin = run.now_s()
+        accepted = await post_probes(
+            client, watchlist_id, run, lambda: run.now_s() >= begin + seconds, PAUSED_PROBE_EVERY_S
+        )
+        run.phases[name] = (begin, run.now_s())
+        await shown_all(run, caught_up)
+        return accepted + 1
+    finally:
+        signal_demo(stack, signal.SIGCONT)
+
+
+async def run_soak(
+    stack: Stack,
+    duration_s: float,
+    raw_path: Path | None = None,
+    renewals: int | None = None,
+    paused_s: float = 0.0,
+) -> dict[str, Any]:
+    """Probe, sample and follow the terminal for `duration_s` (or until the `renewals`th renewal), between
+    paused phases of `paused_s` when asked; what was seen is written to `raw_path` (when given) before it is
+    summarised."""
     probe_id = "soak-probe"
     async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.headers, timeout=60) as client:
         await client.put(f"/api/v1/watchlists/{probe_id}", json={"name": probe_id, "keywords": [probe_id]})
@@ -249,10 +327,20 @@ async def run_soak(stack: Stack, duration_s: float, raw_path: Path | None = None
             asyncio.create_task(follow_terminal(stack, run)),
         ]
         try:
-            accepted = await post_probes(client, probe_id, run, duration_s)
-            caught_up.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(caught_up.wait(), timeout=120)
+            accepted = 0
+            if paused_s:
+                accepted += await paused_phase(stack, client, probe_id, run, caught_up, "before", paused_s)
+            begin = run.now_s()
+
+            def load_done() -> bool:
+                made = sum(not r.called_off and r.ended_s is not None for r in run.renewals)
+                return run.now_s() >= begin + duration_s or (renewals is not None and made >= renewals)
+
+            accepted += await post_probes(client, probe_id, run, load_done, PROBE_EVERY_S)
+            run.phases["load"] = (begin, run.now_s())
+            if paused_s:
+                accepted += await paused_phase(stack, client, probe_id, run, caught_up, "after", paused_s)
+            await shown_all(run, caught_up)
             await asyncio.sleep(3)
         finally:
             for task in tasks:
@@ -268,7 +356,7 @@ async def run_soak(stack: Stack, duration_s: float, raw_path: Path | None = None
     if raw_path is not None:
         text = json.dumps({**counted, **raw_of(run)})
         await asyncio.to_thread(raw_path.write_text, text)
-    return summarise(run, duration_s) | counted
+    return summarise(run) | counted
 
 
 def _p(values: list[float], q: float) -> float | None:
@@ -284,12 +372,21 @@ def _mean(samples: list[dict[str, Any]], key: str) -> float | None:
     return round(statistics.fmean(values), 1) if values else None
 
 
-def summarise(run: Run, duration_s: float) -> dict[str, Any]:
-    """Per renewal (epoch) and per third of the run, from what was seen."""
+def summarise(run: Run, duration_s: float | None = None) -> dict[str, Any]:
+    """Per renewal (epoch) and per third of the load (`run.phases["load"]`, or the first `duration_s`), and
+    the paused phases before and after it, from what was seen."""
     good = [s for s in run.samples if "error" not in s]
-    # Every hold, renewals called off included, delays the probes that meet it; only renewals that were
-    # made start a new epoch (a fresh broker).
-    windows = [(r.began_s, r.ended_s if r.ended_s is not None else float("inf")) for r in run.renewals]
+
+    # Every hold, renewals called off included, delays the probes that meet it, until the wall is back: it
+    # shows a probe posted after the hold (the workers start again after it). Only renewals that were made
+    # start a new epoch (a fresh broker).
+    def back_s(renewal: Renewal) -> float:
+        if renewal.ended_s is None:
+            return float("inf")
+        later = [shown for posted, shown in run.probes if posted >= renewal.ended_s]
+        return min(later, default=renewal.ended_s)
+
+    windows = [(r.began_s, back_s(r)) for r in run.renewals]
     renewed = [r for r in run.renewals if not r.called_off]
 
     def met_renewal(posted: float, shown: float) -> bool:
@@ -338,9 +435,13 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
                 "load_1m_mean": round(statistics.fmean(s["load_1m"] for s in mine), 2) if mine else None,
             }
         )
+    load_from, load_to = run.phases.get("load", (0.0, duration_s or 0.0))
+    length = load_to - load_from
     thirds = []
     for index in range(3):
-        span = (duration_s * index / 3, duration_s * (index + 1) / 3 if index < 2 else float("inf"))
+        # Without a paused phase after it, the last third keeps the probes posted after the load.
+        last = load_to if "after" in run.phases else float("inf")
+        span = (load_from + length * index / 3, load_from + length * (index + 1) / 3 if index < 2 else last)
         every, calm = delays(span), delays(span, calm_only=True)
         mine = [s for s in good if span[0] <= s["t_s"] < span[1]]
         thirds.append(
@@ -356,9 +457,22 @@ def summarise(run: Run, duration_s: float) -> dict[str, Any]:
                 **{f"{key}_mean": _mean(mine, key) for key in LONG_LIVED},
             }
         )
+    paused = {}
+    for name in ("before", "after"):
+        if name in run.phases:
+            every, calm = delays(run.phases[name]), delays(run.phases[name], calm_only=True)
+            paused[name] = {
+                "probes": len(every),
+                "p50_ms": _p(every, 0.5),
+                "p99_ms": _p(every, 0.99),
+                "calm_probes": len(calm),
+                "calm_p50_ms": _p(calm, 0.5),
+                "calm_p99_ms": _p(calm, 0.99),
+            }
     held = [r.held_s for r in renewed if r.held_s is not None]
     return {
-        "duration_s": duration_s,
+        "duration_s": round(length, 1),
+        "paused": paused,
         "renewals": len(held),
         "renewal_under_way_at_end": any(r.ended_s is None for r in run.renewals),
         "renewals_called_off": run.called_off,
@@ -383,6 +497,8 @@ def measure_soak(
     raw_path: Path | None = None,
     renew_at: int | None = None,
     cooldown_s: float | None = None,
+    renewals: int | None = None,
+    paused_s: float = 0.0,
 ) -> dict[str, Any]:
     env = {
         "VIGIE_DEMO_RATE_PER_S": str(rate_per_s),
@@ -395,10 +511,10 @@ def measure_soak(
         env["VIGIE_BROKER_ROTATE_COOLDOWN_S"] = str(cooldown_s)
     stack = start_stack(work / "soak", demo=True, extra_env=env)
     try:
-        results = asyncio.run(run_soak(stack, duration_s, raw_path))
+        results = asyncio.run(run_soak(stack, duration_s, raw_path, renewals, paused_s))
         results["rate_per_s"] = rate_per_s
         results["renew_at_records"] = renew_at
-        results["raw_records_estimate"] = int(rate_per_s * duration_s)
+        results["raw_records_estimate"] = int(rate_per_s * results["duration_s"])
         results["end_memory_mib"] = stack_memory(stack.process.pid)
         return results
     finally:
@@ -418,6 +534,10 @@ def main() -> None:
     )
     parser.add_argument("--renew-at", type=int, help="renew the broker at this many records a partition")
     parser.add_argument("--cooldown-s", type=float, help="VIGIE_BROKER_ROTATE_COOLDOWN_S for the run")
+    parser.add_argument("--renewals", type=int, help="end the load at this many renewals (or --duration-s)")
+    parser.add_argument(
+        "--paused-s", type=float, default=0.0, help="probe the paused demo's wall this long, before and after"
+    )
     parser.add_argument(
         "--from-raw",
         type=Path,
@@ -433,6 +553,7 @@ def main() -> None:
             samples=raw["samples"],
             probes=[(posted, shown) for posted, shown in raw["probes"]],
             waiting={int(number): posted for number, posted in raw["waiting"].items()},
+            phases={name: (span[0], span[1]) for name, span in raw.get("phases", {}).items()},
         )
         counted = {key: raw.get(key, len(run.probes)) for key in ("probes_accepted", "probe_total_wall")}
         results = summarise(run, args.duration_s) | {
@@ -456,6 +577,8 @@ def main() -> None:
             path.with_suffix(".raw.json"),
             args.renew_at,
             args.cooldown_s,
+            args.renewals,
+            args.paused_s,
         )
     results.update(date=date, commit=commit(), machine=machine())
     path.write_text(json.dumps(results, indent=2))
