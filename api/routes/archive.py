@@ -9,6 +9,7 @@ and `cursor` (the `next_cursor` of the page before); export writes CSV or NDJSON
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from api.openapi import KEYED
 from api.routes.corrections import corrections_of
 from api.routes.queries import query_error
 from services.archive.export import FORMATS, MEDIA_TYPES, csv_header, csv_rows, ndjson_lines
+from services.archive.progress import freshness
 from services.archive.search import MAX_PAGE, Search, Searcher, SearchError, build_search
 from services.understanding.query import QuerySyntaxError
 
@@ -96,16 +98,23 @@ async def search_mentions(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> dict[str, Any]:
-    """`{"items": [...], "next_cursor": "..." | null, "scanned": n}`: the matches in order. A page may be
-    shorter than `limit` when one request's scan budget ran out (VIGIE_ARCHIVE_SEARCH_MAX_SCAN); follow
-    `next_cursor` until it is null. Mentions archived meanwhile never shift the pages left."""
+    """`{"items": [...], "next_cursor": "..." | null, "scanned": n, "archive": {...} | null}`: the matches
+    in order. A page may be shorter than `limit` when one request's scan budget ran out
+    (VIGIE_ARCHIVE_SEARCH_MAX_SCAN); follow `next_cursor` until it is null. Mentions archived meanwhile
+    never shift the pages left. `archive` says how current the archive is (null: the archiver never
+    reported): `complete_until` (every mention produced by then is archived), `behind_s` (now minus that: in
+    a spike the archive can run behind the wall), `reported_at` and `stale` (no report for 30 s: the
+    archiver is not running)."""
     search = _search(chosen, limit=limit, cursor=cursor)
-    page = await asyncio.to_thread(searcher(request).search, search)
+    found = searcher(request)
+    page = await asyncio.to_thread(found.search, search)
     await asyncio.to_thread(corrections_of(request).annotate, page.items)
+    progress = await asyncio.to_thread(found.archive.progress)
     return {
         "items": [mention.to_item() for mention in page.items],
         "next_cursor": page.next_cursor,
         "scanned": page.scanned,
+        "archive": freshness(progress, time.time()),
     }
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.archive.progress import ProgressTracker
 from services.archive.records import ArchivedMention, decode_enriched
 from services.archive.store import Archive
 from services.runtime.heap import release_heap, settle_heap
@@ -37,12 +39,20 @@ MAX_RECORDS_PER_FETCH = 200
 TRANSACTION_MAX_MENTIONS = 1000
 
 
+def reading(consumer: AIOKafkaConsumer) -> bool:
+    """The consumer has partitions and has had a fetch answered for each (before that, during a start or a
+    rebalance, an empty poll does not mean it has caught up)."""
+    assigned = consumer.assignment()
+    return bool(assigned) and all(consumer.highwater(tp) is not None for tp in assigned)
+
+
 class Archiver:
     def __init__(self, settings: Settings, archive: Archive) -> None:
         self.settings = settings
         self.archive = archive
         self.consuming = False
         self.archived = 0
+        self.progress = ProgressTracker()
 
     def not_ready(self) -> str | None:
         return None if self.consuming else "not reading the enriched topic yet"
@@ -86,10 +96,13 @@ class Archiver:
         self.consuming = True
         try:
             while True:
+                asked_at = time.time()
                 batches = await consumer.getmany(timeout_ms=1000, max_records=MAX_RECORDS_PER_FETCH)
                 mentions: list[ArchivedMention] = []
+                newest_ms: int | None = None
                 for records in batches.values():
                     for record in records:
+                        newest_ms = max(newest_ms or record.timestamp, record.timestamp)
                         found, problems = decode_enriched(record.value)
                         mentions.extend(found)
                         for problem in problems:
@@ -98,9 +111,23 @@ class Archiver:
                     await self.write(mentions)
                 if batches:
                     await consumer.commit()  # after the transaction: at least once, and idempotent
+                if newest_ms is not None:
+                    self.progress.polled(asked_at, newest_ms / 1000)
+                elif reading(consumer):  # an empty poll says something only once the archiver reads
+                    self.progress.polled(asked_at, None)
+                await self.report_progress()
         finally:
             self.consuming = False
             await consumer.stop()
+
+    async def report_progress(self) -> None:
+        """Write how far the archive is complete, when a report is due (search shows it)."""
+        if (progress := self.progress.due(time.time())) is None:
+            return
+        try:
+            await asyncio.to_thread(self.archive.note_progress, progress)
+        except SQLAlchemyError as error:
+            log.warning("could not note the archive's progress (%s); will try again", error)
 
     async def keep_retention(self) -> None:
         settings = self.settings

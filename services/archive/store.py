@@ -18,6 +18,7 @@ import orjson
 import sqlalchemy as sa
 
 from services.archive.prefilter import AllOf, Requirement, Term, to_fts5, to_tsquery
+from services.archive.progress import ArchiveProgress
 from services.archive.records import (
     MAX_KEY_MS,
     MAX_REACH_TIER,
@@ -63,6 +64,15 @@ mentions_table = sa.Table(
     sa.Column("links", sa.Text, nullable=False),
     sa.Index("archive_mentions_reach", "reach", "key"),
 )
+#: How far the archive is complete, as the archiver last reported (services/archive/progress.py): one row.
+progress_table = sa.Table(
+    "archive_progress",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("complete_until", sa.Float(precision=53), nullable=False),
+    sa.Column("reported_at", sa.Float(precision=53), nullable=False),
+)
+PROGRESS_ROW = "archiver"
 COLUMNS = [column.name for column in mentions_table.columns]
 _JSON_COLUMNS = ("watchlists", "hashtags", "mentioned", "links")
 
@@ -273,7 +283,27 @@ class Archive:
             {"key": key, "terms": " ".join(lexemes(mention))},
         )
 
+    def note_progress(self, progress: ArchiveProgress) -> None:
+        """Keep the archiver's latest report (one row)."""
+        values = {"complete_until": progress.complete_until, "reported_at": progress.reported_at}
+        with self.engine.begin() as connection:
+            updated = connection.execute(
+                progress_table.update().where(progress_table.c.name == PROGRESS_ROW).values(**values)
+            )
+            if not updated.rowcount:
+                connection.execute(progress_table.insert().values(name=PROGRESS_ROW, **values))
+
     # -- reading ----------------------------------------------------------------------------------------
+
+    def progress(self) -> ArchiveProgress | None:
+        """The archiver's latest report (None: it never reported)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(progress_table.c.complete_until, progress_table.c.reported_at).where(
+                    progress_table.c.name == PROGRESS_ROW
+                )
+            ).first()
+        return ArchiveProgress(float(row[0]), float(row[1])) if row is not None else None
 
     def count(self) -> int:
         with self.engine.connect() as connection:

@@ -7,6 +7,8 @@ import csv
 import io
 import os
 import signal
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,27 @@ async def test_posted_mentions_are_archived_searched_and_exported(client: httpx.
     assert lines.headers["content-type"].startswith("application/x-ndjson")
     items = [orjson.loads(line) for line in lines.text.splitlines()]
     assert items[0]["id"] == posted[2]["id"] and len(items) == len(posted)
+
+
+async def test_search_says_how_current_the_archive_is(client: httpx.AsyncClient) -> None:
+    """An operator searching in a spike must know whether the newest mentions can be in the results: search
+    says up to when the archive is complete, and it moves past what was just posted once that is archived."""
+    brand = unique("fresh").replace("-", "")
+    await create_watchlist(client, name=brand, keywords=[brand])
+    posted_at = time.time()
+    response = await client.post("/api/v1/mentions", json=[posted_mention(f"{brand} just now")])
+    assert response.status_code == 202
+
+    async def complete_past_the_post() -> dict[str, Any] | None:
+        page = await search(client, q=brand)
+        archive = page["archive"]
+        if archive is None or datetime.fromisoformat(archive["complete_until"]).timestamp() < posted_at:
+            return None
+        return page
+
+    page = await wait_for(complete_past_the_post, timeout_s=60)
+    assert len(page["items"]) == 1  # complete past the post: the post is there
+    assert page["archive"]["stale"] is False and page["archive"]["behind_s"] < 60
 
 
 async def test_bad_search_parameters_are_refused_naming_the_field(client: httpx.AsyncClient) -> None:

@@ -41,6 +41,9 @@ async def test_the_console_searches_the_archive_and_links_its_exports(
         assert ids == [posted[0]["id"], posted[2]["id"]]  # newest first
         await expect(rows.first).to_contain_text("<img src=x onerror=alert(1)>")  # shown as text
         await expect(page.locator('[data-testid="search-status"]')).to_have_text("2 mentions")
+        freshness = page.locator('[data-testid="search-archive"]')  # how current the archive is
+        await expect(freshness).to_contain_text("Archive complete up to")
+        await expect(freshness).not_to_have_attribute("data-warning", "true")
 
         csv_href = await page.locator('[data-testid="export-csv"]').get_attribute("href")
         assert csv_href is not None and "format=csv" in csv_href

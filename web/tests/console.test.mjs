@@ -52,3 +52,18 @@ test("a corrected sentiment says who corrected it and what the model said", () =
   assert.match(text, /^corrected by ana \(key console key\) at \d\d:\d\d(:\d\d)? · model: neutral$/);
   assert.equal(correctionText({ label: "pos", correction: { by: "k", model_label: "neg" } }), "corrected by k · model: negative");
 });
+
+test("search says how current the archive is, and warns when it runs behind or its archiver stopped", async () => {
+  const { archiveFreshness, BEHIND_WARNING_S } = await import("../js/console/search-panel.js");
+  assert.equal(archiveFreshness(null), null);
+  const until = "2026-12-06T23:41:07+00:00";
+  const current = archiveFreshness({ complete_until: until, behind_s: 1.2, reported_at: until, stale: false });
+  assert.equal(current.warning, false);
+  assert.match(current.text, /^Archive complete up to /);
+  const behind = archiveFreshness({ complete_until: until, behind_s: BEHIND_WARNING_S + 30, reported_at: until, stale: false });
+  assert.equal(behind.warning, true);
+  assert.match(behind.text, /is 40 s behind the wall/);
+  const stopped = archiveFreshness({ complete_until: until, behind_s: 90, reported_at: until, stale: true });
+  assert.equal(stopped.warning, true);
+  assert.match(stopped.text, /has not reported since .* may be missing/);
+});

@@ -4,7 +4,8 @@
 // inside `root`. Text is public: textContent only.
 //
 // Hooks: form[data-testid="search-form"] (inputs named q, watchlist, sentiment, lang, source, author, from,
-// to, sort); [data-testid="search-status"]; tr[data-testid="search-result"][data-mention];
+// to, sort); [data-testid="search-status"]; [data-testid="search-archive"] (how current the archive is,
+// data-warning when it runs behind the wall or its archiver stopped reporting); tr[data-testid="search-result"][data-mention];
 // [data-testid="search-more"]; a[data-testid="export-csv"], a[data-testid="export-ndjson"]; each result's
 // sentiment can be corrected there (js/console/correct-sentiment.js).
 
@@ -43,6 +44,31 @@ function choice(name, options) {
   return select;
 }
 
+/** Seconds behind the wall past which the panel warns that the newest mentions may be missing. */
+export const BEHIND_WARNING_S = 10;
+
+/** What a search page's `archive` says, as a sentence and whether it warns (null: nothing to say). */
+export function archiveFreshness(archive) {
+  if (!archive) return null;
+  const until = parseTime(archive.complete_until);
+  const at = until ? clockTime(until) : "?";
+  if (archive.stale) {
+    const reported = parseTime(archive.reported_at);
+    return {
+      text: `The archiver has not reported since ${reported ? clockTime(reported) : "?"}: mentions after ${at} may be missing.`,
+      warning: true,
+    };
+  }
+  const behind = Number(archive.behind_s) || 0;
+  if (behind > BEHIND_WARNING_S) {
+    return {
+      text: `The archive is ${Math.round(behind)} s behind the wall (complete up to ${at}): the newest mentions may not be here yet.`,
+      warning: true,
+    };
+  }
+  return { text: `Archive complete up to ${at}.`, warning: false };
+}
+
 export function createSearchPanel(root, { model, key, operator, onCorrected }) {
   const q = el("input", "c-search__query", {
     name: "q",
@@ -68,6 +94,7 @@ export function createSearchPanel(root, { model, key, operator, onCorrected }) {
   );
   form.append(bar, filters);
   const status = el("p", "c-muted", { "data-testid": "search-status" });
+  const freshnessLine = el("p", "c-muted", { "data-testid": "search-archive", hidden: "" });
   const exportsLine = el("p", "c-muted");
   const csvLink = el("a", "", { "data-testid": "export-csv", download: "" }, "CSV");
   const ndjsonLink = el("a", "", { "data-testid": "export-ndjson", download: "" }, "NDJSON");
@@ -83,7 +110,7 @@ export function createSearchPanel(root, { model, key, operator, onCorrected }) {
   const scroller = el("div", "c-list--scroll");
   scroller.append(table);
   const more = el("button", "btn", { type: "button", "data-testid": "search-more", hidden: "" }, "More");
-  root.append(form, status, exportsLine, scroller, more);
+  root.append(form, status, freshnessLine, exportsLine, scroller, more);
 
   const controls = new Map(); // mention id -> {tr, control} of the rows shown
   let params = null;
@@ -140,6 +167,11 @@ export function createSearchPanel(root, { model, key, operator, onCorrected }) {
       cursor = page.next_cursor;
       more.hidden = !cursor;
       setText(status, shown ? `${shown} mention${shown === 1 ? "" : "s"}${cursor ? ", more below" : ""}` : "No mention found.");
+      const freshness = archiveFreshness(page.archive);
+      freshnessLine.hidden = !freshness;
+      setText(freshnessLine, freshness ? freshness.text : "");
+      if (freshness && freshness.warning) freshnessLine.setAttribute("data-warning", "true");
+      else freshnessLine.removeAttribute("data-warning");
       const exported = new URLSearchParams(params);
       if (key) exported.set("token", key);
       csvLink.setAttribute("href", `/api/v1/mentions/export?format=csv&${exported}`);
