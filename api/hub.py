@@ -2,12 +2,14 @@
 
 Each api process consumes the whole updates topic (no consumer group), so api nodes scale horizontally
 and each serves its own clients. Every change is serialised once, and the same text is handed to every
-client. A client's queue holds at most `CLIENT_QUEUE_MAX` messages; a client that cannot keep up (a slow
-screen, a frozen tab) is not closed and does not grow the server's memory: past that, it keeps only the
-latest message per key (`message_key`: the metrics of each watchlist, the latest swarms, ...), which it gets
-when it catches up, the queued messages first, then the latest ones in the order they last changed. One that
-needs more than `CLIENT_KEYS_MAX` keys gets a fresh snapshot instead. A client that stops reading for good
-is found by the server's websocket pings (uvicorn: a ping every 20 s, closed when no pong comes within 20 s).
+client: as one pre-built frame written straight to each client that is idle (api/direct_frames.py), through
+the client's own queue otherwise. A client's queue holds at most `CLIENT_QUEUE_MAX` messages; a client that
+cannot keep up (a slow screen, a frozen tab) is not closed and does not grow the server's memory: past
+that, it keeps only the latest message per key (`message_key`: the metrics of each watchlist, the latest
+swarms, ...), which it gets when it catches up, the queued messages first, then the latest ones in the order
+they last changed. One that needs more than `CLIENT_KEYS_MAX` keys gets a fresh snapshot instead. A client
+that stops reading for good is found by the server's websocket pings (uvicorn: a ping every 20 s, closed
+when no pong comes within 20 s).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import msgspec
 from starlette.websockets import WebSocket
 
+from api.direct_frames import DirectWriter, text_frame
 from services.aggregation.aggregate import with_share_of_voice
 from services.runtime.config_feed import ConfigFeed
 from services.runtime.epoch import EpochWatch
@@ -104,6 +107,12 @@ class Client:
         #: Messages this client never got because a newer one of the same key (or a snapshot) replaced them.
         self.replaced = 0
         self._ready = asyncio.Event()
+        #: Writes a pre-built frame straight to the connection (None: not served by uvicorn's protocol).
+        self.direct = DirectWriter.of(websocket)
+        #: The pump is sending a message: a newer one must wait its turn behind it.
+        self.sending = False
+        #: Messages written straight to the connection.
+        self.written_direct = 0
 
     @property
     def behind(self) -> bool:
@@ -114,7 +123,19 @@ class Client:
         """Messages waiting for this client (at most CLIENT_QUEUE_MAX + CLIENT_KEYS_MAX)."""
         return len(self.queue) + len(self.latest) + self.resync
 
-    def offer(self, key: str, text: str) -> None:
+    def offer(self, key: str, text: str, frame: bytes | None = None) -> None:
+        """Hand a message over: written at once as `frame` (the same message as a websocket frame) when the
+        client is idle and its connection takes it, queued for its pump otherwise."""
+        if (
+            frame is not None
+            and self.direct is not None
+            and not self.sending
+            and not self.queue
+            and not self.behind
+            and self.direct.write(frame)
+        ):
+            self.written_direct += 1
+            return
         if not self.behind and len(self.queue) < CLIENT_QUEUE_MAX:
             self.queue.append(text)
         elif self.resync:
@@ -148,7 +169,11 @@ class Client:
                 self._ready.clear()
                 await self._ready.wait()
             else:
-                await self.websocket.send_text(text)
+                self.sending = True
+                try:
+                    await self.websocket.send_text(text)
+                finally:
+                    self.sending = False
 
 
 def _now_iso() -> str:
@@ -286,9 +311,10 @@ class Hub:
             self._version += 1  # every state change reaches clients through here
         if not self.clients:
             return
-        key, text = message_key(message), encode(message).decode()  # once for every client
+        data = encode(message)  # once for every client
+        key, text, frame = message_key(message), data.decode(), text_frame(data)
         for client in self.clients:
-            client.offer(key, text)
+            client.offer(key, text, frame)
 
     # -- background tasks --------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 `/readyz` also counts the workers heard from recently: 0 means mentions are accepted but not processed, and
 the websocket clients: `clients_behind` are reading slower than updates come, `queued_max` is the most
-messages waiting for one client (bounded: api/hub.py `Client`).
+messages waiting for one client (bounded: api/hub.py `Client`), `messages_direct` how many messages the
+connected clients got as one pre-built frame written straight to their connection (api/direct_frames.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ async def readyz(runtime: RuntimeDep) -> Any:
         "clients": len(runtime.hub.clients),
         "clients_behind": sum(1 for client in clients if client.behind),
         "queued_max": max((client.pending for client in clients), default=0),
+        "messages_direct": sum(client.written_direct for client in clients),
         "updates_seen": runtime.hub.updates_seen,
         "workers_alive": runtime.hub.workers_alive(),
         "hub_loop_restarts": dict(runtime.hub.loop_restarts),

@@ -27,6 +27,7 @@ from services.updates import encode
 from tests.bench.fanout_clients import PHASES, handshake_request
 from tests.bench.latency import summary_ms
 from tests.bench.processes import rss_mib
+from tests.bench.throughput import cpu_s
 
 WATCHLIST = "bench-fanout"
 UPDATES_PER_S = 4.0
@@ -125,10 +126,13 @@ async def measure(
                 number += 1
 
         await send("warmup", 2.0)
+        api_cpu = {"calm": cpu_s(api_pid)}
         await send("calm", phase_s)
         result["api_rss_mib_calm"] = rss_mib(api_pid)
         stalled = stalled_client(ws_url)
+        api_cpu["stalled"] = cpu_s(api_pid)
         await send("stalled", phase_s)
+        api_cpu["end"] = cpu_s(api_pid)
         result["api_rss_mib_stalled"] = rss_mib(api_pid)
         # Bounded: a client behind holds its queue and the latest message per key (api/hub.py).
         result["stalled_readyz"] = await readyz(base_url)
@@ -160,6 +164,9 @@ async def measure(
         if lags:
             result[phase]["clients_loop_lag"] = summary_ms(lags)
         result[phase]["clients_cores"] = round(sum(out["cores"].get(phase, 0.0) for out in outputs), 2)
+        # The api's CPU for each message it delivered in the phase (the hub's fan-out is most of it).
+        used_s = api_cpu["stalled" if phase == "calm" else "end"] - api_cpu[phase]
+        result[phase]["api_cpu_us_per_delivery"] = round(used_s / max(len(delays), 1) * 1e6, 1)
     result["closed_by_server"] = sum(out["closed"] for out in outputs)
     result["client_errors"] = [e for out in outputs for e in out["errors"]]
     return result

@@ -156,6 +156,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                         f"{stats['clients_cores']:.2f} cores used by the clients",
                     )
                 )
+            if "api_cpu_us_per_delivery" in stats:
+                out.append(
+                    (
+                        "    the api's CPU per message delivered",
+                        f"{stats['api_cpu_us_per_delivery']:.1f} µs",
+                        "one update to 1,000 walls costs the api 1,000 times this",
+                    )
+                )
         out.append(
             (
                 "  api memory: calm -> with the stalled client",

@@ -179,9 +179,11 @@ async def test_a_stalled_wall_holds_the_latest_state_per_watchlist_and_gets_it_w
         ):
             assert orjson.loads(await stalled.recv())["type"] == "snapshot"
             healthy_totals: dict[str, list[int]] = {w: [] for w in watchlists}
+            healthy_read = [0]
 
             async def read_healthy() -> None:
                 async for text in healthy:
+                    healthy_read[0] += 1
                     message: dict[str, Any] = orjson.loads(text)
                     if message["type"] == "metrics" and message["watchlist"] in mine:
                         healthy_totals[message["watchlist"]].append(message["total"])
@@ -205,6 +207,8 @@ async def test_a_stalled_wall_holds_the_latest_state_per_watchlist_and_gets_it_w
             print(f"\n/readyz while one wall stalls: {ready}")
             assert ready["clients"] == 2 and ready["clients_behind"] == 1, ready  # the stalled one only
             assert ready["queued_max"] <= CLIENT_QUEUE_MAX + WATCHLISTS + len(OTHER_KEYS), ready
+            # The walls that keep up get each update as one frame built once for all (api/direct_frames.py).
+            assert ready["messages_direct"] >= healthy_read[0] / 2, (healthy_read, ready)
 
             # It reads again: it gets what was queued, then the latest state of every watchlist.
             received, latest = 0, dict.fromkeys(watchlists, 0)
