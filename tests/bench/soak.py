@@ -399,6 +399,18 @@ def summarise(run: Run, duration_s: float | None = None) -> dict[str, Any]:
             if within[0] <= posted < within[1] and not (calm_only and met_renewal(posted, shown))
         ]
 
+    def probe_stats(within: tuple[float, float]) -> dict[str, Any]:
+        """The delays of the probes posted `within`: all of them, and those that met no renewal (calm)."""
+        every, calm = delays(within), delays(within, calm_only=True)
+        return {
+            "probes": len(every),
+            "p50_ms": _p(every, 0.5),
+            "p99_ms": _p(every, 0.99),
+            "calm_probes": len(calm),
+            "calm_p50_ms": _p(calm, 0.5),
+            "calm_p99_ms": _p(calm, 0.99),
+        }
+
     # An epoch ends where its renewal ended: the old broker serves (and is sampled) until it is stopped, and
     # a probe that met the renewal counts in the epoch the renewal closed.
     epochs = []
@@ -442,33 +454,16 @@ def summarise(run: Run, duration_s: float | None = None) -> dict[str, Any]:
         # Without a paused phase after it, the last third keeps the probes posted after the load.
         last = load_to if "after" in run.phases else float("inf")
         span = (load_from + length * index / 3, load_from + length * (index + 1) / 3 if index < 2 else last)
-        every, calm = delays(span), delays(span, calm_only=True)
         mine = [s for s in good if span[0] <= s["t_s"] < span[1]]
         thirds.append(
             {
                 "third": index + 1,
-                "probes": len(every),
-                "p50_ms": _p(every, 0.5),
-                "p99_ms": _p(every, 0.99),
-                "calm_probes": len(calm),
-                "calm_p50_ms": _p(calm, 0.5),
-                "calm_p99_ms": _p(calm, 0.99),
+                **probe_stats(span),
                 "load_1m_mean": round(statistics.fmean(s["load_1m"] for s in mine), 2) if mine else None,
                 **{f"{key}_mean": _mean(mine, key) for key in LONG_LIVED},
             }
         )
-    paused = {}
-    for name in ("before", "after"):
-        if name in run.phases:
-            every, calm = delays(run.phases[name]), delays(run.phases[name], calm_only=True)
-            paused[name] = {
-                "probes": len(every),
-                "p50_ms": _p(every, 0.5),
-                "p99_ms": _p(every, 0.99),
-                "calm_probes": len(calm),
-                "calm_p50_ms": _p(calm, 0.5),
-                "calm_p99_ms": _p(calm, 0.99),
-            }
+    paused = {name: probe_stats(run.phases[name]) for name in ("before", "after") if name in run.phases}
     held = [r.held_s for r in renewed if r.held_s is not None]
     return {
         "duration_s": round(length, 1),
