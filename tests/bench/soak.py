@@ -35,10 +35,10 @@ import re
 import signal
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -52,6 +52,7 @@ from tests.bench.latency import percentile, probe
 from tests.bench.processes import children_of, command_line, stack_memory
 from tests.stack import Stack, start_stack
 
+T = TypeVar("T")
 PROBE_EVERY_S = 2.0
 #: While the demo is paused: enough probes for a p99 in a minute.
 PAUSED_PROBE_EVERY_S = 0.5
@@ -164,6 +165,18 @@ def raw_of(run: Run) -> dict[str, Any]:
     }
 
 
+async def bounded(read: Coroutine[Any, Any, T], timeout_s: float) -> T:
+    """`read`'s result, or TimeoutError after `timeout_s`. A read still going then is cancelled and left
+    behind: its cleanup (a consumer's stop) can itself hang on a connection the renewal cut, and
+    `asyncio.wait_for` would wait for that too (seen: a soak's sampler stopped at minute 25)."""
+    task = asyncio.ensure_future(read)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done:
+        task.cancel()
+        raise TimeoutError(f"no answer within {timeout_s:.0f} s")
+    return task.result()
+
+
 async def sample(stack: Stack, run: Run, raw_path: Path | None) -> None:
     """Every SAMPLE_EVERY_S: the busiest partition, the updates tail fetch, each role's memory, the load;
     what was seen so far is written to `raw_path` (when given) with each sample, so that a run stopped
@@ -179,10 +192,8 @@ async def sample(stack: Stack, run: Run, raw_path: Path | None) -> None:
         try:
             # Bounded: a request the renewal's broker kill cut short can wait forever, and the sampler with it
             # (seen: a 95-minute soak sampled nothing after minute 57).
-            records = await asyncio.wait_for(records_by_partition(stack.bootstrap, topics), SAMPLE_TIMEOUT_S)
-            fetch_ms = await asyncio.wait_for(
-                tail_fetch_ms(stack.bootstrap, "vigie.updates"), SAMPLE_TIMEOUT_S
-            )
+            records = await bounded(records_by_partition(stack.bootstrap, topics), SAMPLE_TIMEOUT_S)
+            fetch_ms = await bounded(tail_fetch_ms(stack.bootstrap, "vigie.updates"), SAMPLE_TIMEOUT_S)
         except (KafkaError, OSError, ValueError, TimeoutError) as error:  # a sample taken during a renewal
             run.samples.append({"t_s": at_s, "error": repr(error)})
             continue
