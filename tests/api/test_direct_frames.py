@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import metadata
 
 import pytest
 import uvicorn
@@ -19,8 +20,20 @@ from websockets.frames import Frame, Opcode
 from api.direct_frames import DirectWriter, text_frame
 from tests.conftest import wait_for
 from tests.stack import free_port
+from tests.streams.test_library_internals import pinned_versions
 
 Handler = Callable[[WebSocket], Awaitable[None]]
+
+
+@pytest.mark.parametrize("package", ["uvicorn", "websockets", "starlette"])
+def test_the_libraries_whose_internals_the_fan_out_uses_are_the_pinned_ones(package: str) -> None:
+    pinned = pinned_versions().get(package)
+    assert pinned is not None, f"constraints.txt pins no version of {package}"
+    assert metadata.version(package) == pinned, (
+        f"{package} {metadata.version(package)} is installed, constraints.txt pins {pinned}: "
+        "api/direct_frames.py reaches into its internals; install with `make install`, or move the pin "
+        "after this file passes."
+    )
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65_535, 65_536, 300_000])
