@@ -212,7 +212,8 @@ class Hub:
         #: How often each of the hub's loops failed and was started again (`_keep_running`; in /readyz).
         self.loop_restarts: dict[str, int] = {}
         self.updates_seen = 0
-        self.workers: dict[str, float] = {}
+        #: Each worker process heard from: when, and its stage (services/updates.py `WorkerStatus`).
+        self.workers: dict[str, tuple[float, str]] = {}
         #: Bumped by every change sent to clients: a snapshot built at the same version is still exact.
         self._version = 0
         self._snapshot_cache: tuple[int, float, str] | None = None
@@ -254,15 +255,20 @@ class Hub:
                     if item.id == message.mention:
                         item.sentiment = message.sentiment
             case WorkerStatus():
-                self.workers[message.id] = message.at_ts
+                self.workers[message.id] = (message.at_ts, message.stage)
                 return None
             case ConnectorStatus():  # the connector board's (services/connectors/board.py)
                 return None
         return message
 
-    def workers_alive(self, now: float | None = None) -> int:
+    def workers_alive(self, now: float | None = None, stage: str | None = None) -> int:
+        """Worker processes heard from within WORKER_SILENT_AFTER_S (of `stage` only, when given)."""
         now = time.time() if now is None else now
-        return sum(1 for seen in self.workers.values() if now - seen <= WORKER_SILENT_AFTER_S)
+        return sum(
+            1
+            for seen, of in self.workers.values()
+            if now - seen <= WORKER_SILENT_AFTER_S and stage in (None, of)
+        )
 
     def snapshot(self) -> Snapshot:
         known = self.watchlists

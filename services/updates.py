@@ -79,12 +79,14 @@ class Coordination(Message, tag="coordination", kw_only=True):
 
 
 class WorkerStatus(Message, tag="status", kw_only=True):
-    """A worker is alive and holds partitions (streams/agents/status.py); the hub counts the live ones."""
+    """A worker is alive and holds partitions (streams/agents/status.py); the hub counts the live ones.
+    `stage`: the Faust stage it runs (streams/app.py), "pipeline" (`vigie worker`) or "insights"."""
 
     role: Literal["worker"] = "worker"
     id: str
     at_ts: float
     partitions: int
+    stage: Literal["pipeline", "insights"] = "pipeline"
 
 
 class ConnectorStatus(Message, tag="connector", kw_only=True):

@@ -144,7 +144,7 @@ async def consumer_lag(app: faust.App, sensor: PipelineSensor) -> dict[tuple[str
     return lags
 
 
-def register(app: faust.App, settings: Settings, topics: Topics) -> PipelineSensor:
+def register(app: faust.App, settings: Settings, topics: Topics, role: str = "worker") -> PipelineSensor:
     sensor = PipelineSensor(topics)
     app.sensors.add(sensor)
 
@@ -156,7 +156,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> PipelineSens
         @app.task
         async def serve_health() -> None:
             server = await start_health_server(
-                "worker", settings.host, settings.health_port, lambda: not_ready(app), refresh
+                role, settings.host, settings.health_port, lambda: not_ready(app), refresh
             )
             if server is None:
                 return

@@ -1,4 +1,4 @@
-"""`vigie worker`: run the Faust agents until stopped."""
+"""`vigie worker` and `vigie insights`: run a stage's Faust agents until stopped (streams/app.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from faust.worker import Worker
 from services.runtime.kafka import declare_topics, wait_for_broker
 from services.runtime.observability.logs import RedactSecrets
 from services.settings import Settings
-from streams.app import build_app
+from streams.app import Stage, build_app
 
 
 class RedactingWorker(Worker):
@@ -24,12 +24,12 @@ class RedactingWorker(Worker):
                 handler.addFilter(RedactSecrets())
 
 
-def run_worker(settings: Settings) -> None:
+def run_worker(settings: Settings, stage: Stage = Stage.PIPELINE) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(wait_for_broker(settings.bootstrap, timeout_s=60))
     loop.run_until_complete(declare_topics(settings))
-    app = build_app(settings)
+    app = build_app(settings, stage)
     worker = RedactingWorker(app, loop=loop, loglevel=settings.log_level.lower(), redirect_stdouts=False)
     # At WARNING and above Faust's terminal spinner sets the root logger to DEBUG so that every log
     # record spins it: aiokafka's debug records then cost the worker a tenth of its time. No spinner.

@@ -36,6 +36,8 @@ async def readyz(runtime: RuntimeDep) -> Any:
         "messages_direct": sum(client.written_direct for client in clients),
         "updates_seen": runtime.hub.updates_seen,
         "workers_alive": runtime.hub.workers_alive(),
+        # The insights process (swarms, influencers, coordination, alerts): 0 means none of those run.
+        "insights_alive": runtime.hub.workers_alive(stage="insights"),
         "hub_loop_restarts": dict(runtime.hub.loop_restarts),
     }
     return FastJSONResponse(body, status_code=200 if ready else 503)

@@ -38,13 +38,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from services.runtime.worker_pool import (
-        GATE_ENV,
-        STARTED_AHEAD,
-        WorkerPool,
-        wait_for_go,
-        worker_count,
-    )
+    from services.runtime.worker_pool import WorkerPool, worker_count
 
     settings = _settings(args)
     if args.processes is not None and args.processes < 0:
@@ -56,13 +50,24 @@ def cmd_worker(args: argparse.Namespace) -> int:
     count = worker_count(settings, args.processes)
     if count > 1:
         return WorkerPool(settings, count).run()
+    return _run_stage(settings, "pipeline")
+
+
+def cmd_insights(args: argparse.Namespace) -> int:
+    return _run_stage(_settings(args), "insights")
+
+
+def _run_stage(settings: Settings, stage: str) -> int:
+    """One process of a Faust stage (streams/app.py), started ahead when GATE_ENV says so."""
+    from services.runtime.worker_pool import GATE_ENV, STARTED_AHEAD, wait_for_go
+    from streams.app import Stage
     from streams.worker import run_worker  # most of a worker's start is importing this
 
     if os.environ.get(GATE_ENV):
         print(STARTED_AHEAD, file=sys.stderr, flush=True)
         if not wait_for_go(sys.stdin):
             return 0  # not needed after all
-    run_worker(settings)
+    run_worker(settings, Stage(stage))
     return 0
 
 
@@ -321,6 +326,14 @@ ROLE_ENVIRONMENT: dict[str, tuple[str, ...]] = {
         "VIGIE_HEALTH_PORT",
         "VIGIE_LOG_FORMAT",
     ),
+    "insights": (
+        "VIGIE_KAFKA_BOOTSTRAP",
+        "VIGIE_INSIGHTS_PUBLISH_INTERVAL_S",
+        "VIGIE_ALERT_TICK_INTERVAL_S",
+        "VIGIE_SENTIMENT_BACKEND",
+        "VIGIE_HEALTH_PORT",
+        "VIGIE_LOG_FORMAT",
+    ),
     "api": (
         "VIGIE_HOST",
         "VIGIE_PORT",
@@ -369,8 +382,8 @@ def parser() -> argparse.ArgumentParser:
     run = _role(
         commands,
         "run",
-        "everything on this machine: the broker (embedded unless VIGIE_KAFKA_BOOTSTRAP), workers, api, "
-        "notifier, connectors and the demo; Ctrl-C stops them, the broker last; logs in "
+        "everything on this machine: the broker (embedded unless VIGIE_KAFKA_BOOTSTRAP), workers, insights, "
+        "api, notifier, connectors and the demo; Ctrl-C stops them, the broker last; logs in "
         "$VIGIE_DATA_DIR/logs/",
     )
     run.add_argument("--no-demo", action="store_true", help="do not start the demo source")
@@ -381,8 +394,8 @@ def parser() -> argparse.ArgumentParser:
     worker = _role(
         commands,
         "worker",
-        "the Faust agents: enrich, aggregate, alerts, insights; one process per core (VIGIE_WORKERS), "
-        "sharing the partitions",
+        "the Faust agents of the wall's pipeline: enrich and aggregate; one process per core "
+        "(VIGIE_WORKERS), sharing the partitions",
     )
     worker.add_argument(
         "--processes",
@@ -392,6 +405,11 @@ def parser() -> argparse.ArgumentParser:
         "VIGIE_TOPIC_PARTITIONS",
     )
     worker.set_defaults(handler=cmd_worker)
+    _role(
+        commands,
+        "insights",
+        "the Faust agents of swarms, influencers, coordination and alerts, over the whole stream: run one",
+    ).set_defaults(handler=cmd_insights)
     api = _role(commands, "api", "the HTTP and websocket API, the wall and the console")
     api.add_argument("--host", help="address to listen on (VIGIE_HOST, default 127.0.0.1)")
     api.add_argument("--port", type=int, help="port to listen on (VIGIE_PORT, default 8000)")

@@ -38,6 +38,15 @@ UPDATES = "updates"
 CONFIG = "config"
 ALERTS = "alerts"
 
+#: The consumer groups (Faust app ids) of the Faust stages (streams/app.py), after the topic prefix. The
+#: pipeline's keeps the name it always had: its table's changelog topic is named after it.
+STAGE_GROUP_SUFFIX = {"pipeline": "-worker", "insights": "-insights"}
+
+
+def stage_group(topic_prefix: str, stage: str) -> str:
+    """The consumer group of a Faust stage ("pipeline" or "insights")."""
+    return topic_prefix.strip(".") + STAGE_GROUP_SUFFIX[stage]
+
 
 @dataclass(frozen=True)
 class TopicSpec:

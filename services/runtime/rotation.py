@@ -38,7 +38,15 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.runtime.broker_watch import BrokerReading
-from services.runtime.kafka import ALERTS, ENRICHED, PARTIALS, RAW, exact_end_offsets
+from services.runtime.kafka import (
+    ALERTS,
+    ENRICHED,
+    PARTIALS,
+    RAW,
+    STAGE_GROUP_SUFFIX,
+    exact_end_offsets,
+    stage_group,
+)
 
 #: Topics whose every record must have been processed before the broker holding them is stopped.
 DRAINED_TOPICS = (RAW, PARTIALS, ENRICHED, ALERTS)
@@ -103,10 +111,16 @@ def expected_consumers(topic_prefix: str) -> dict[str, set[str]]:
     processes run, they are one group: drained once every partition's commit, whoever made it, is at the
     end."""
     return {
-        f"{topic_prefix.strip('.')}-worker": {f"{topic_prefix}{name}" for name in (RAW, PARTIALS, ENRICHED)},
+        stage_group(topic_prefix, "pipeline"): {f"{topic_prefix}{name}" for name in (RAW, PARTIALS)},
+        stage_group(topic_prefix, "insights"): {f"{topic_prefix}{ENRICHED}"},
         f"{topic_prefix}notifier": {f"{topic_prefix}{ALERTS}"},
         f"{topic_prefix}archiver": {f"{topic_prefix}{ENRICHED}"},
     }
+
+
+def restarted_with_broker(group: str, topic_prefix: str) -> bool:
+    """Whether the consumer group is a Faust stage's, whose processes stop and start with the broker."""
+    return group in {stage_group(topic_prefix, stage) for stage in STAGE_GROUP_SUFFIX}
 
 
 def lag_of(

@@ -4,9 +4,10 @@ Each role is a child process (`python -m services.runtime.cli <role>`), and so i
 its own session: Ctrl-C typed in the terminal reaches the supervisor alone, which then stops the sources
 first, then the api and the notifier, then the workers, and the broker last. There is one worker process per
 core (VIGIE_WORKERS; services/runtime/worker_pool.py), `worker-1`, `worker-2`, ..., one consumer group sharing
-the partitions; the room is ready once each holds partitions. Children never outlive the supervisor, even one
-killed with SIGKILL (services/runtime/lifeline.py). A role that dies is restarted with a growing delay, and
-the terminal says so.
+the partitions, and one `insights` process (swarms, influencers, coordination, alerts; streams/app.py),
+treated as a worker (restarted with the broker, stopped last); the room is ready once each holds
+partitions. Children never outlive the supervisor, even one killed with SIGKILL
+(services/runtime/lifeline.py). A role that dies is restarted with a growing delay, and the terminal says so.
 
 The terminal shows progress while starting, the addresses, then only what calls for action: each role writes
 its whole log to `$VIGIE_DATA_DIR/logs/<role>.log` (`worker-1.log`, `api.log`, ...), and the supervisor
@@ -55,12 +56,14 @@ from services.runtime.rotation import (
     pipeline_lag,
     renewal_forced,
     renewal_step,
+    restarted_with_broker,
     rotation_reason,
     wait_drained,
 )
 from services.runtime.worker_pool import (
     GATE_ENV,
     GO,
+    insights_argv,
     restart_delay_s,
     worker_argv,
     worker_count,
@@ -242,11 +245,17 @@ async def republish_config(settings: Settings) -> tuple[int, int]:
 
 
 def worker_roles(settings: Settings) -> list[Role]:
-    """`worker-1` ... `worker-N`, one per core (VIGIE_WORKERS), each with a health port of its own."""
-    return [
+    """`worker-1` ... `worker-N`, one per core (VIGIE_WORKERS), and `insights`, each with a health port of its
+    own. All are of kind "worker": Faust processes, restarted with the broker, stopped last, and the room is
+    ready once each holds its partitions."""
+    count = worker_count(settings)
+    workers = [
         Role(f"worker-{i + 1}", worker_argv(), kind="worker", env=worker_env({}, i, settings.health_port))
-        for i in range(worker_count(settings))
+        for i in range(count)
     ]
+    insights_env = worker_env({}, count, settings.health_port)
+    insights = Role("insights", insights_argv(), kind="worker", env=insights_env)
+    return [*workers, insights]
 
 
 #: Roles other than the workers that serve /healthz, /readyz and /metrics on VIGIE_HEALTH_PORT (the api
@@ -669,7 +678,11 @@ class Supervisor:
                 self._start_roles_ahead(kind)
             steps["worker stop"] = time.monotonic() - began - sum(steps.values())
             # What the workers sent while stopping (alerts) reaches the notifier; the workers are gone.
-            rest = {group: read for group, read in consumers.items() if not group.endswith("-worker")}
+            rest = {
+                group: read
+                for group, read in consumers.items()
+                if not restarted_with_broker(group, settings.topic_prefix)
+            }
             asyncio.run(wait_drained(settings.bootstrap, topics, timeout_s, rest))
             # Drained, so nothing it holds is needed: killed at once, since it answers SIGTERM only once its
             # clients (the api, the notifier, the archiver) have gone, and they stay (5 s held for nothing).

@@ -70,6 +70,11 @@ def worker_argv() -> list[str]:
     return [sys.executable, "-m", "services.runtime.cli", "worker", "--processes", "1"]
 
 
+def insights_argv() -> list[str]:
+    """The insights process (`vigie insights`, streams/app.py): one per deployment."""
+    return [sys.executable, "-m", "services.runtime.cli", "insights"]
+
+
 def worker_env(env: dict[str, str], index: int, health_port: int) -> dict[str, str]:
     """The environment of the worker process `index` (0-based): its own health port when there is one."""
     own = dict(env)

@@ -5,14 +5,15 @@ Two agents over one engine (services/alerts/engine.py): `alerts` evaluates the m
 on the insights stage's `swarms` and `coordination` messages, `alert-mentions` the
 negative-influencer rule on enriched batches. A timer resolves alerts whose condition has cleared.
 
-State: the alert book lives in memory. Each worker follows the whole `vigie.alerts` topic from the beginning
-(no consumer group) and the agents wait until it has caught up, so after a restart or a rebalance the book
-holds every open alert again and an ongoing spike is not announced twice; the same feed brings the api's
-acknowledgements and resolutions. Every book knows every alert, but only the worker holding a watchlist's
-updates partition resolves that watchlist's alerts. Known limits with several workers: a negative-influencer
-alert seen by a worker that does not own the watchlist resolves `alert_resolve_after_s` after it fired; two
-workers can see the same author's negative posts in the same second (mentions are partitioned by id) and
-both fire that alert.
+Both run in the insights process (`vigie insights`, streams/app.py), which holds every partition of the
+updates topic and the single enriched one: one engine sees every watchlist's metrics and mentions, so an
+alert's explanation (its drivers: terms, hashtags, swarms, negative posts) covers every watchlist.
+
+State: the alert book lives in memory. The process follows the whole `vigie.alerts` topic from the beginning
+(no consumer group) and the agents wait until it has caught up, so after a restart the book holds every open
+alert again and an ongoing spike is not announced twice; the same feed brings the api's acknowledgements and
+resolutions. Only the holder of a watchlist's updates partition resolves that watchlist's alerts: with the
+one insights process that deploy/ runs, all of them.
 """
 
 from __future__ import annotations

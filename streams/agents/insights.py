@@ -1,12 +1,13 @@
 """Agent: enriched batches -> swarms, influencer boards and coordination (services/insights/live.py).
 
 Swarms need the whole stream (one hashtag graph over every mention), so `vigie.mentions.enriched` has a
-single partition and exactly one worker runs this agent at a time, while enrich and aggregate scale by
-partition. That is this stage's throughput bound: one process, about 10,000 mentions/s on one core of the
-reference machine (decode, the three detectors and corrections: ~90 us a mention on an hour of demo
-traffic, tests/bench/stages.py; coordination is most of it), plus ~0.2 s of snapshots and boards every
-publish interval whatever the rate; beyond that the enriched topic lags while the metrics path (enrich,
-aggregate) keeps scaling by partition. The bound also means alert-mentions (same topic) runs on one worker.
+single partition and this agent runs in the one insights process (`vigie insights`, streams/app.py), apart
+from the workers' enrich and aggregate, which scale by partition and never wait behind it. That is this
+stage's throughput bound: one process, about 10,000 mentions/s on one core of the reference machine (decode,
+the three detectors and corrections: ~90 us a mention on an hour of demo traffic, tests/bench/stages.py;
+coordination is most of it), plus ~0.2 s of snapshots and boards every publish interval whatever the rate;
+beyond that the enriched topic lags while the metrics path keeps scaling. The alert-mentions agent (same
+topic) shares the process.
 
 Its state lives in memory: after a restart or a move to another worker it rebuilds from the records it
 reads next (boards and swarms fill again within their windows; a campaign under way may be corrected twice

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from typing import Literal
 
 import faust
 
@@ -14,7 +15,7 @@ from streams.topics import Topics
 STATUS_INTERVAL_S = 2.0
 
 
-def register(app: faust.App, topics: Topics) -> None:
+def register(app: faust.App, topics: Topics, stage: Literal["pipeline", "insights"]) -> None:
     worker_id = f"{socket.gethostname()}-{os.getpid()}"
 
     @app.timer(STATUS_INTERVAL_S)
@@ -22,5 +23,5 @@ def register(app: faust.App, topics: Topics) -> None:
         assigned = app.consumer.assignment()
         if not assigned or app.rebalancing:
             return
-        status = WorkerStatus(id=worker_id, at_ts=time.time(), partitions=len(assigned))
+        status = WorkerStatus(id=worker_id, at_ts=time.time(), partitions=len(assigned), stage=stage)
         await topics.updates.send(key=b"status", value=encode(status))

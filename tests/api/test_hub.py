@@ -27,6 +27,7 @@ from services.updates import (
     Snapshot,
     Swarms,
     WallMessage,
+    WorkerStatus,
     decode_update,
     encode,
 )
@@ -80,6 +81,20 @@ def test_clients_connecting_between_two_changes_share_one_snapshot() -> None:
     first = next_text(hub, hub.connect(NO_SOCKET))
     second = next_text(hub, hub.connect(NO_SOCKET))
     assert first is second  # built once
+
+
+def test_readiness_counts_the_live_workers_and_tells_the_insights_process_apart() -> None:
+    hub = Hub(Settings.model_validate({}))
+    for worker, stage, seen in (("w1", "pipeline", 0), ("w2", "pipeline", 9), ("i1", "insights", 3)):
+        status = decode_update(encode(WorkerStatus(id=worker, at_ts=NOW - seen, partitions=6, stage=stage)))
+        assert hub.apply_update(status) is None  # not for the walls
+    assert (hub.workers_alive(NOW), hub.workers_alive(NOW, stage="insights")) == (3, 1)
+    # Silent for more than 10 s: the insights process is gone (swarms and alerts with it), w2 too.
+    assert (hub.workers_alive(NOW + 8), hub.workers_alive(NOW + 8, stage="insights")) == (1, 0)
+    # A worker of an older version says no stage: it is a pipeline worker.
+    old = b'{"type":"status","v":1,"role":"worker","id":"w0","at_ts":%d,"partitions":6}' % int(NOW)
+    hub.apply_update(decode_update(old))
+    assert hub.workers_alive(NOW, stage="pipeline") == 3
 
 
 def test_a_client_connecting_after_a_change_sees_it() -> None:

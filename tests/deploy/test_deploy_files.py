@@ -81,18 +81,18 @@ def role_commands() -> set[str]:
 
 def test_every_role_deploy_runs_is_a_vigie_command() -> None:
     commands = set(parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    assert role_commands() == {"worker", "api", "notifier", "archiver"}
+    assert role_commands() == {"worker", "insights", "api", "notifier", "archiver"}
     assert role_commands() <= commands, f"missing commands: {role_commands() - commands}"
 
 
-def test_compose_runs_kafka_in_kraft_mode_postgres_two_workers_two_apis_a_notifier_and_an_archiver() -> None:
+def test_compose_runs_kafka_in_kraft_mode_postgres_and_every_role_workers_and_apis_twice() -> None:
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
     services = compose["services"]
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert services["postgres"]["image"].startswith("postgres:")
     commands = [s["command"][0] for name, s in services.items() if "command" in s]
-    assert sorted(commands) == ["api", "api", "archiver", "notifier", "worker", "worker"]
+    assert sorted(commands) == ["api", "api", "archiver", "insights", "notifier", "worker", "worker"]
     for name, service in services.items():
         if "command" in service:
             env = service["environment"]

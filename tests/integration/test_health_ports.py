@@ -10,7 +10,7 @@ import httpx
 from tests.conftest import wait_for
 from tests.stack import free_consecutive_ports, running_stack
 
-ROLES = ["worker", "notifier", "archiver", "connectors"]
+ROLES = ["worker", "insights", "notifier", "archiver", "connectors"]
 
 
 async def test_each_role_answers_its_health_checks_on_the_port_vigie_run_names(tmp_path: Path) -> None:
@@ -18,7 +18,8 @@ async def test_each_role_answers_its_health_checks_on_the_port_vigie_run_names(t
     env = {"VIGIE_HEALTH_PORT": str(base), "VIGIE_WORKERS": "1"}
     with running_stack(tmp_path, extra_env=env) as stack:
         said = (
-            f"health checks (/healthz, /readyz, /metrics) on 127.0.0.1: worker-1 {base}, notifier {base + 1}"
+            "health checks (/healthz, /readyz, /metrics) on 127.0.0.1: "
+            f"worker-1 {base}, insights {base + 1}, notifier {base + 2}"
         )
         assert said in stack.terminal(), stack.terminal()
         async with httpx.AsyncClient(timeout=5) as client:

@@ -170,7 +170,17 @@ def test_ctrl_c_in_the_terminal_stops_everything_cleanly_broker_last(terminal: T
     logs = terminal.data_dir / "logs"
     assert {path.name for path in logs.iterdir()} >= {
         f"{role}.log"
-        for role in ("worker-1", "worker-2", "api", "notifier", "connectors", "demo", "broker", "supervisor")
+        for role in (
+            "worker-1",
+            "worker-2",
+            "insights",
+            "api",
+            "notifier",
+            "connectors",
+            "demo",
+            "broker",
+            "supervisor",
+        )
     }
     assert "INFO" in (logs / "worker-2.log").read_text(errors="replace")
     children = terminal.descendants()
@@ -178,6 +188,8 @@ def test_ctrl_c_in_the_terminal_stops_everything_cleanly_broker_last(terminal: T
     assert len(broker) == 1 and len(children) >= 7, [command_line(pid) for pid in children]
     workers = [pid for pid in children if command_line(pid)[2:4] == ["services.runtime.cli", "worker"]]
     assert len(workers) == 2, [command_line(pid) for pid in children]
+    insights = [pid for pid in children if command_line(pid)[2:4] == ["services.runtime.cli", "insights"]]
+    assert len(insights) == 1, [command_line(pid) for pid in children]
 
     terminal.type(b"\x03")  # Ctrl-C: SIGINT to the terminal's foreground process group
     typed_at = time.monotonic()

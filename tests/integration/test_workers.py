@@ -45,9 +45,11 @@ def worker_pids(parent: int) -> list[int]:
 async def test_two_workers_share_the_partitions_and_one_killed_mid_replay_loses_and_doubles_nothing(
     stack: Stack, client: httpx.AsyncClient
 ) -> None:
-    # Ready means both hold partitions: the api hears from two workers, each with a log of its own.
-    assert (await client.get("/readyz")).json()["workers_alive"] == 2
-    assert "started worker-1, worker-2, api" in stack.terminal(), stack.terminal()
+    # Ready means both hold partitions, and so does the insights process: the api hears from the three,
+    # each with a log of its own.
+    ready = (await client.get("/readyz")).json()
+    assert (ready["workers_alive"], ready["insights_alive"]) == (3, 1), ready
+    assert "started worker-1, worker-2, insights, api" in stack.terminal(), stack.terminal()
     logs = stack.data_dir / "logs"
     assert (logs / "worker-1.log").exists() and (logs / "worker-2.log").exists()
     workers = worker_pids(stack.process.pid)

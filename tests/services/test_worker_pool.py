@@ -46,6 +46,11 @@ def test_vigie_run_names_a_role_and_a_log_per_worker_and_stops_them_together() -
         ("worker-1", "worker-1.log", "9200"),
         ("worker-2", "worker-2.log", "9201"),
         ("worker-3", "worker-3.log", "9202"),
+        ("insights", "insights.log", "9203"),
+    ]
+    # The pipeline's processes and the one insights process (streams/app.py), each its own command.
+    assert [r.argv[-3:] for r in workers] == [["worker", "--processes", "1"]] * 3 + [
+        ["-m", "services.runtime.cli", "insights"]
     ]
     api = next(role for role in supervisor.roles if role.name == "api")
     assert {role.wave() for role in workers} == {2} and api.wave() == 1  # after the api, before the broker
@@ -57,9 +62,10 @@ def test_with_a_health_port_every_role_that_serves_health_checks_gets_its_own() 
     assert supervisor.health_ports == {
         "worker-1": 9200,
         "worker-2": 9201,
-        "notifier": 9202,
-        "archiver": 9203,
-        "connectors": 9204,
+        "insights": 9202,
+        "notifier": 9203,
+        "archiver": 9204,
+        "connectors": 9205,
     }
     by_name = {role.name: role.env.get("VIGIE_HEALTH_PORT") for role in supervisor.roles}
     assert by_name["api"] is None and by_name["demo"] is None  # the api serves them on its own port
