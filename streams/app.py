@@ -83,7 +83,7 @@ def build_app(settings: Settings, stage: Stage = Stage.PIPELINE) -> VigieApp:
         aggregate.register(app, settings, topics, feed)
         feed.on_change = lambda watchlists: enricher.set_watchlists(watchlists.values())
     else:
-        alerts.register(app, settings, topics)
-        insights.register(app, settings, topics)
+        on_mentions = alerts.register(app, settings, topics)
+        insights.register(app, settings, topics, on_mentions)
     observability.register(app, settings, topics, role="worker" if stage is Stage.PIPELINE else "insights")
     return app

@@ -21,16 +21,17 @@ from typing import Any
 
 from services.understanding.text import fold
 
-#: Words of a mention: letters only (numbers and codes are not news); hashtags, handles and links left out.
-_WORD = re.compile(r"[^\W\d_]+")
-_SIGILED = re.compile(r"(?:https?://|www\.)\S+|[#@]\w+")
-
 #: Hashtags a "why" lists, posts, swarms and campaigns.
 LISTED = 3
 #: Uses in the window a hashtag needs to be news; a word.
 MIN_TAG_USES = 5
 MIN_TERM_USES = 10
 MIN_TERM_CHARS = 5
+
+#: Words of a mention worth counting: runs of MIN_TERM_CHARS letters or more (numbers and codes are not news);
+#: hashtags, handles and links left out first.
+_TERM = re.compile(r"[^\W\d_]{%d,}" % MIN_TERM_CHARS)
+_SIGILED = re.compile(r"(?:https?://|www\.)\S+|[#@]\w+")
 
 
 class Drivers:
@@ -51,9 +52,10 @@ class Drivers:
 
     def add_text(self, watchlists: Iterable[str], ts: float, text: str, tags: Iterable[str] = ()) -> None:
         """The words of a mention (each once), its hashtags and handles left out."""
-        left_out = {tag.lower() for tag in tags}
-        words = {word for word in _WORD.findall(fold(_SIGILED.sub(" ", text))) if word not in left_out}
-        self._add(self._terms, watchlists, ts, {w for w in words if len(w) >= MIN_TERM_CHARS})
+        words = set(_TERM.findall(fold(_SIGILED.sub(" ", text))))
+        if tags:
+            words.difference_update(tag.lower() for tag in tags)
+        self._add(self._terms, watchlists, ts, words)
 
     def _add(
         self, table: dict[str, dict[int, Counter[str]]], watchlists: Iterable[str], ts: float, items: set[str]

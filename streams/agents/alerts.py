@@ -1,9 +1,10 @@
 """The alerts stage: metrics updates and enriched mentions -> rules -> alert events on `vigie.alerts`.
 
-Two agents over one engine (services/alerts/engine.py): `alerts` evaluates the metric rules on each
-`metrics` message (keyed by watchlist, so one worker owns a watchlist) and the swarm and coordination rules
-on the insights stage's `swarms` and `coordination` messages, `alert-mentions` the
-negative-influencer rule on enriched batches. A timer resolves alerts whose condition has cleared.
+One engine (services/alerts/engine.py) fed twice: the `alerts` agent evaluates the metric rules on each
+`metrics` message (keyed by watchlist) and the swarm and coordination rules on the insights agent's `swarms`
+and `coordination` messages; the insights agent hands each enriched batch it decoded to `on_mentions`
+(returned by `register`), for the negative-influencer rule and the drivers, so the batch is decoded once.
+A timer resolves alerts whose condition has cleared.
 
 Both run in the insights process (`vigie insights`, streams/app.py), which holds every partition of the
 updates topic and the single enriched one: one engine sees every watchlist's metrics and mentions, so an
@@ -19,9 +20,9 @@ one insights process that deploy/ runs, all of them.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 import faust
-import msgspec
 
 from services.alerts.engine import AlertEngine
 from services.alerts.events import AlertEvent, encode_event
@@ -31,12 +32,15 @@ from services.runtime.kafka import ALERTS, CONFIG
 from services.runtime.ownership import owns
 from services.runtime.topic_follower import TopicFollower
 from services.settings import Settings
-from services.understanding.enrich import decode_enriched
+from services.understanding.enrich import EnrichedMention
 from services.understanding.sentiment import load_scorer
 from streams.topics import Topics
 
 
-def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
+def register(
+    app: faust.App, settings: Settings, topics: Topics
+) -> Callable[[list[EnrichedMention]], Awaitable[None]]:
+    """Register the alerts agent and timer; return what the insights agent calls with each enriched batch."""
     media = MediaClassifier.from_settings(settings)
     scorer = load_scorer(settings.sentiment_backend)
     engine = AlertEngine(
@@ -75,15 +79,10 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
         async for value in stream:
             await send(engine.on_update_record(value, time.time()))
 
-    @app.agent(topics.enriched, name="alert-mentions")
-    async def alert_mentions(stream: faust.StreamT[bytes]) -> None:
+    async def on_mentions(batch: list[EnrichedMention]) -> None:
+        """The negative-influencer rule and the drivers, once the alert book has caught up."""
         await ready()
-        async for value in stream:
-            try:
-                batch = decode_enriched(value)
-            except msgspec.DecodeError:
-                continue  # written by our own enrich stage; a bad record is not a mention to judge
-            await send(engine.on_mentions(batch, time.time()))
+        await send(engine.on_mentions(batch, time.time()))
 
     def owned(watchlist: str) -> bool:
         """Whether this worker holds the watchlist's updates partition (then it resolves its alerts)."""
@@ -95,4 +94,4 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> AlertEngine:
         if alerts_feed.ready.is_set() and not app.rebalancing:
             await send(engine.tick(time.time(), owned))
 
-    return engine
+    return on_mentions

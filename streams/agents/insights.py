@@ -6,8 +6,8 @@ from the workers' enrich and aggregate, which scale by partition and never wait 
 stage's throughput bound: one process, about 10,000 mentions/s on one core of the reference machine (decode,
 the three detectors and corrections: ~90 us a mention on an hour of demo traffic, tests/bench/stages.py;
 coordination is most of it), plus ~0.2 s of snapshots and boards every publish interval whatever the rate;
-beyond that the enriched topic lags while the metrics path keeps scaling. The alert-mentions agent (same
-topic) shares the process.
+beyond that the enriched topic lags while the metrics path keeps scaling. Each batch it decodes then goes to
+the alert engine (`on_mentions`, streams/agents/alerts.py), which shares the process.
 
 Its state lives in memory: after a restart or a move to another worker it rebuilds from the records it
 reads next (boards and swarms fill again within their windows; a campaign under way may be corrected twice
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import faust
 import msgspec
@@ -29,7 +30,7 @@ from services import updates
 from services.insights.live import Insights
 from services.runtime.ownership import owns
 from services.settings import Settings
-from services.understanding.enrich import decode_enriched
+from services.understanding.enrich import EnrichedMention, decode_enriched
 from streams.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,12 @@ log = logging.getLogger(__name__)
 TICKS_PER_INTERVAL = 5
 
 
-def register(app: faust.App, settings: Settings, topics: Topics) -> Insights:
+def register(
+    app: faust.App,
+    settings: Settings,
+    topics: Topics,
+    on_mentions: Callable[[list[EnrichedMention]], Awaitable[None]],
+) -> Insights:
     insights = Insights.from_settings(settings)
     encode = msgspec.json.encode
 
@@ -59,6 +65,7 @@ def register(app: faust.App, settings: Settings, topics: Topics) -> Insights:
             newly = insights.observe(batch)
             for partial in insights.corrections(newly, partition=message.partition, offset=message.offset):
                 await topics.partials.send(key=partial.watchlist.encode(), value=encode(partial))
+            await on_mentions(batch)
 
     def owner() -> bool:
         """Whether this worker holds the enriched partition (the others have nothing to say)."""

@@ -107,10 +107,10 @@ class Consumer(faust_aiokafka.Consumer):
     async def wait_empty(self) -> None:
         """Wait for the events agents are processing, then commit.
 
-        Faust waits until every message handed to its streams is acked; on a topic read by two agents
-        (vigie.mentions.enriched: insights and alert-mentions) a message cleared from one agent's queue at
-        a rebalance is never acked by it, and the rebalance waited for it forever (seen: no worker could
-        join). Cleared messages are read again by whoever owns the partition next.
+        Faust waits until every message handed to its streams is acked; on a topic read by two agents (as
+        vigie.mentions.enriched was, by insights and alert-mentions, until 2026-12-07) a message cleared from
+        one agent's queue at a rebalance is never acked by it, and the rebalance waited for it forever (seen:
+        no worker could join). Cleared messages are read again by whoever owns the partition next.
         """
         while not self.should_stop and self._events_in_progress():
             await self._wait_for_ack(timeout=1)

@@ -38,7 +38,7 @@ def test_the_pipeline_enriches_and_aggregates_and_reads_nothing_else(settings: S
 def test_insights_and_every_alert_rule_run_in_the_one_insights_process(settings: Settings) -> None:
     group, agents, topics = agents_of(settings, Stage.INSIGHTS)
     assert group == "vigie-insights"
-    assert agents == {"insights", "alerts", "alert-mentions"}
+    assert agents == {"insights", "alerts"}  # one agent reads each enriched record, for both
     assert topics == {settings.topic(ENRICHED), settings.topic("updates")}
 
 
