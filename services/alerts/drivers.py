@@ -30,7 +30,7 @@ MIN_TERM_CHARS = 5
 
 #: Words of a mention worth counting: runs of MIN_TERM_CHARS letters or more (numbers and codes are not news);
 #: hashtags, handles and links left out first.
-_TERM = re.compile(r"[^\W\d_]{%d,}" % MIN_TERM_CHARS)
+_TERM = re.compile(rf"[^\W\d_]{{{MIN_TERM_CHARS},}}")
 _SIGILED = re.compile(r"(?:https?://|www\.)\S+|[#@]\w+")
 
 
