@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import faust
 import msgspec
@@ -36,6 +35,7 @@ from services.aggregation.windows import EventClock, WindowState
 from services.history.rollups import minutes_touched
 from services.history.sink import HistorySink, restore_state, resumed_clock
 from services.history.store import HistoryStore
+from services.history.writer import HistoryWriter
 from services.runtime.config_feed import ConfigFeed
 from services.runtime.epoch import current_epoch
 from services.runtime.ownership import owns
@@ -66,11 +66,7 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
     history = HistoryStore(settings.db_url)
     epoch = current_epoch(settings)
     sink = HistorySink(epoch)
-    #: History writes run on one thread, in the order they were taken, and a write once taken is made even
-    #: if the flush awaiting it is cancelled (a worker stopping). With a thread per write, a flush cancelled
-    #: while its write waited for SQLite's lock (the archiver writing) committed after the last flush, and
-    #: its older rows replaced the newer ones (seen: a minute's roll-up left at a third of its count).
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigie-history")
+    writer = HistoryWriter(history.save)  # in order, even past a cancelled flush (services/history/writer.py)
     #: States saved under a previous broker (renewed, or restarted with `vigie run`), whose changelog is gone:
     #: published as they are until a partial brings them into the table. States of this broker's epoch are
     #: in its changelog, which Faust restores into the table.
@@ -194,9 +190,8 @@ def register(app: faust.App, settings: Settings, topics: Topics, feed: ConfigFee
         )
         if not snapshots and not minutes:
             return
-        written = asyncio.get_running_loop().run_in_executor(writer, history.save, snapshots, minutes)
         try:
-            await asyncio.shield(written)
+            await writer.write(snapshots, minutes)
         except SQLAlchemyError as error:
             sink.give_back(snapshots, minutes)
             log.warning(
