@@ -76,6 +76,12 @@ WARM_UP_RECORDS = 500
 SNAPSHOT_REUSE_S = 1.0
 #: A worker not heard from for this long is counted as gone.
 WORKER_SILENT_AFTER_S = 10.0
+#: An insights process not heard from this long after the api started, or after ingest was held, is said to
+#: be down: its first status comes once it holds its partitions, longer than a status interval after a start.
+INSIGHTS_FIRST_STATUS_GRACE_S = 45.0
+#: An insights process silent this long (two status intervals and more) when ingest is released was
+#: restarted with the broker: it has INSIGHTS_FIRST_STATUS_GRACE_S, not WORKER_SILENT_AFTER_S, to report.
+INSIGHTS_RESTARTED_AFTER_S = 5.0
 
 
 def message_key(message: WallMessage) -> str:
@@ -214,6 +220,8 @@ class Hub:
         self.updates_seen = 0
         #: Each worker process heard from: when, and its stage (services/updates.py `WorkerStatus`).
         self.workers: dict[str, tuple[float, str]] = {}
+        #: When the api started or ingest was last released (`insights_silent_since`).
+        self.resumed_ts = time.time()
         #: Bumped by every change sent to clients: a snapshot built at the same version is still exact.
         self._version = 0
         self._snapshot_cache: tuple[int, float, str] | None = None
@@ -269,6 +277,30 @@ class Hub:
             for seen, of in self.workers.values()
             if now - seen <= WORKER_SILENT_AFTER_S and stage in (None, of)
         )
+
+    def insights_silent_since(self, now: float | None = None) -> float | None:
+        """When the insights process (alert rules, swarms, influencers, coordination) was last heard from,
+        once it has been silent for WORKER_SILENT_AFTER_S; None while one reports. After the api starts, and
+        after a hold of ingest during which it fell silent (a broker renewal restarts it), one not heard from
+        since has INSIGHTS_FIRST_STATUS_GRACE_S to report. Walls say that those panels and the alert rules
+        stand still, while counts and sentiment, which the workers compute, stay live."""
+        now = time.time() if now is None else now
+        last = self._insights_last_seen()
+        if last is None or last < self.resumed_ts:  # not heard from since the api started or ingest resumed
+            late = now - self.resumed_ts > INSIGHTS_FIRST_STATUS_GRACE_S
+            return (last or self.resumed_ts) if late else None
+        return last if now - last > WORKER_SILENT_AFTER_S else None
+
+    def ingest_resumed(self, now: float | None = None) -> None:
+        """Ingest is released: an insights process silent for a few status intervals was restarted with the
+        broker, and is given time to report again (`insights_silent_since`)."""
+        now = time.time() if now is None else now
+        last = self._insights_last_seen()
+        if last is None or now - last > INSIGHTS_RESTARTED_AFTER_S:
+            self.resumed_ts = now
+
+    def _insights_last_seen(self) -> float | None:
+        return max((at for at, stage in self.workers.values() if stage == "insights"), default=None)
 
     def snapshot(self) -> Snapshot:
         known = self.watchlists
@@ -359,21 +391,26 @@ class Hub:
             await asyncio.sleep(LOOP_RESTART_DELAY_S)
 
     async def _heartbeat(self) -> None:
-        """A heartbeat every HEARTBEAT_S, and at once when ingest is held or resumes (walls say so)."""
+        """A heartbeat every HEARTBEAT_S, and at once when ingest is held or resumes, or the insights process
+        falls silent or reports again (walls say so)."""
         hold = IngestHold(self.settings.data_dir)
-        shown: Paused | None = None
+        shown: tuple[Paused | None, float | None] | None = None
         sent_at = 0.0
         while True:
             await asyncio.sleep(INGEST_HOLD_CHECK_S)
             paused = hold.paused()
-            if paused == shown and time.monotonic() - sent_at < HEARTBEAT_S:
+            if paused is None and shown is not None and shown[0] is not None:
+                self.ingest_resumed()
+            insights_silent = self.insights_silent_since()
+            if (paused, insights_silent) == shown and time.monotonic() - sent_at < HEARTBEAT_S:
                 continue
-            shown, sent_at = paused, time.monotonic()
+            shown, sent_at = (paused, insights_silent), time.monotonic()
             self.broadcast(
                 Heartbeat(
                     server_time=_now_iso(),
                     ingest_paused=paused.summary if paused else None,
                     ingest_paused_since_ts=paused.since_ts if paused else None,
+                    insights_silent_since_ts=insights_silent,
                 )
             )
 

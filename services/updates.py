@@ -144,6 +144,9 @@ class Heartbeat(Message, tag="heartbeat", kw_only=True):
     #: While ingest is held (services/runtime/hold.py): why, in a few words, and since when (Unix time).
     ingest_paused: str | None = None
     ingest_paused_since_ts: float | None = None
+    #: While no insights process reports (`Hub.insights_silent_since`): since when (Unix time); alerts,
+    #: swarms, influencers and coordination stand still then, counts and sentiment do not.
+    insights_silent_since_ts: float | None = None
 
 
 #: The insights stage's messages (streams/agents/insights.py).

@@ -151,6 +151,7 @@ function render() {
   banner.render(critical, model, now);
 
   if (dirty.ingest) header.setIngestPaused(model.ingestPaused);
+  if (dirty.insightsSilent) header.setInsightsSilent(model.insightsSilent);
   if (statusDirty && status) {
     statusDirty = false;
     header.setStatus(status, model.hasSnapshot);

@@ -97,6 +97,36 @@ def test_readiness_counts_the_live_workers_and_tells_the_insights_process_apart(
     assert hub.workers_alive(NOW, stage="pipeline") == 3
 
 
+def test_walls_are_told_when_the_insights_process_falls_silent_and_when_it_reports_again() -> None:
+    hub = Hub(Settings.model_validate({}))
+    hub.resumed_ts = NOW - 100  # the api started a while ago
+
+    def status(worker: str, stage: str, at_ts: float) -> None:
+        hub.apply_update(WorkerStatus(id=worker, at_ts=at_ts, partitions=6, stage=stage))
+
+    status("w1", "pipeline", NOW)
+    assert hub.insights_silent_since(NOW) == NOW - 100, "never heard from since the api started"
+    status("i1", "insights", NOW)
+    assert hub.insights_silent_since(NOW + 9) is None
+    # Pipeline workers alone do not count: alerts, swarms and influencers stand still without it.
+    status("w1", "pipeline", NOW + 11)
+    assert hub.insights_silent_since(NOW + 11) == NOW, "silent since it was last heard from"
+    status("i2", "insights", NOW + 12)  # a new process (a restart) reports
+    assert hub.insights_silent_since(NOW + 12) is None
+
+
+def test_an_insights_process_restarted_with_the_broker_has_time_to_report_again() -> None:
+    hub = Hub(Settings.model_validate({}))
+    hub.resumed_ts = NOW - 100
+    hub.apply_update(WorkerStatus(id="i1", at_ts=NOW - 1, partitions=6, stage="insights"))
+    hub.ingest_resumed(NOW)  # a backlog caught up: the insights process reported throughout
+    assert hub.insights_silent_since(NOW + 12) == NOW - 1, "no grace for a process that was not restarted"
+    hub.apply_update(WorkerStatus(id="i1", at_ts=NOW - 30, partitions=6, stage="insights"))
+    hub.ingest_resumed(NOW)  # after a broker renewal, during which it was restarted
+    assert hub.insights_silent_since(NOW + 40) is None
+    assert hub.insights_silent_since(NOW + 46) == NOW - 30
+
+
 def test_a_client_connecting_after_a_change_sees_it() -> None:
     hub = Hub(Settings.model_validate({}))
     assert first_message(hub)["alerts"] == []

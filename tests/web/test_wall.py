@@ -190,6 +190,29 @@ async def test_the_wall_says_when_new_mentions_are_paused_on_purpose_and_when_th
     await expect(wall.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
 
 
+async def test_the_wall_says_when_alerts_and_swarms_stand_still_because_the_insights_process_is_down(
+    wall: Page, demo_stack: Stack
+) -> None:
+    """The workers keep counts and sentiment live without `vigie insights`, so nothing on the wall would go
+    stale while the alert rules, swarms and influencers stand still: the room is told, and told again
+    when that process reports."""
+    banner = wall.locator('[data-testid="stale-banner"]')
+    await expect(banner).to_be_hidden()
+    insights = role_pid(demo_stack, "insights")
+    os.kill(insights, signal.SIGSTOP)  # hung, not gone: `vigie run` has nothing to restart
+    try:
+        await expect(banner).to_have_attribute("data-reason", "insights-down", timeout=30_000)
+        text = await banner.inner_text()
+        assert "Alerts and swarms paused since" in text and "counts stay live" in text, text
+        assert re.fullmatch(r"\d\d:\d\d", await banner.get_attribute("data-since") or ""), text
+        # What the workers compute is still live: the wall is not dimmed as stale.
+        await expect(wall.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
+        assert await wall.locator("body[data-stale]").count() == 0
+    finally:
+        os.kill(insights, signal.SIGCONT)
+    await expect(banner).to_be_hidden(timeout=90_000)
+
+
 async def test_the_focus_scene_shows_a_demo_brand_in_depth(browser: Browser, demo_stack: Stack) -> None:
     brand = demo_watchlists()[0]
     page = await browser.new_page(viewport={"width": 1920, "height": 1080})

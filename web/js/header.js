@@ -7,7 +7,9 @@
 //                                 data-since="hh:mm" while shown; data-reason="refused" when the server
 //                                 refuses the page's key (shown then whether or not data was ever seen);
 //                                 data-reason="ingest-paused" while the server holds ingest (a broker
-//                                 renewal, a backlog catching up): figures are paused on purpose
+//                                 renewal, a backlog catching up): figures are paused on purpose;
+//                                 data-reason="insights-down" while no insights process reports (alerts,
+//                                 swarms and influencers stand still; counts and sentiment stay live)
 
 import { clockTime, shortTime } from "./format.js";
 
@@ -18,6 +20,7 @@ export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl
   let lastStatus = null;
   let lastShowBanner = false;
   let ingestPaused = null;
+  let insightsSilent = null;
   return {
     tick(now = new Date()) {
       const t = clockTime(now);
@@ -31,6 +34,12 @@ export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl
     /** @param paused { summary, sinceMs } while the server holds ingest, null otherwise */
     setIngestPaused(paused) {
       ingestPaused = paused;
+      if (lastStatus) this.setStatus(lastStatus, lastShowBanner);
+    },
+
+    /** @param silent { sinceMs } while no insights process reports, null otherwise */
+    setInsightsSilent(silent) {
+      insightsSilent = silent;
       if (lastStatus) this.setStatus(lastStatus, lastShowBanner);
     },
 
@@ -61,6 +70,17 @@ export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl
         return;
       }
       const stale = status.stale && showBanner && status.staleSince !== null;
+      if (!stale && insightsSilent && state === "live") {
+        // Counts and sentiment are live (the workers), but no alert rule runs and the insights panels are
+        // frozen: worse than it looks, so the room is told, without dimming what is still live.
+        const since = shortTime(new Date(insightsSilent.sinceMs));
+        bannerEl.hidden = false;
+        bannerEl.setAttribute("data-reason", "insights-down");
+        bannerEl.setAttribute("data-since", since);
+        bannerTextEl.textContent = `Alerts and swarms paused since ${since} \u2014 insights process down; counts stay live`;
+        document.body.toggleAttribute("data-stale", false);
+        return;
+      }
       bannerEl.hidden = !stale;
       if (stale) {
         const since = shortTime(new Date(status.staleSince));

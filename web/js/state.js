@@ -51,6 +51,7 @@ function freshDirty() {
     insights: false, // swarms, influencers or coordination changed (the focus scene)
     corrections: [], // `correction` messages: a person set a mention's sentiment
     ingest: false, // ingest was held or resumed (model.ingestPaused)
+    insightsSilent: false, // the insights process fell silent or reports again (model.insightsSilent)
   };
 }
 
@@ -60,6 +61,8 @@ export function createStore({ maxMentions = MAX_MENTIONS } = {}) {
     serverTime: null,
     // While the server holds ingest: { summary, sinceMs } from the heartbeat; null otherwise.
     ingestPaused: null,
+    // While no insights process reports (alert rules, swarms, influencers stand still): { sinceMs }; else null.
+    insightsSilent: null,
     watchlists: [], // sorted for display
     byId: new Map(), // id → watchlist
     metrics: new Map(), // id → latest metrics message
@@ -180,6 +183,11 @@ export function createStore({ maxMentions = MAX_MENTIONS } = {}) {
         if ((was && was.summary) !== (paused && paused.summary) || (was && was.sinceMs) !== (paused && paused.sinceMs)) {
           model.ingestPaused = paused;
           dirty.ingest = true;
+        }
+        const silentSince = Number(msg.insights_silent_since_ts) * 1000 || null;
+        if ((model.insightsSilent && model.insightsSilent.sinceMs) !== silentSince) {
+          model.insightsSilent = silentSince ? { sinceMs: silentSince } : null;
+          dirty.insightsSilent = true;
         }
         return true;
       }

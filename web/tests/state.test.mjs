@@ -109,3 +109,20 @@ test("heartbeat: a hold of ingest is noted once, with its reason and start, and 
   assert.equal(s.model.ingestPaused, null);
   assert.equal(s.takeDirty().ingest, true);
 });
+
+test("heartbeat: a silent insights process is noted with since when, once, and so is its return", () => {
+  const s = createStore();
+  s.apply(snapshot());
+  s.takeDirty();
+  const silent = { type: "heartbeat", v: 1, server_time: "x", ingest_paused: null, insights_silent_since_ts: 200 };
+  s.apply(silent);
+  assert.deepEqual(s.model.insightsSilent, { sinceMs: 200_000 });
+  assert.equal(s.takeDirty().insightsSilent, true);
+  s.apply(silent);
+  assert.equal(s.takeDirty().insightsSilent, false, "the same silence again changes nothing");
+  s.apply({ type: "heartbeat", v: 1, server_time: "y", ingest_paused: null, insights_silent_since_ts: null });
+  assert.equal(s.model.insightsSilent, null);
+  assert.equal(s.takeDirty().insightsSilent, true);
+  s.apply({ type: "heartbeat", v: 1, server_time: "z" });
+  assert.equal(s.takeDirty().insightsSilent, false, "an older server that does not say: nothing changes");
+});
