@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     #: A renewed broker is not renewed again sooner than this: the restarted worker catches up first.
     broker_rotate_cooldown_s: float = Field(60.0, ge=0, le=86_400)
     #: Worker processes `vigie run` starts, and `vigie worker` runs (without --processes): 0 or `auto` = as
-    #: many as this machine gives the process cores, at most `topic_partitions` (a worker beyond would hold
-    #: no partition). They share the partitions as one consumer group. deploy/ sets 1: its containers scale.
+    #: many as this machine gives the process cores (`vigie run`: one fewer, for its insights process; at
+    #: least one), at most `topic_partitions` (a worker beyond would hold no partition). They share the
+    #: partitions as one consumer group. deploy/ sets 1: its containers scale.
     workers: int = Field(0, ge=0, le=1024)
     topic_prefix: str = "vigie."
     topic_partitions: int = Field(4, ge=1, le=1024)

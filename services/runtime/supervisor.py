@@ -244,11 +244,20 @@ async def republish_config(settings: Settings) -> tuple[int, int]:
         store.close()
 
 
+#: Cores `vigie run` leaves to the insights process when VIGIE_WORKERS is `auto`: on 2 cores, one pipeline
+#: worker beside it rather than two. At 5,000 mentions/s on this 2-core machine (POST to wall, interleaved
+#: runs of 20 to 60 s, 2026-12-07), one worker gave the lower p50 in 12 of 15 pairs (median 210 ms against
+#: 516) and the lower p99 in 10 of 15 (median 628 ms against 1,793), for about the same CPU per mention over
+#: the whole stack: one runnable process fewer on a saturated machine. Where cores have room, the others
+#: still get a worker each.
+INSIGHTS_CORES = 1
+
+
 def worker_roles(settings: Settings) -> list[Role]:
-    """`worker-1` ... `worker-N`, one per core (VIGIE_WORKERS), and `insights`, each with a health port of its
-    own. All are of kind "worker": Faust processes, restarted with the broker, stopped last, and the room is
-    ready once each holds its partitions."""
-    count = worker_count(settings)
+    """`worker-1` ... `worker-N`, one per core but one (VIGIE_WORKERS; `INSIGHTS_CORES`), and `insights`, each
+    with a health port of its own. All are of kind "worker": Faust processes, restarted with the broker,
+    stopped last, and the room is ready once each holds its partitions."""
+    count = worker_count(settings, beside=INSIGHTS_CORES)
     workers = [
         Role(f"worker-{i + 1}", worker_argv(), kind="worker", env=worker_env({}, i, settings.health_port))
         for i in range(count)

@@ -1,11 +1,13 @@
 """Several worker processes on one machine: how many, and `vigie worker --processes N` keeping them running.
 
-A worker is one Python process, so one core: to use a machine, `vigie run` and `vigie worker` start one worker
-process per core (VIGIE_WORKERS, 0 or `auto` by default). They are ordinary members of the workers' consumer
-group, sharing the partitions of the mention topics as separate machines would; a worker beyond
-VIGIE_TOPIC_PARTITIONS would hold no partition, so the count stops there. `vigie run` starts each as a role of
-its own (services/runtime/supervisor.py: `worker-1`, `worker-2`, ... each with its log); `vigie worker` alone
-runs them under a `WorkerPool` (deploy/ runs one process per container and scales containers instead).
+A worker is one Python process, so one core: to use a machine, `vigie worker` starts one worker process per
+core (VIGIE_WORKERS, 0 or `auto` by default), and `vigie run` one per core but one, since it also starts the
+insights process (`INSIGHTS_CORES` in services/runtime/supervisor.py). They are ordinary members of the
+workers' consumer group, sharing the partitions of the mention topics as separate machines would; a worker
+beyond VIGIE_TOPIC_PARTITIONS would hold no partition, so the count stops there. `vigie run` starts each as a
+role of its own (services/runtime/supervisor.py: `worker-1`, `worker-2`, ... each with its log); `vigie
+worker` alone runs them under a `WorkerPool` (deploy/ runs one process per container and scales containers
+instead).
 
 Each worker process serves its health endpoints on a port of its own: the first on VIGIE_HEALTH_PORT, the
 next on the port after, and so on (two on one port would leave one without them).
@@ -56,12 +58,13 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def worker_count(settings: Settings, requested: int | None = None) -> int:
-    """How many worker processes to run: `requested` (or VIGIE_WORKERS), 0 meaning one per core, never more
-    than the topics have partitions."""
+def worker_count(settings: Settings, requested: int | None = None, beside: int = 0) -> int:
+    """How many worker processes to run: `requested` (or VIGIE_WORKERS), 0 meaning one per core less the
+    `beside` cores other busy processes started with them need (never fewer than one), never more than the
+    topics have partitions."""
     wanted = settings.workers if requested is None else requested
     if wanted <= 0:
-        wanted = available_cores()
+        wanted = available_cores() - beside
     return max(1, min(wanted, settings.topic_partitions))
 
 

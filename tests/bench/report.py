@@ -190,14 +190,19 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def workers_rows(t: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """The worker processes `vigie run` starts on this machine (tests/bench/throughput.py), when more than
+    """The worker processes `vigie worker` starts on this machine (tests/bench/throughput.py), when more than
     one: their rate against the ceiling of the same run and against one process."""
     w = t.get("pipeline_workers")
     if not w:
         return []
     rate, one = w["mentions_per_s"], t["pipeline"]["mentions_per_s"]
     return [
-        (f"THROUGHPUT, {w['processes']} worker processes (one per core, as `vigie run`)", "", ""),
+        (
+            f"THROUGHPUT, {w['processes']} worker processes (one per core, as `vigie worker`; `vigie run`"
+            " starts one fewer, beside its insights process)",
+            "",
+            "",
+        ),
         (
             f"  Vigie pipeline ({t['mentions']:,} mentions)",
             _rate(rate),

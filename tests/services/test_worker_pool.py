@@ -24,6 +24,16 @@ def test_by_default_one_worker_per_core_bounded_by_the_partitions() -> None:
     assert worker_count(settings(workers=1, topic_partitions=64), requested=0) == min(64, available_cores())
 
 
+def test_vigie_run_leaves_a_core_to_its_insights_process_unless_told_how_many_workers() -> None:
+    cores = available_cores()
+    auto = Supervisor(settings(topic_partitions=1024), demo=False)
+    pipeline = [role.name for role in auto.roles if role.name.startswith("worker-")]
+    assert pipeline == [f"worker-{i + 1}" for i in range(max(1, cores - 1))]
+    assert "insights" in [role.name for role in auto.roles]
+    assert worker_count(settings(topic_partitions=1024), beside=cores + 5) == 1  # never none
+    assert worker_count(settings(workers=2, topic_partitions=1024), beside=1) == 2  # asked for: as asked
+
+
 def test_the_worker_count_setting_reads_auto_and_refuses_negatives(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIGIE_WORKERS", "auto")
     assert Settings(_env_file=None).workers == 0
