@@ -197,12 +197,7 @@ def workers_rows(t: dict[str, Any]) -> list[tuple[str, str, str]]:
         return []
     rate, one = w["mentions_per_s"], t["pipeline"]["mentions_per_s"]
     return [
-        (
-            f"THROUGHPUT, {w['processes']} worker processes (one per core, as `vigie worker`; `vigie run`"
-            " starts one fewer, beside its insights process)",
-            "",
-            "",
-        ),
+        (f"THROUGHPUT, {w['processes']} worker processes (one per core, as `vigie worker` starts)", "", ""),
         (
             f"  Vigie pipeline ({t['mentions']:,} mentions)",
             _rate(rate),
