@@ -53,6 +53,7 @@ from services.history.store import HistoryStore
 from services.ingest.coalescer import Coalescer
 from services.runtime.config_feed import publish_watchlists
 from services.runtime.heap import release_heap, settle_heap
+from services.runtime.heartbeat import heartbeat_path, keep_beating
 from services.runtime.hold import IngestHold
 from services.runtime.kafka import (
     CONFIG,
@@ -130,11 +131,14 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.corrections = CorrectionStore(archived, grace_s=settings.window_grace_s)
         republishing = corrections.start_republishing(app.state.corrections, producer, settings)
+        background = [revocations, republishing]
+        if (heartbeat := heartbeat_path()) is not None:  # `vigie run` restarts an api whose loop is stuck
+            background.append(asyncio.create_task(keep_beating(heartbeat), name="heartbeat"))
         settle_heap()  # no full collection walks start-up's objects again (services/runtime/heap.py)
         try:
             yield
         finally:
-            for task in (revocations, republishing):
+            for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

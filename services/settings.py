@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     #: The archiver lowers its CPU priority by this much (Unix nice): in a spike that fills the cores the
     #: wall's path (api, workers, broker) goes first and the archive catches up behind it. 0 = same priority.
     archiver_niceness: int = Field(10, ge=0, le=19)
+    #: `vigie run` kills and restarts a role (worker, insights, api, notifier, archiver, connectors) whose
+    #: event loop has not run for this long: a hung process, alive but stuck, that would otherwise stay so
+    #: (services/runtime/heartbeat.py). 0 = never.
+    role_stuck_after_s: float = Field(60.0, ge=0, le=3600)
     #: One search request examines at most this many candidates (pre-filtered by the full-text index, then
     #: checked by the real matcher); a page that ran out of them says where to go on (`next_cursor`).
     archive_search_max_scan: int = Field(20_000, ge=100, le=10_000_000)

@@ -102,21 +102,23 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 def cmd_notifier(args: argparse.Namespace) -> int:
     from services.notifier.process import run_notifier
+    from services.runtime.heartbeat import beating
 
     settings = _settings(args)
     _logging(settings, "notifier")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_notifier(settings))
+        asyncio.run(beating(run_notifier(settings)))
     return 0
 
 
 def cmd_archiver(args: argparse.Namespace) -> int:
     from services.archive.process import run_archiver
+    from services.runtime.heartbeat import beating
 
     settings = _settings(args)
     _logging(settings, "archiver")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_archiver(settings))
+        asyncio.run(beating(run_archiver(settings)))
     return 0
 
 
@@ -194,10 +196,11 @@ def cmd_connectors(args: argparse.Namespace) -> int:
     """The host of the connectors configured through the API (services/connectors/host.py)."""
     from services.connectors.host import run_host
     from services.connectors.process import run_until_signalled
+    from services.runtime.heartbeat import beating
 
     settings = _settings(args)
     _logging(settings, "connectors")
-    run_until_signalled(lambda: run_host(settings))
+    run_until_signalled(lambda: beating(run_host(settings)))
     return 0
 
 

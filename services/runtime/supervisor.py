@@ -7,7 +7,10 @@ core (VIGIE_WORKERS; services/runtime/worker_pool.py), `worker-1`, `worker-2`, .
 the partitions, and one `insights` process (swarms, influencers, coordination, alerts; streams/app.py),
 treated as a worker (restarted with the broker, stopped last); the room is ready once each holds
 partitions. Children never outlive the supervisor, even one killed with SIGKILL
-(services/runtime/lifeline.py). A role that dies is restarted with a growing delay, and the terminal says so.
+(services/runtime/lifeline.py). A role that dies is restarted with a growing delay, and the terminal says so;
+so is one that hangs: the event loops of the workers, the api, the notifier, the archiver and the connectors
+beat on a file, and a process whose beat stops for VIGIE_ROLE_STUCK_AFTER_S is killed first
+(services/runtime/heartbeat.py).
 
 The terminal shows progress while starting, the addresses, then only what calls for action: each role writes
 its whole log to `$VIGIE_DATA_DIR/logs/<role>.log` (`worker-1.log`, `api.log`, ...), and the supervisor
@@ -43,6 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.runtime.broker import start_broker, stop_broker, wait_for_port
 from services.runtime.broker_watch import BrokerLimits, BrokerReading, assess, read_broker
 from services.runtime.epoch import write_epoch
+from services.runtime.heartbeat import HEARTBEAT_FILE_ENV, last_beat, stuck_for
 from services.runtime.hold import IngestHold
 from services.runtime.kafka import TOPICS, declare_topics, wait_for_broker
 from services.runtime.lifeline import SUPERVISOR_PID_ENV, die_with_parent
@@ -84,6 +88,12 @@ BROKER_WARNING_REPEAT_S = 600.0
 BROKER_CRASH_LOOP_S = 10.0
 #: Kinds of roles whose state lived on the broker: restarted after the embedded broker is.
 ROLES_RESTARTED_WITH_BROKER = ("worker",)
+#: Kinds of roles whose event loop beats on a file, and which are killed and restarted when it stops for
+#: `role_stuck_after_s` (services/runtime/heartbeat.py): all but the sources (a paused demo is no fault).
+ROLES_WATCHED = ("worker", "api", "notifier", "archiver", "connectors")
+#: The watch loop not having run for this long (a suspended machine, a renewal) restarts the count of every
+#: role's silence: their loops stood still with it.
+WATCH_PAUSE_S = 10.0
 
 
 log = logging.getLogger(__name__)
@@ -119,6 +129,9 @@ class Role:
     killed_on_purpose: bool = False
     #: The role's next process, started ahead and waiting for "go" (worker_pool.GATE_ENV), if any.
     ahead: subprocess.Popen[bytes] | None = None
+    #: The file its event loop beats on (ROLES_WATCHED), and when its process started, by the wall clock.
+    heartbeat: Path | None = None
+    started_wall: float = field(default_factory=time.time)
 
     @property
     def log_name(self) -> str:
@@ -138,11 +151,11 @@ class Role:
                 self.ahead = None
             else:
                 self.process, self.ahead = self.ahead, None
-                self.started_at = time.monotonic()
+                self.started_at, self.started_wall = time.monotonic(), time.time()
                 return
         self.ahead = None  # none, or it died before it was needed
         self.process = self._spawn(env, logs, ahead=False)
-        self.started_at = time.monotonic()
+        self.started_at, self.started_wall = time.monotonic(), time.time()
 
     def start_ahead(self, env: dict[str, str], logs: Path) -> None:
         """Start the role's next process now, to wait for `start` (a worker imports its code meanwhile)."""
@@ -288,6 +301,14 @@ def give_health_ports(roles: list[Role], base: int) -> dict[str, int]:
     return ports
 
 
+def watch_heartbeats(roles: list[Role], folder: Path) -> None:
+    """Give each role of ROLES_WATCHED a heartbeat file of its own in `folder`."""
+    for role in roles:
+        if role.kind in ROLES_WATCHED:
+            role.heartbeat = folder / f"{role.name.replace(' ', '-')}.heartbeat"
+            role.env[HEARTBEAT_FILE_ENV] = str(role.heartbeat)
+
+
 def pipeline_waiting_for(readyz_url: str, workers: int = 1) -> str:
     """What the pipeline still waits for ("" once the api is ready and `workers` workers hold partitions)."""
     try:
@@ -345,6 +366,9 @@ class Supervisor:
         self.roles.extend(connector_roles(settings))
         #: Where each role serves its health checks (VIGIE_HEALTH_PORT; empty when off).
         self.health_ports = give_health_ports(self.roles, settings.health_port)
+        watch_heartbeats(self.roles, Path(settings.data_dir).resolve() / "heartbeats")
+        #: When the watch loop last ran and since when it has run without a pause (wall clock).
+        self._watched_at = self._watching_since = time.time()
         self.stopping = False
         self.hold = IngestHold(settings.data_dir)
         self.epoch = ""
@@ -472,10 +496,11 @@ class Supervisor:
                 return 1
             self._check_broker()
             now = time.monotonic()
+            self._note_watch(time.time())
             for role in self.roles:
                 for line in role.log.to_say(now) if role.log else []:
                     say(f"{role.name}: {line}")
-                if role.alive():
+                if role.alive() and not self._killed_stuck(role):
                     continue
                 if role.next_start_at == 0.0:
                     code = role.process.returncode if role.process else None
@@ -496,6 +521,31 @@ class Supervisor:
             time.sleep(0.2)
         say("stopping")
         return 0
+
+    def _note_watch(self, now: float) -> None:
+        if now - self._watched_at > WATCH_PAUSE_S:
+            self._watching_since = now
+        self._watched_at = now
+
+    def _killed_stuck(self, role: Role) -> bool:
+        """Kill the role when its event loop has not beaten for `role_stuck_after_s` (the watch then restarts
+        it like any role that exited); True when it did."""
+        if role.heartbeat is None or role.process is None:
+            return False
+        since = max(role.started_wall, self._watching_since)
+        now = time.time()
+        silent = stuck_for(
+            last_beat(role.heartbeat), role.started_wall, since, now, self.settings.role_stuck_after_s
+        )
+        if silent is None:
+            return False
+        say(
+            f"{role.name} has been stuck for {silent:.0f} s (alive, its event loop not running); "
+            "killing it so that it starts again"
+        )
+        role.process.kill()
+        role.process.wait()
+        return True
 
     def _restart_broker(self) -> bool:
         """Start the embedded broker again after it died, and bring it back to what the roles expect;

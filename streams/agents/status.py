@@ -1,7 +1,9 @@
-"""Every worker says it is alive and holding partitions, so the api (and the room) can tell."""
+"""Every worker says it is alive and holding partitions, so the api (and the room) can tell; under `vigie run`
+its event loop also beats on a file (services/runtime/heartbeat.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -9,6 +11,7 @@ from typing import Literal
 
 import faust
 
+from services.runtime.heartbeat import BEAT_EVERY_S, beat, heartbeat_path
 from services.updates import WorkerStatus, encode
 from streams.topics import Topics
 
@@ -25,3 +28,10 @@ def register(app: faust.App, topics: Topics, stage: Literal["pipeline", "insight
             return
         status = WorkerStatus(id=worker_id, at_ts=time.time(), partitions=len(assigned), stage=stage)
         await topics.updates.send(key=b"status", value=encode(status))
+
+    if (heartbeat := heartbeat_path()) is not None:  # `vigie run` restarts a worker whose loop is stuck
+
+        @app.timer(BEAT_EVERY_S)
+        async def beat_on_loop() -> None:
+            with contextlib.suppress(OSError):  # the supervisor sees an old beat, as it should
+                beat(heartbeat)

@@ -136,6 +136,8 @@ async def test_a_pipeline_that_falls_behind_holds_ingest_before_the_broker_grows
         "VIGIE_BROKER_ROTATE_DRAIN_TIMEOUT_S": "120",
         "VIGIE_INGEST_BATCH_MAX": "1",
         "VIGIE_WORKERS": "1",
+        # The worker is stopped (SIGSTOP) for as long as the backlog takes to build: not a hang to cure.
+        "VIGIE_ROLE_STUCK_AFTER_S": "0",
     }
     with running_stack(tmp_path, extra_env=env) as stack:
         async with stack.http() as client:

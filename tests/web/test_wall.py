@@ -199,7 +199,7 @@ async def test_the_wall_says_when_alerts_and_swarms_stand_still_because_the_insi
     banner = wall.locator('[data-testid="stale-banner"]')
     await expect(banner).to_be_hidden()
     insights = role_pid(demo_stack, "insights")
-    os.kill(insights, signal.SIGSTOP)  # hung, not gone: `vigie run` has nothing to restart
+    os.kill(insights, signal.SIGSTOP)  # hung, not gone: `vigie run` restarts it only after 60 s
     try:
         await expect(banner).to_have_attribute("data-reason", "insights-down", timeout=30_000)
         text = await banner.inner_text()
