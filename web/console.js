@@ -13,6 +13,7 @@ import { createSearchPanel } from "./js/console/search-panel.js";
 import { createNav } from "./js/console/nav.js";
 import { createIncidentsPanel } from "./js/console/incidents-panel.js";
 import { createHistoryPanel } from "./js/console/history-panel.js";
+import { ingestPausedText, insightsDownText } from "./js/header.js";
 
 const $ = (sel) => document.querySelector(sel);
 const OPERATOR_KEY = "vigie.operator";
@@ -90,6 +91,18 @@ function render() {
   if (dirty.layout) searchPanel.render();
   if (dirty.layout) historyPanel.render();
   mentionsPanel.render();
+  if (dirty.ingest || dirty.insightsSilent) showPipelineNotice();
+}
+
+// What the wall's banner says about the pipeline (api/websocket.md heartbeat): ingest held, or the alert
+// rules standing still with the insights process; the operator sees why before acting on a quiet board.
+const noticeEl = $("#pipeline-notice");
+function showPipelineNotice() {
+  const { ingestPaused, insightsSilent } = model;
+  const reason = ingestPaused ? "ingest-paused" : insightsSilent ? "insights-down" : "";
+  noticeEl.hidden = !reason;
+  noticeEl.setAttribute("data-reason", reason);
+  noticeEl.textContent = ingestPaused ? ingestPausedText(ingestPaused) : insightsSilent ? insightsDownText(insightsSilent) : "";
 }
 
 const connEl = $("#connection");

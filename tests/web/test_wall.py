@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from services.demo import demo_watchlists
 from services.runtime.hold import IngestHold
@@ -169,18 +169,22 @@ async def test_the_wall_says_when_its_feed_is_cut_and_recovers_by_itself(
 
 
 async def test_the_wall_says_when_new_mentions_are_paused_on_purpose_and_when_they_resume(
-    wall: Page, demo_stack: Stack
+    wall: Page, browser: Browser, demo_stack: Stack
 ) -> None:
     """While `vigie run` holds ingest (a broker renewal, a backlog catching up), the room is told why its
     figures stand still, instead of a bare "stale" or nothing."""
     banner = wall.locator('[data-testid="stale-banner"]')
     await expect(banner).to_be_hidden()
+    notice = await console_notice(browser, demo_stack)
     hold = IngestHold(demo_stack.data_dir)  # what the supervisor writes when it holds ingest
     hold.hold("a test holds ingest", summary="the pipeline is catching up (1,234 records behind)")
     try:
         await expect(banner).to_have_attribute("data-reason", "ingest-paused", timeout=10_000)
         text = await banner.inner_text()
         assert "New mentions paused since" in text and "catching up (1,234 records behind)" in text, text
+        await expect(notice).to_have_attribute("data-reason", "ingest-paused")
+        await expect(notice).to_contain_text("New mentions paused since")
+        await expect(notice).to_contain_text("catching up (1,234 records behind)")
         async with demo_stack.http() as client:
             refused = await client.post("/api/v1/mentions", json=[posted_mention("held")])
         assert refused.status_code == 503, refused.text
@@ -188,16 +192,29 @@ async def test_the_wall_says_when_new_mentions_are_paused_on_purpose_and_when_th
         hold.release()
     await expect(banner).to_be_hidden(timeout=10_000)
     await expect(wall.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
+    await expect(notice).to_be_hidden()
+    await notice.page.close()
+
+
+async def console_notice(browser: Browser, stack: Stack) -> Locator:
+    """The pipeline notice of an operator console opened on `stack` (hidden while all is well)."""
+    console = await browser.new_page(viewport={"width": 1440, "height": 1000})
+    await console.goto(f"{stack.base_url}/console.html?key={stack.admin_key}")
+    await expect(console.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
+    notice = console.locator('[data-testid="pipeline-notice"]')
+    await expect(notice).to_be_hidden()
+    return notice
 
 
 async def test_the_wall_says_when_alerts_and_swarms_stand_still_because_the_insights_process_is_down(
-    wall: Page, demo_stack: Stack
+    wall: Page, browser: Browser, demo_stack: Stack
 ) -> None:
     """The workers keep counts and sentiment live without `vigie insights`, so nothing on the wall would go
     stale while the alert rules, swarms and influencers stand still: the room is told, and told again
-    when that process reports."""
+    when that process reports. The operator console says it too, above its panels."""
     banner = wall.locator('[data-testid="stale-banner"]')
     await expect(banner).to_be_hidden()
+    notice = await console_notice(browser, demo_stack)
     insights = role_pid(demo_stack, "insights")
     os.kill(insights, signal.SIGSTOP)  # hung, not gone: `vigie run` restarts it only after 60 s
     try:
@@ -208,9 +225,13 @@ async def test_the_wall_says_when_alerts_and_swarms_stand_still_because_the_insi
         # What the workers compute is still live: the wall is not dimmed as stale.
         await expect(wall.locator('[data-testid="connection"]')).to_have_attribute("data-state", "live")
         assert await wall.locator("body[data-stale]").count() == 0
+        await expect(notice).to_have_attribute("data-reason", "insights-down")
+        await expect(notice).to_contain_text("insights process down; counts stay live")
     finally:
         os.kill(insights, signal.SIGCONT)
     await expect(banner).to_be_hidden(timeout=90_000)
+    await expect(notice).to_be_hidden()
+    await notice.page.close()
 
 
 async def test_the_focus_scene_shows_a_demo_brand_in_depth(browser: Browser, demo_stack: Stack) -> None:

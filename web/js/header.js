@@ -16,6 +16,17 @@ import { clockTime, shortTime } from "./format.js";
 const STATE_TEXT = { live: "Live", reconnecting: "Reconnecting\u2026", stale: "Stale", refused: "Key refused" };
 export const REFUSED_TEXT = "This display\u2019s key was refused: ask for a new wall address";
 
+/** What the room reads while the server holds ingest; `paused` is model.ingestPaused. */
+export function ingestPausedText(paused) {
+  return `New mentions paused since ${shortTime(new Date(paused.sinceMs))} \u2014 ${paused.summary}`;
+}
+
+/** What the room reads while no insights process reports; `silent` is model.insightsSilent. */
+export function insightsDownText(silent) {
+  const since = shortTime(new Date(silent.sinceMs));
+  return `Alerts and swarms paused since ${since} \u2014 insights process down; counts stay live`;
+}
+
 export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl, bannerTextEl }) {
   let lastStatus = null;
   let lastShowBanner = false;
@@ -65,7 +76,7 @@ export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl
         bannerEl.hidden = false;
         bannerEl.setAttribute("data-reason", "ingest-paused");
         bannerEl.setAttribute("data-since", since);
-        bannerTextEl.textContent = `New mentions paused since ${since} \u2014 ${ingestPaused.summary}`;
+        bannerTextEl.textContent = ingestPausedText(ingestPaused);
         document.body.toggleAttribute("data-stale", true);
         return;
       }
@@ -77,7 +88,7 @@ export function createHeader({ connectionEl, connectionTextEl, clockEl, bannerEl
         bannerEl.hidden = false;
         bannerEl.setAttribute("data-reason", "insights-down");
         bannerEl.setAttribute("data-since", since);
-        bannerTextEl.textContent = `Alerts and swarms paused since ${since} \u2014 insights process down; counts stay live`;
+        bannerTextEl.textContent = insightsDownText(insightsSilent);
         document.body.toggleAttribute("data-stale", false);
         return;
       }
