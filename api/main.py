@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from types import ModuleType
 
@@ -53,7 +53,7 @@ from services.history.store import HistoryStore
 from services.ingest.coalescer import Coalescer
 from services.runtime.config_feed import publish_watchlists
 from services.runtime.heap import release_heap, settle_heap
-from services.runtime.heartbeat import heartbeat_path, keep_beating
+from services.runtime.heartbeat import heartbeat_alongside
 from services.runtime.hold import IngestHold
 from services.runtime.kafka import (
     CONFIG,
@@ -96,6 +96,20 @@ ACCESS: list[tuple[ModuleType, list[Dependency]]] = [
 ]
 
 
+def beating_alongside(
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The api's lifespan with its heartbeat beside it from the start (services/runtime/heartbeat.py): `vigie
+    run` restarts an api whose event loop stands still, not one waiting for a broker at start-up."""
+
+    @asynccontextmanager
+    async def with_heartbeat(app: FastAPI) -> AsyncIterator[None]:
+        async with heartbeat_alongside(), lifespan(app):
+            yield
+
+    return with_heartbeat
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -131,14 +145,11 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.corrections = CorrectionStore(archived, grace_s=settings.window_grace_s)
         republishing = corrections.start_republishing(app.state.corrections, producer, settings)
-        background = [revocations, republishing]
-        if (heartbeat := heartbeat_path()) is not None:  # `vigie run` restarts an api whose loop is stuck
-            background.append(asyncio.create_task(keep_beating(heartbeat), name="heartbeat"))
         settle_heap()  # no full collection walks start-up's objects again (services/runtime/heap.py)
         try:
             yield
         finally:
-            for task in background:
+            for task in (revocations, republishing):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -155,7 +166,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="Vigie",
         summary="Real-time command center for what people say about brands",
         version="0.1.0",
-        lifespan=lifespan,
+        lifespan=beating_alongside(lifespan),
         default_response_class=FastJSONResponse,
     )
     app.state.ingest_limiter = RateLimiter(settings.ingest_rate_per_s, settings.ingest_burst)

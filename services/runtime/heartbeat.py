@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,18 +47,26 @@ async def keep_beating(path: Path) -> None:
         await asyncio.sleep(BEAT_EVERY_S)
 
 
-async def beating(main: Coroutine[Any, Any, T]) -> T:
-    """Run `main` with the beat beside it on the same loop, when this process has a file."""
+@contextlib.asynccontextmanager
+async def heartbeat_alongside() -> AsyncIterator[None]:
+    """While the block runs, beat on this process's file from the same loop (nothing without a file)."""
     path = heartbeat_path()
     if path is None:
-        return await main
+        yield
+        return
     beats = asyncio.create_task(keep_beating(path), name="heartbeat")
     try:
-        return await main
+        yield
     finally:
         beats.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beats
+
+
+async def beating(main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` with the beat alongside (`heartbeat_alongside`)."""
+    async with heartbeat_alongside():
+        return await main
 
 
 def last_beat(path: Path) -> float | None:
