@@ -51,14 +51,13 @@ class InfluenceRow(msgspec.Struct, kw_only=True):
     last_seen_ts: float
 
 
-class _Decayed:
-    """A sum whose terms halve every half-life of event time."""
+class _Decayed(msgspec.Struct, gc=False):
+    """A sum whose terms halve every half-life of event time. This and the records below are untracked by
+    the garbage collector: a board holds tens of thousands, none holds a container that could point back,
+    and a full collection walking them stood the insights loop still."""
 
-    __slots__ = ("at", "value")
-
-    def __init__(self) -> None:
-        self.value = 0.0
-        self.at = -math.inf
+    value: float = 0.0
+    at: float = -math.inf
 
     def add(self, amount: float, ts: float, half_life_s: float) -> None:
         if ts >= self.at:
@@ -71,24 +70,18 @@ class _Decayed:
         return self.value * 0.5 ** (max(0.0, ts - self.at) / half_life_s) if self.value else 0.0
 
 
-class _Author:
-    __slots__ = ("flags", "followers", "last_ts", "name", "posts")
-
-    def __init__(self) -> None:
-        self.followers = 0
-        self.name: str | None = None
-        self.flags: MediaFlags = NOT_PRESS
-        self.posts = _Decayed()
-        self.last_ts = -math.inf
+class _Author(msgspec.Struct, gc=False):
+    followers: int = 0
+    name: str | None = None
+    flags: MediaFlags = NOT_PRESS
+    posts: _Decayed = msgspec.field(default_factory=_Decayed)
+    last_ts: float = -math.inf
 
 
-class _Stat:
-    __slots__ = ("engagement", "last_ts", "posts")
-
-    def __init__(self) -> None:
-        self.posts = _Decayed()
-        self.engagement = _Decayed()
-        self.last_ts = -math.inf
+class _Stat(msgspec.Struct, gc=False):
+    posts: _Decayed = msgspec.field(default_factory=_Decayed)
+    engagement: _Decayed = msgspec.field(default_factory=_Decayed)
+    last_ts: float = -math.inf
 
 
 def reach_of(followers: int) -> float:

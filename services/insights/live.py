@@ -24,7 +24,8 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+
+import msgspec
 
 from services.aggregation.windows import (
     COORD,
@@ -57,8 +58,10 @@ REFRESH_S = 60.0
 MAX_REMEMBERED = 200_000
 
 
-class _Seen(NamedTuple):
-    """What a correction needs to know of a mention the window state counted."""
+class _Seen(msgspec.Struct, frozen=True, gc=False):
+    """What a correction needs to know of a mention the window state counted. Untracked by the garbage
+    collector (it holds no container that could point back): the process remembers up to MAX_REMEMBERED,
+    and a full collection walking them all stood the insights loop still for hundreds of milliseconds."""
 
     ts: float
     watchlists: tuple[str, ...]

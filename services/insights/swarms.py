@@ -33,7 +33,7 @@ import hashlib
 import math
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
-from typing import Literal, NamedTuple, TypeVar
+from typing import Literal, TypeVar
 
 import msgspec
 
@@ -72,7 +72,10 @@ class Swarm(msgspec.Struct, kw_only=True):
     peak_per_min: float
 
 
-class _Tagged(NamedTuple):
+class _Tagged(msgspec.Struct, frozen=True, gc=False):
+    """A tagged mention of the two windows; untracked by the garbage collector, as there are up to
+    `max_mentions` of them and they hold no container that could point back."""
+
     ts: float
     author: str
     followers: int
