@@ -46,6 +46,12 @@ def create_db_engine(url: str) -> sa.Engine:
             cursor = connection.cursor()  # type: ignore[attr-defined]
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
+            # WAL with synchronous=NORMAL: a commit survives the process (a crash, a kill, a restart) and
+            # the file is never corrupted, but the last commits before a power loss or an OS crash may roll
+            # back; a commit no longer waits for fsync, so the archiver and the workers' history writes hold
+            # the write lock for less (history and archive on/off 0.905 -> 0.94, medians of 10 pairs).
+            # Deployments that need every commit on disk use PostgreSQL (deploy/).
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         return engine
