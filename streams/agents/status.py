@@ -3,7 +3,6 @@ its event loop also beats on a file (services/runtime/heartbeat.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import time
@@ -11,7 +10,7 @@ from typing import Literal
 
 import faust
 
-from services.runtime.heartbeat import BEAT_EVERY_S, beat, heartbeat_path
+from services.runtime.heartbeat import heartbeat_path, keep_beating
 from services.updates import WorkerStatus, encode
 from streams.topics import Topics
 
@@ -31,7 +30,6 @@ def register(app: faust.App, topics: Topics, stage: Literal["pipeline", "insight
 
     if (heartbeat := heartbeat_path()) is not None:  # `vigie run` restarts a worker whose loop is stuck
 
-        @app.timer(BEAT_EVERY_S)
+        @app.task
         async def beat_on_loop() -> None:
-            with contextlib.suppress(OSError):  # the supervisor sees an old beat, as it should
-                beat(heartbeat)
+            await keep_beating(heartbeat)
