@@ -116,6 +116,52 @@ async def test_the_focus_scene_is_read_whole_and_shows_the_brands_own_account_ap
         await page.close()
 
 
+#: Whether a tile's figures are each whole (value and label) and clear of the next figure and of its edge.
+FIGURES_WHOLE = """(tile) => {
+    const edge = tile.getBoundingClientRect().right;
+    const figs = [...tile.querySelectorAll('.fig')];
+    return figs.every((fig, i) => {
+        const right = fig.getBoundingClientRect().right;
+        const limit = i + 1 < figs.length ? figs[i + 1].getBoundingClientRect().left : edge;
+        return right <= limit + 0.5 && [...fig.children].every((e) => e.scrollWidth <= e.clientWidth + 1);
+    });
+}"""
+
+
+async def test_a_tile_in_a_crisis_shows_its_widest_figures_whole(
+    browser: Browser, quiet_stack: Stack, api: httpx.AsyncClient
+) -> None:
+    """Thousands of complaints a minute: "10.5k", "−100" and "100%" side by side, none cut or run together."""
+    brand = unique("surge")
+    wid = (await create_watchlist(api, name=brand, keywords=[brand], group=brand))["id"]
+    # A wall of six or more watchlists: three tiles a row, each as narrow as a demo brand's.
+    for _ in range(5):
+        calm = unique("calm")
+        await create_watchlist(api, name=calm, keywords=[calm], group=calm)
+    page = await wall(browser, quiet_stack, "overview")
+    try:
+        tile = page.locator(f'[data-testid="tile"][data-watchlist="{wid}"]')
+        await expect(tile.locator('[data-field="net"]')).to_have_text("—")
+        # The labels are whole on a calm tile too ("net sentiment 5m" used to end in "…").
+        assert await tile.evaluate(FIGURES_WHOLE)
+        text = f"{brand} lost my bags again, terrible service, never again"
+        for _ in range(3):
+            batch = [mention(text) for _ in range(3_500)]
+            assert (await api.post("/api/v1/mentions", json=batch)).status_code == 202
+        await wait_total(api, wid, 10_500)
+        await expect(tile.locator('[data-field="per-min"]')).to_have_text(re.compile(r"^\d+\.\dk$"))
+        await expect(tile.locator('[data-field="net"]')).to_have_text("\u2212100")
+        await expect(tile.locator('[data-field="share"]')).to_have_text("100%")
+        # The row of figures is scaled to fit on the next frame after its text grew.
+        for _ in range(20):
+            if await tile.evaluate(FIGURES_WHOLE):
+                break
+            await asyncio.sleep(0.1)
+        assert await tile.evaluate(FIGURES_WHOLE), await tile.locator(".tile__figures").inner_text()
+    finally:
+        await page.close()
+
+
 async def test_the_ticker_says_how_many_more_arrived_and_shows_the_most_reached(
     browser: Browser, quiet_stack: Stack, api: httpx.AsyncClient
 ) -> None:

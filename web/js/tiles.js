@@ -100,8 +100,9 @@ function buildTile(w) {
 
   const tile = {
     root,
-    fields: { name, kind, group, perMin, perMin15, net, share, peak, sparkArea },
+    fields: { name, kind, group, figures, perMin, perMin15, net, share, peak, sparkArea },
     spark: createSparkline(sparkArea),
+    fittedText: "", // the figures' text when they were last fitted
   };
   describe(tile, w);
   return tile;
@@ -116,6 +117,29 @@ function describe(tile, w) {
   setText(group, typeof w.group === "string" ? w.group : "");
   setAttr(tile.root, "data-group", typeof w.group === "string" ? w.group : "");
   tile.root.style.setProperty("--accent", accentFor(w));
+}
+
+/** The scale (at most 1) at which a tile's row of figures fits its width: the row's cells are as wide as
+ * their text, so their widths at the current scale, with the gaps, give the width the row needs. */
+function figuresFit(tile) {
+  const row = tile.fields.figures;
+  const have = row.clientWidth;
+  const current = Number(row.style.getPropertyValue("--fit")) || 1;
+  if (!have) return current;
+  let need = parseFloat(getComputedStyle(row).columnGap || "0") * (row.children.length - 1);
+  for (const cell of row.children) need += cell.getBoundingClientRect().width;
+  return Math.min(1, Math.floor(((have * current) / need) * 100) / 100);
+}
+
+/** Fit the figures of these tiles: every width is read before any scale is written (one layout). */
+function fitFigures(tiles) {
+  const scales = tiles.map((tile) => [tile, figuresFit(tile)]);
+  for (const [tile, scale] of scales) {
+    const row = tile.fields.figures;
+    if (Math.abs(scale - (Number(row.style.getPropertyValue("--fit")) || 1)) >= 0.01) {
+      row.style.setProperty("--fit", String(scale));
+    }
+  }
 }
 
 function fill(tile, metrics) {
@@ -157,12 +181,27 @@ export function createTileGrid(gridEl, emptyEl) {
   const tiles = new Map(); // id → tile
   let order = [];
 
+  const unfitted = new Set(); // tiles whose figures' text or size changed since they were fitted
+  let fitPending = false;
+  function refit(list) {
+    for (const tile of list) unfitted.add(tile);
+    if (fitPending) return;
+    fitPending = true;
+    requestAnimationFrame(() => {
+      fitPending = false;
+      const due = [...unfitted].filter((tile) => tile.root.isConnected);
+      unfitted.clear();
+      fitFigures(due);
+    });
+  }
+
   function relayout() {
     const box = gridEl.getBoundingClientRect();
     const aspect = box.width > 0 && box.height > 0 ? box.width / box.height : 16 / 10;
     const { cols, rows } = gridShape(order.length, aspect);
     gridEl.style.setProperty("--cols", String(cols));
     gridEl.style.setProperty("--rows", String(rows));
+    refit(tiles.values());
   }
   window.addEventListener("resize", relayout);
   // The grid's box changes when its scene is shown or the stage settles, not only on window resizes.
@@ -195,7 +234,14 @@ export function createTileGrid(gridEl, emptyEl) {
     /** Refresh one tile's figures from its latest metrics message (or none: dashes). */
     update(id, metrics) {
       const tile = tiles.get(id);
-      if (tile) fill(tile, metrics);
+      if (!tile) return;
+      fill(tile, metrics);
+      const f = tile.fields;
+      const text = [f.perMin, f.perMin15, f.net, f.share].map((n) => n.textContent).join("|");
+      if (text !== tile.fittedText) {
+        tile.fittedText = text;
+        refit([tile]);
+      }
     },
     setEmptyMessage(text) {
       emptyEl.hidden = !text || tiles.size > 0;
