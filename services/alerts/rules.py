@@ -239,6 +239,14 @@ def _rate(value: float) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.0f}"
 
 
+def _span(minutes: float) -> str:
+    """How long a window has really run: "50 s", "4 min 50 s", "5 min" (windows start on a 10 s bucket)."""
+    whole_min, seconds = divmod(round(minutes * 60), 60)
+    if not whole_min:
+        return f"{seconds} s"
+    return f"{whole_min} min {seconds} s" if seconds else f"{whole_min} min"
+
+
 def window_start(now_ts: float, window: str) -> float:
     """Where a window of the metrics message really begins: its first 10-second bucket.
 
@@ -325,7 +333,7 @@ def evaluate_volume_spike(
             watchlist=metrics.watchlist,
             severity=severity,
             summary=(
-                f"{metrics.watchlist}: {count} mentions in the last {WINDOW_MIN[window]} min "
+                f"{metrics.watchlist}: {count} mentions in the last {_span(span_min)} "
                 f"({_rate(rate_per_min)}/min), {ratio:.1f}x the expected {_rate(expected.per_min)}/min "
                 f"({expected.basis})"
             ),

@@ -83,6 +83,12 @@ def test_a_quiet_watchlist_alerts_on_a_real_burst_without_waiting_for_a_baseline
     expected = condition.details["expected_per_min"]
     assert expected < 0.1 and "no mentions" in condition.summary and "prior 1.00/min" in condition.summary
     assert f"{condition.details['ratio']:.1f}x the expected" in condition.summary
+    # The count and the rate beside it agree: the count is over the span the window really covers.
+    span_s = round(60 * condition.details["count"] / condition.details["rate_per_min"])
+    assert 50 <= span_s <= 60
+    count, rate = condition.details["count"], condition.details["rate_per_min"]
+    quoted = f"{span_s} s" if span_s < 60 else "1 min"
+    assert f"{count} mentions in the last {quoted} ({rate:.0f}/min)" in condition.summary
     # Too few mentions is no burst.
     few = quiet_then(40, [12])
     assert evaluate_volume_spike(parse_metrics(few), VolumeSpikeRule(), watched(few, 41)) is None
