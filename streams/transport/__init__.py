@@ -20,7 +20,11 @@ answers something measured on this stack, in its own module:
   rebalance, never reached it): the consumer follows each record until a stream takes it in, and one not
   taken while a later one of its partition was, or while nothing is left queued, is read again from its
   offset. Every seek back also lowers Faust's own read mark, below which its drain loop silently drops
-  records.
+  records. Faust's post-rebalance seek resets every read mark only once all partitions are sought, while
+  the partitions sought first already deliver: the reset pulled a mark below records delivered, the next
+  one looked like one after a hole, and Faust filled the "hole" in as processed, so a commit passed over
+  records no agent had finished (a worker killed then lost them). The seek keeps the mark of a partition
+  that delivered since it was sought.
 - producer.py: a commit never runs ahead of the sends of the records it covers. Faust flushes its producer
   before committing, but its buffer flush gives up after 0.1 s without progress and does not see the
   message its sender task has taken off the queue and not yet handed to aiokafka; table changelog writes go

@@ -130,6 +130,26 @@ class Consumer(faust_aiokafka.Consumer):
                     stream = getattr(stream, "_next", None)
         return False
 
+    async def perform_seek(self) -> None:
+        """Faust's post-rebalance seek, except that it never lowers the read mark of a partition whose records
+        the drain loop delivered since its seek.
+
+        Faust resumes the stream partitions, seeks them one after the other (thread.py `_seek_to_committed`)
+        and only then sets every read mark to the committed offset. Records of a partition sought first can
+        be delivered meanwhile; the mark then falls back below them, and the drain loop takes the next record
+        for one after a hole from the committed offset on and fills that "gap" in as processed (`_add_gap`):
+        the next commit passes over every record in it, the ones the agent has not processed yet included. A
+        worker killed right after such a commit lost them.
+        """
+        committed = await self.seek_to_committed()
+        for tp, offset in committed.items():
+            if self._in_order_applies(tp) and self.in_order.next_offset(tp) != self._sought.get(tp):
+                continue  # delivered since the seek (or revoked meanwhile): the drain loop's mark is right
+            self._read_offset[tp] = offset if offset is not None and offset >= 0 else None
+        self._committed_offset.update(
+            {tp: offset if offset else None for tp, offset in committed.items() if offset is not None}
+        )
+
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
             self.in_order.forget(tp)

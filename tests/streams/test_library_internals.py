@@ -203,10 +203,14 @@ def test_highwaters_is_the_thread_side_of_highwaters() -> None:
 
 def test_seek_to_committed_is_what_the_post_rebalance_seek_calls() -> None:
     name = "faust Consumer.perform_seek -> seek_to_committed() -> _committed_offset / _read_offset"
-    used_in = "streams/transport/thread.py ConsumerThread.seek_to_committed / _seek_to_committed"
+    used_in = (
+        "streams/transport/thread.py ConsumerThread.seek_to_committed / _seek_to_committed; "
+        "streams/transport/consumer.py Consumer.perform_seek (Faust's body, read marks set only if nothing "
+        "was delivered since the seek)"
+    )
     recheck = (
         "that the post-rebalance seek still goes through seek_to_committed() and stores its answer as the "
-        "committed (next-to-read) offsets in _committed_offset and _read_offset"
+        "committed (next-to-read) offsets in _committed_offset and _read_offset, and nothing else"
     )
     perform = source(faust_consumer.Consumer.perform_seek)
     for needed in ("self.seek_to_committed()", "self._committed_offset.update", "read_offset.update"):
