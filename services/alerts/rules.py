@@ -247,6 +247,16 @@ def _span(minutes: float) -> str:
     return f"{whole_min} min {seconds} s" if seconds else f"{whole_min} min"
 
 
+#: Under this expected rate a ratio means nothing to a reader ("8155.9x the expected 0.00/min").
+NEGLIGIBLE_PER_MIN = 0.01
+
+
+def _against(ratio: float, expected_per_min: float) -> str:
+    if expected_per_min < NEGLIGIBLE_PER_MIN:
+        return f"where under {NEGLIGIBLE_PER_MIN}/min was expected"
+    return f"{ratio:.1f}x the expected {_rate(expected_per_min)}/min"
+
+
 def window_start(now_ts: float, window: str) -> float:
     """Where a window of the metrics message really begins: its first 10-second bucket.
 
@@ -334,8 +344,7 @@ def evaluate_volume_spike(
             severity=severity,
             summary=(
                 f"{metrics.watchlist}: {count} mentions in the last {_span(span_min)} "
-                f"({_rate(rate_per_min)}/min), {ratio:.1f}x the expected {_rate(expected.per_min)}/min "
-                f"({expected.basis})"
+                f"({_rate(rate_per_min)}/min), {_against(ratio, expected.per_min)} ({expected.basis})"
             ),
             details={
                 "count": count,
