@@ -119,12 +119,17 @@ function describe(tile, w) {
   tile.root.style.setProperty("--accent", accentFor(w));
 }
 
+/** The scale a tile's row of figures is drawn at (1 unless it was fitted). */
+function fitOf(row) {
+  return Number(row.style.getPropertyValue("--fit")) || 1;
+}
+
 /** The scale (at most 1) at which a tile's row of figures fits its width: the row's cells are as wide as
  * their text, so their widths at the current scale, with the gaps, give the width the row needs. */
 function figuresFit(tile) {
   const row = tile.fields.figures;
   const have = row.clientWidth;
-  const current = Number(row.style.getPropertyValue("--fit")) || 1;
+  const current = fitOf(row);
   if (!have) return current;
   let need = parseFloat(getComputedStyle(row).columnGap || "0") * (row.children.length - 1);
   for (const cell of row.children) need += cell.getBoundingClientRect().width;
@@ -136,7 +141,7 @@ function fitFigures(tiles) {
   const scales = tiles.map((tile) => [tile, figuresFit(tile)]);
   for (const [tile, scale] of scales) {
     const row = tile.fields.figures;
-    if (Math.abs(scale - (Number(row.style.getPropertyValue("--fit")) || 1)) >= 0.01) {
+    if (Math.abs(scale - fitOf(row)) >= 0.01) {
       row.style.setProperty("--fit", String(scale));
     }
   }
