@@ -35,7 +35,9 @@ class Period:
 
     @property
     def previous(self) -> Period:
-        span = self.to_ts - self.from_ts
+        """The period just before, as long in whole minutes: "the last 24 h" asked at 11:00:37 (from 11:00,
+        aligned) compares with 11:00 to 11:00 the day before, not from 10:59:23."""
+        span = max(MINUTE_S, (self.to_ts - self.from_ts) // MINUTE_S * MINUTE_S)
         return Period(self.from_ts - span, self.from_ts, self.step_s)
 
 

@@ -138,6 +138,17 @@ def test_a_period_answers_with_the_one_before_it(store: HistoryStore) -> None:
     assert answer["previous"]["totals"]["count"] == 4 and answer["previous"]["totals"]["net"] == -1.0
 
 
+def test_the_previous_period_starts_on_the_minute_when_asked_in_the_middle_of_one() -> None:
+    # "The last 24 h" asked 37 s into a minute: the console reads "Sun 05:00 -> Mon 05:00" against
+    # "Sat 05:00 -> Sun 05:00", not "Sat 04:59 -> Sun 05:00".
+    period = resolve_period(None, None, None, now_ts=NOW + 37, keep_s=90 * 86_400)
+    assert (period.from_ts, period.to_ts) == (NOW - 86_400, NOW + 37)
+    assert (period.previous.from_ts, period.previous.to_ts) == (NOW - 2 * 86_400, NOW - 86_400)
+    # A period of whole minutes compares with one exactly as long.
+    hour = resolve_period(str(NOW - HOUR_S), str(NOW), None, now_ts=NOW, keep_s=90 * 86_400)
+    assert (hour.previous.from_ts, hour.previous.to_ts) == (NOW - 2 * HOUR_S, NOW - HOUR_S)
+
+
 @pytest.mark.parametrize(
     ("from_", "to", "step", "field"),
     [
