@@ -155,6 +155,40 @@ async def test_history_on_the_wall_and_in_the_console(browser: Browser, quiet_st
         await page.close()
 
 
+async def test_the_console_chart_fills_its_box_when_the_history_tab_is_opened(
+    browser: Browser, quiet_stack: Stack
+) -> None:
+    # The console opens on another tab and loads the history of the first watchlist there, hidden: the
+    # chart must still fill its box once History is opened, not stay a 50-pixel stamp in its corner.
+    async with quiet_stack.http() as client:
+        brand = unique("chart")
+        await create_watchlist(client, name=brand, keywords=[brand])
+    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        await page.goto(f"{quiet_stack.base_url}/console.html?key={quiet_stack.admin_key}")
+        panel = page.locator('[data-testid="history-panel"]')
+        await expect(panel.locator('[data-field="history-status"]')).to_have_attribute(
+            "data-state", "ready", timeout=20_000
+        )
+        await expect(panel).to_be_hidden()
+        await page.get_by_role("tab", name="History").click()
+        await expect(panel).to_be_visible()
+        chart = panel.locator('[data-field="history-chart"]')
+        widths = "el => [el.querySelector('canvas')?.getBoundingClientRect().width ?? 0, el.clientWidth]"
+
+        async def filled() -> list[float] | None:
+            drawn, box = await chart.evaluate(widths)
+            return [drawn, box] if box > 600 and drawn >= 0.95 * box else None
+
+        try:
+            await wait_for(filled, timeout_s=10)
+        except AssertionError:
+            drawn, box = await chart.evaluate(widths)
+            raise AssertionError(f"the chart is {drawn:.0f} px wide in its {box} px box") from None
+    finally:
+        await page.close()
+
+
 def keys(stack: Stack) -> tuple[Store, KeyStore]:
     store = Store(database_url(stack))
     return store, KeyStore(store.engine)

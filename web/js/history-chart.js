@@ -61,7 +61,8 @@ export function createHistoryChart(container, { timeZone = null, fontRem = 0.95,
           },
         },
         { ...axis, scale: "count", grid: { stroke: "#17202b", width: 1 }, space: rem * fontRem * 2, values: (_u, vals) => vals.map(String) },
-        { ...axis, scale: "net", side: 1, grid: { show: false }, stroke: "#f5b53d", space: rem * fontRem * 2, values: (_u, vals) => vals.map(signed) },
+        // wide enough for "−100" after its tick
+        { ...axis, scale: "net", side: 1, size: rem * fontRem * 4.2, grid: { show: false }, stroke: "#f5b53d", space: rem * fontRem * 2, values: (_u, vals) => vals.map(signed) },
       ],
       series: [
         {},
@@ -89,6 +90,18 @@ export function createHistoryChart(container, { timeZone = null, fontRem = 0.95,
     plot = new uPlot(opts, data, container);
   }
 
+  /** Fit the plot to its container, unless the container is hidden (no size to fit). */
+  function fit() {
+    const box = container.getBoundingClientRect();
+    if (!plot || !box.width || !box.height) return;
+    const next = size();
+    if (next.width !== plot.width || next.height !== plot.height) plot.setSize(next);
+  }
+
+  // A chart drawn while hidden (the console's History tab loads before it is opened) fits once shown.
+  const observer = new ResizeObserver(fit);
+  observer.observe(container);
+
   return {
     /** Draw these series (the container must be shown so it has a size). */
     set(series) {
@@ -98,10 +111,9 @@ export function createHistoryChart(container, { timeZone = null, fontRem = 0.95,
       if (!plot) build();
       else plot.setData(data);
     },
-    resize() {
-      if (plot) plot.setSize(size());
-    },
+    resize: fit,
     destroy() {
+      observer.disconnect();
       if (plot) plot.destroy();
       plot = null;
     },

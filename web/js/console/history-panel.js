@@ -122,7 +122,6 @@ export function createHistoryPanel(root, { model, now = () => new Date() }) {
   });
   watchlist.addEventListener("change", load);
   show.addEventListener("click", load);
-  window.addEventListener("resize", () => chart.resize());
 
   return {
     /** The watchlists changed: keep the choice when it still exists; load the first one shown. */
